@@ -1,0 +1,70 @@
+"""The parser's output record (DESIGN §4) and the hints it takes in."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProfile:
+    """What the parser may know about a page before reading it: the source's hints.
+
+    ``now`` bounds "future" dates; ``None`` means the wall clock at parse time.
+    ``selectors`` maps a field name (``headline``, ``body``, ``published_at``,
+    ``source``, ``authors``) to a CSS selector declared for the source.
+    """
+
+    publisher: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    date_order: str | None = None
+    selectors: Mapping[str, str] = field(default_factory=dict)
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One normalised record extracted from one page."""
+
+    url: str
+    headline: str | None = None
+    labels: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    source: str | None = None
+    publisher: str | None = None
+    body: str | None = None
+    language: str | None = None
+    authors: tuple[str, ...] = ()
+    canonical_url: str | None = None
+    date_raw: str | None = None
+    date_precision: str | None = None
+    date_method: str | None = None
+    source_evidence: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape of DESIGN §4 (plus provenance fields)."""
+        return {
+            "url": self.url,
+            "headline": self.headline,
+            "labels": list(self.labels),
+            "published_at": _iso(self.published_at),
+            "modified_at": _iso(self.modified_at),
+            "source": self.source,
+            "publisher": self.publisher,
+            "body": self.body,
+            "language": self.language,
+            "authors": list(self.authors),
+            "canonical_url": self.canonical_url,
+            "date_raw": self.date_raw,
+            "date_precision": self.date_precision,
+            "date_method": self.date_method,
+            "source_evidence": self.source_evidence,
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
