@@ -1,0 +1,353 @@
+"""The sources config (DESIGN §3): TOML in, validated, typed `Config` out.
+
+Every problem is reported before anything is fetched, each naming the source and
+the key, so a user can fix the file in one pass. The config lives here rather
+than in `scheduler/` because `python -m crawler` (the child process of one crawl)
+must load it too, and imports point scheduler → crawler → storage.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crawler.parsing.article import ParseProfile
+
+NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")
+INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd])$")
+INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+SELECTOR_FIELDS = ("headline", "body", "published_at", "source", "authors")
+
+
+class ConfigError(Exception):
+    """The config cannot be used; the message lists every problem found."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: invalid sources config:\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlSettings:
+    """How to fetch: the `[crawl]` table, overridable per source."""
+
+    concurrent_requests: int = 16
+    concurrent_per_domain: int = 2
+    download_delay: float = 0.5
+    autothrottle: bool = True
+    obey_robots: bool = True
+    download_timeout: float = 30.0
+    user_agent: str = "presswatch/0.1 (+https://github.com/presswatch/presswatch)"
+    max_listing_pages: int = 50
+    max_articles: int = 5000
+    max_page_bytes: int = 10 * 1024 * 1024
+    retry_times: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured site: where to find its articles and how to read them."""
+
+    name: str
+    publisher: str
+    start_urls: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    timezone: str | None = None
+    language: str | None = None
+    interval: str = "1h"
+    date_order: str | None = None
+    article_pattern: re.Pattern[str] | None = None
+    listing_pattern: re.Pattern[str] | None = None
+    allowed_domains: tuple[str, ...] = ()
+    selectors: dict[str, str] = field(default_factory=dict)
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+
+    @property
+    def interval_seconds(self) -> int:
+        return interval_to_seconds(self.interval)
+
+    def profile(self) -> ParseProfile:
+        """The hints the parser takes from this source."""
+        return ParseProfile(
+            publisher=self.publisher,
+            timezone=self.timezone,
+            language=self.language,
+            date_order=self.date_order,
+            selectors=dict(self.selectors),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: str
+    sources: tuple[Source, ...]
+    crawl: CrawlSettings
+
+    def select(self, names: list[str] | tuple[str, ...]) -> tuple[Source, ...]:
+        """The named sources (all when `names` is empty); unknown names are an error."""
+        if not names:
+            return self.sources
+        known = {s.name: s for s in self.sources}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                self.path,
+                [f"no source named {n!r} (configured: {', '.join(known) or 'none'})" for n in unknown],
+            )
+        return tuple(known[n] for n in names)
+
+
+def interval_to_seconds(text: str) -> int:
+    match = INTERVAL_PATTERN.match(text.strip())
+    if not match:
+        raise ValueError(f"not an interval: {text!r} (use e.g. '90s', '10m', '1h', '1d')")
+    return int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
+
+
+def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
+    """Read and validate a sources file.
+
+    `base_url` replaces the `__BASE__` placeholder (used by the bundled demo sources).
+    """
+    text = _read(path)
+    if base_url is not None:
+        text = text.replace("__BASE__", base_url.rstrip("/"))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    return parse_config(data, str(path))
+
+
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            str(path),
+            ["file not found; pass --config PATH, set PRESSWATCH_CONFIG, or create ./sources.toml"],
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from None
+
+
+def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
+    """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
+    problems: list[str] = []
+    _unknown_keys(data, {"sources", "crawl"}, "top level", problems)
+    crawl = _crawl_settings(data.get("crawl", {}), CrawlSettings(), "[crawl]", problems)
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list) or not raw_sources:
+        problems.append("no [[sources]] defined: add at least one [[sources]] table")
+        raw_sources = []
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_sources):
+        source = _source(raw, index, crawl, problems)
+        if source is None:
+            continue
+        if source.name in seen:
+            problems.append(f"source {source.name!r}: key 'name': duplicate source name")
+        seen.add(source.name)
+        sources.append(source)
+    if problems:
+        raise ConfigError(path, problems)
+    return Config(path=path, sources=tuple(sources), crawl=crawl)
+
+
+SOURCE_KEYS = {
+    "name", "publisher", "start_urls", "feeds", "sitemaps", "timezone", "language",
+    "interval", "date_order", "article_pattern", "listing_pattern", "allowed_domains",
+    "selectors",
+}
+CRAWL_KEYS = {f.name for f in fields(CrawlSettings)}
+
+
+def _source(raw: Any, index: int, crawl: CrawlSettings, problems: list[str]) -> Source | None:
+    if not isinstance(raw, dict):
+        problems.append(f"sources[{index}]: must be a table ([[sources]])")
+        return None
+    name = raw.get("name")
+    label = f"source {name!r}" if isinstance(name, str) else f"sources[{index}]"
+    start = len(problems)
+    _unknown_keys(raw, SOURCE_KEYS | CRAWL_KEYS, label, problems)
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        problems.append(f"{label}: key 'name': required, lower-case letters, digits and '-' only")
+    urls = {key: _urls(raw, key, label, problems) for key in ("start_urls", "feeds", "sitemaps")}
+    if not any(urls.values()):
+        problems.append(f"{label}: key 'start_urls': give at least one of start_urls, feeds, sitemaps")
+    source = Source(
+        name=name if isinstance(name, str) else "",
+        publisher=_string(raw, "publisher", label, problems) or (name if isinstance(name, str) else ""),
+        start_urls=urls["start_urls"],
+        feeds=urls["feeds"],
+        sitemaps=urls["sitemaps"],
+        timezone=_timezone(raw, label, problems),
+        language=_language(raw, label, problems),
+        interval=_interval(raw, label, problems),
+        date_order=_choice(raw, "date_order", DATE_ORDERS, label, problems),
+        article_pattern=_regex(raw, "article_pattern", label, problems),
+        listing_pattern=_regex(raw, "listing_pattern", label, problems),
+        allowed_domains=_domains(raw, urls, label, problems),
+        selectors=_selectors(raw, label, problems),
+        crawl=_crawl_settings({k: v for k, v in raw.items() if k in CRAWL_KEYS}, crawl, label, problems),
+    )
+    return source if len(problems) == start else None
+
+
+def _unknown_keys(table: dict[str, Any], allowed: set[str], label: str, problems: list[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            problems.append(f"{label}: key {key!r}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _string(raw: dict[str, Any], key: str, label: str, problems: list[str]) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{label}: key {key!r}: must be a non-empty string")
+        return None
+    return value.strip()
+
+
+def _urls(raw: dict[str, Any], key: str, label: str, problems: list[str]) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        problems.append(f"{label}: key {key!r}: must be a list of URLs")
+        return ()
+    good = []
+    for url in value:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(f"{label}: key {key!r}: {url!r} is not an http(s) URL with a host")
+        else:
+            good.append(url)
+    return tuple(good)
+
+
+def _timezone(raw: dict[str, Any], label: str, problems: list[str]) -> str | None:
+    value = _string(raw, "timezone", label, problems)
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{label}: key 'timezone': unknown time zone {value!r} (use an IANA name such as 'Asia/Baku')")
+        return None
+    return value
+
+
+def _language(raw: dict[str, Any], label: str, problems: list[str]) -> str | None:
+    value = _string(raw, "language", label, problems)
+    if value is not None and not re.fullmatch(r"[a-z]{2}", value):
+        problems.append(f"{label}: key 'language': {value!r} is not an ISO 639-1 code such as 'en'")
+        return None
+    return value
+
+
+def _interval(raw: dict[str, Any], label: str, problems: list[str]) -> str:
+    value = raw.get("interval", "1h")
+    try:
+        interval_to_seconds(str(value))
+    except ValueError as exc:
+        problems.append(f"{label}: key 'interval': {exc}")
+        return "1h"
+    return str(value).strip()
+
+
+def _choice(raw: dict[str, Any], key: str, options: tuple[str, ...], label: str, problems: list[str]) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if value not in options:
+        problems.append(f"{label}: key {key!r}: {value!r} is not one of {', '.join(options)}")
+        return None
+    return str(value)
+
+
+def _regex(raw: dict[str, Any], key: str, label: str, problems: list[str]) -> re.Pattern[str] | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{label}: key {key!r}: must be a regular expression string")
+        return None
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        problems.append(f"{label}: key {key!r}: bad regular expression {value!r}: {exc}")
+        return None
+
+
+def _domains(
+    raw: dict[str, Any], urls: dict[str, tuple[str, ...]], label: str, problems: list[str]
+) -> tuple[str, ...]:
+    value = raw.get("allowed_domains")
+    if value is None:
+        hosts = {urlsplit(u).hostname for group in urls.values() for u in group}
+        return tuple(sorted(h for h in hosts if h))
+    if not isinstance(value, list) or not all(isinstance(d, str) and d for d in value):
+        problems.append(f"{label}: key 'allowed_domains': must be a list of host names")
+        return ()
+    return tuple(d.lower() for d in value)
+
+
+def _selectors(raw: dict[str, Any], label: str, problems: list[str]) -> dict[str, str]:
+    value = raw.get("selectors", {})
+    if not isinstance(value, dict):
+        problems.append(f"{label}: key 'selectors': must be a table of field = \"CSS selector\"")
+        return {}
+    for key, selector in value.items():
+        if key not in SELECTOR_FIELDS:
+            problems.append(f"{label}: key 'selectors.{key}': unknown field (allowed: {', '.join(SELECTOR_FIELDS)})")
+        elif not _valid_css(selector):
+            problems.append(f"{label}: key 'selectors.{key}': {selector!r} is not a valid CSS selector")
+    return {k: v for k, v in value.items() if k in SELECTOR_FIELDS}
+
+
+def _valid_css(selector: Any) -> bool:
+    if not isinstance(selector, str) or not selector.strip():
+        return False
+    from cssselect import GenericTranslator, SelectorError  # scrapy's own dependency
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError:
+        return False
+    return True
+
+
+def _crawl_settings(
+    raw: Any, base: CrawlSettings, label: str, problems: list[str]
+) -> CrawlSettings:
+    if not isinstance(raw, dict):
+        problems.append(f"{label}: must be a table")
+        return base
+    if label == "[crawl]":
+        _unknown_keys(raw, CRAWL_KEYS, label, problems)
+    changes: dict[str, Any] = {}
+    for f in fields(CrawlSettings):
+        if f.name not in raw:
+            continue
+        value = raw[f.name]
+        expected = type(getattr(base, f.name))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not expected:
+            problems.append(f"{label}: key {f.name!r}: must be {expected.__name__}, got {value!r}")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            problems.append(f"{label}: key {f.name!r}: must not be negative")
+        else:
+            changes[f.name] = value
+    return replace(base, **changes)

@@ -1,0 +1,137 @@
+"""Finding article URLs: pure functions over listing pages, feeds and sitemaps.
+
+No network, no Scrapy: the spider hands in bytes and URLs and gets URLs back.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import lxml.etree
+import lxml.html
+
+from crawler.config import Source
+
+# Without an `article_pattern`, an article URL is one whose last path segment looks like
+# a slug with several words or an id ("...-aliyev-meets-tokayev-2548871", "2023/04/10/x.html").
+DEFAULT_ARTICLE_PATH = re.compile(r"(/[^/?#]*-[^/?#]*-[^/?#]*-[^/?#]+/?$)|(/\d{4}/\d{1,2}/[^/]+)|(\.s?html?$)")
+DEFAULT_LISTING_PATH = re.compile(r"([?&]page=\d+)|(/page/\d+/?$)|(/p\d+/?$)")
+SAFE_SCHEMES = ("http", "https")
+
+
+@dataclass(frozen=True, slots=True)
+class ListingLinks:
+    articles: tuple[str, ...]
+    listings: tuple[str, ...]
+
+
+class FeedError(ValueError):
+    """A feed or sitemap that is not well-formed XML of a known kind."""
+
+
+def clean_link(href: str, base_url: str) -> str | None:
+    """Absolute http(s) URL without fragment, or None for mailto:, javascript:, data: …"""
+    href = href.strip()
+    if not href:
+        return None
+    try:
+        absolute = urljoin(base_url, href)
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme not in SAFE_SCHEMES or not parts.hostname:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def on_allowed_domain(url: str, source: Source) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in source.allowed_domains)
+
+
+def is_article_url(url: str, source: Source) -> bool:
+    if not on_allowed_domain(url, source):
+        return False
+    if source.article_pattern is not None:
+        return source.article_pattern.search(url) is not None
+    return DEFAULT_ARTICLE_PATH.search(urlsplit(url).path) is not None
+
+
+def is_listing_url(url: str, source: Source) -> bool:
+    if not on_allowed_domain(url, source):
+        return False
+    if source.listing_pattern is not None:
+        return source.listing_pattern.search(url) is not None
+    return DEFAULT_LISTING_PATH.search(url) is not None
+
+
+def listing_links(html: bytes, page_url: str, source: Source) -> ListingLinks:
+    """Article and listing (pagination) links on a listing page, in page order, unique."""
+    try:
+        tree = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return ListingLinks((), ())
+    base = _base_href(tree, page_url)
+    articles: dict[str, None] = {}
+    listings: dict[str, None] = {}
+    for href in tree.xpath("//a/@href"):
+        url = clean_link(str(href), base)
+        if url is None or url == page_url:
+            continue
+        if is_article_url(url, source):
+            articles.setdefault(url)
+        elif is_listing_url(url, source):
+            listings.setdefault(url)
+    return ListingLinks(tuple(articles), tuple(listings))
+
+
+def _base_href(tree: lxml.html.HtmlElement, page_url: str) -> str:
+    bases = tree.xpath("//base/@href")
+    return urljoin(page_url, str(bases[0])) if bases else page_url
+
+
+def feed_links(xml: bytes, feed_url: str) -> list[str]:
+    """Item links of an RSS 2.0, RSS 1.0/RDF or Atom feed, in feed order."""
+    root = _xml_root(xml, feed_url)
+    links: list[str] = []
+    for element in root.iter():
+        name = lxml.etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if name != "link":
+            continue
+        parent = element.getparent()
+        parent_name = lxml.etree.QName(parent).localname if parent is not None else ""
+        if parent_name not in ("item", "entry"):
+            continue
+        href = element.get("href") if element.get("href") else (element.text or "")
+        if element.get("rel") not in (None, "alternate"):
+            continue
+        url = clean_link(href, feed_url)
+        if url is not None:
+            links.append(url)
+    return list(dict.fromkeys(links))
+
+
+def sitemap_links(xml: bytes, sitemap_url: str) -> tuple[list[str], list[str]]:
+    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index."""
+    root = _xml_root(xml, sitemap_url)
+    kind = lxml.etree.QName(root).localname
+    if kind not in ("urlset", "sitemapindex"):
+        raise FeedError(f"{sitemap_url}: not a sitemap (root element <{kind}>)")
+    urls: list[str] = []
+    for loc in root.iter("{*}loc"):
+        url = clean_link(loc.text or "", sitemap_url)
+        if url is not None:
+            urls.append(url)
+    return (urls, []) if kind == "urlset" else ([], urls)
+
+
+def _xml_root(xml: bytes, url: str) -> lxml.etree._Element:
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
+    try:
+        root = lxml.etree.fromstring(xml.lstrip(), parser=parser)
+    except lxml.etree.XMLSyntaxError as exc:
+        raise FeedError(f"{url}: malformed XML: {exc}") from None
+    if root is None:
+        raise FeedError(f"{url}: empty or malformed XML document")
+    return root

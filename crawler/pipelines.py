@@ -1,0 +1,68 @@
+"""Item pipeline: parsed pages into the archive, outcomes counted in the crawl stats."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.items import PageItem
+from crawler.parsing.article import Article
+from storage import ArticleIn, SaveOutcome
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_STATS = {
+    SaveOutcome.NEW: "new",
+    SaveOutcome.UNCHANGED: "unchanged",
+    SaveOutcome.REVISED: "updated",
+    SaveOutcome.DUPLICATE: "duplicates",
+}
+
+
+class ArchivePipeline:
+    """Saves every `PageItem` through the spider's archive handle."""
+
+    def process_item(self, item: Any, spider: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        record = to_archive_record(item)
+        result = spider.archive.save_article(record)
+        stat = OUTCOME_STATS[result.outcome]
+        spider.crawler.stats.inc_value(f"presswatch/{stat}")
+        logger.debug("%s: %s %s", spider.name, result.outcome.value, record.url)
+        return item
+
+
+def to_archive_record(item: PageItem) -> ArticleIn:
+    article = item.article
+    return ArticleIn(
+        url=archive_url(article, item.fetched_url),
+        fetched_url=item.fetched_url,
+        source_name=item.source_name,
+        headline=article.headline,
+        labels=article.labels,
+        published_at=article.published_at,
+        modified_at=article.modified_at,
+        source=article.source,
+        publisher=article.publisher,
+        body=article.body,
+        language=article.language,
+        authors=article.authors,
+        date_raw=article.date_raw,
+        date_precision=article.date_precision,
+        date_method=article.date_method,
+        source_evidence=article.source_evidence,
+    )
+
+
+def archive_url(article: Article, fetched_url: str) -> str:
+    """The page's rel=canonical when it stays on the fetched host and names a page, else the fetched URL."""
+    canonical = article.canonical_url
+    if not canonical:
+        return fetched_url
+    wanted, fetched = urlsplit(canonical), urlsplit(fetched_url)
+    if wanted.scheme not in ("http", "https") or wanted.hostname != fetched.hostname:
+        return fetched_url
+    if wanted.path in ("", "/"):
+        return fetched_url
+    return canonical

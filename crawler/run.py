@@ -1,0 +1,98 @@
+"""Running a crawl: several sources, one Scrapy process, one archive handle."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from scrapy.crawler import Crawler, CrawlerProcess
+
+from crawler.config import Source
+from crawler.settings import BASE_SETTINGS, scrapy_settings
+from crawler.spiders.press import PressSpider
+from storage import RunCounts, open_archive
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """What one source's crawl did."""
+
+    source: str
+    status: str
+    counts: RunCounts
+    seconds: float
+
+
+def run_crawl(
+    sources: tuple[Source, ...] | list[Source],
+    db_url: str,
+    *,
+    full: bool = False,
+    log_level: str = "WARNING",
+    progress: TextIO | None = None,
+) -> list[SourceReport]:
+    """Crawl `sources` concurrently into the archive at `db_url` and report per source.
+
+    Opens the archive (running migrations) before anything is fetched, so an
+    unreachable database fails fast with `storage.ArchiveError`. Can run once per
+    process (Twisted's reactor does not restart).
+    """
+    archive = open_archive(db_url)
+    started = time.monotonic()
+    try:
+        process = CrawlerProcess({**BASE_SETTINGS, "LOG_LEVEL": log_level}, install_root_handler=True)
+        crawlers = [_schedule(process, source, archive, full) for source in sources]
+        if progress is not None:
+            _show_progress(crawlers, progress)
+        process.start()
+    finally:
+        archive.close()
+    seconds = time.monotonic() - started
+    return [_report(c, seconds) for c in crawlers]
+
+
+def _schedule(process: CrawlerProcess, source: Source, archive: Any, full: bool) -> Crawler:
+    spider_class = type(
+        f"PressSpider_{source.name.replace('-', '_')}",
+        (PressSpider,),
+        {"custom_settings": scrapy_settings(source.crawl)},
+    )
+    crawler = process.create_crawler(spider_class)
+    process.crawl(crawler, source=source, archive=archive, full=full)
+    return crawler
+
+
+def _report(crawler: Crawler, seconds: float) -> SourceReport:
+    spider: PressSpider = crawler.spider  # type: ignore[assignment]
+    reason = crawler.stats.get_value("finish_reason", "failed")
+    status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
+    elapsed = crawler.stats.get_value("elapsed_time_seconds", seconds)
+    return SourceReport(spider.source.name, status, spider.counts(), float(elapsed))
+
+
+def _show_progress(crawlers: list[Crawler], out: TextIO) -> None:
+    """A one-line live summary on a terminal, redrawn every half second."""
+    from twisted.internet import task
+
+    def draw() -> None:
+        parts = [_progress_text(c) for c in crawlers if c.spider is not None]
+        out.write("\r\033[K" + " | ".join(parts))
+        out.flush()
+
+    loop = task.LoopingCall(draw)
+    loop.start(0.5, now=False)
+    from twisted.internet import reactor
+
+    reactor.addSystemEventTrigger("before", "shutdown", lambda: (loop.running and loop.stop(), out.write("\r\033[K")))
+
+
+def _progress_text(crawler: Crawler) -> str:
+    counts = crawler.spider.counts()  # type: ignore[union-attr]
+    return f"{crawler.spider.name}: {counts.pages_fetched} pages, {counts.new} new, {counts.errors} errors"  # type: ignore[union-attr]
+
+
+def progress_stream() -> TextIO | None:
+    """stderr when it is a terminal, else None (no progress noise in logs and pipes)."""
+    return sys.stderr if sys.stderr.isatty() else None
+

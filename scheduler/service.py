@@ -1,0 +1,165 @@
+"""`presswatch serve`: APScheduler runs one crawl job per source, each in a child process.
+
+A crashing or hung crawl never takes the service down: the child has a timeout
+and is killed past it. SIGTERM/SIGINT stop new runs, give running children a
+grace period, then exit cleanly; SIGHUP reloads the sources config.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.config import Config, ConfigError, Source, load_config
+
+logger = logging.getLogger("presswatch.service")
+
+GRACE_SECONDS = 10.0
+MAX_RUN_SECONDS = 3600.0
+PR_SET_PDEATHSIG = 1
+
+
+def job_id(source: Source) -> str:
+    return f"crawl:{source.name}"
+
+
+class ChildRuns:
+    """Starts crawl children, enforces their timeout, and stops them all on shutdown."""
+
+    def __init__(self, config_path: str, db_url: str, log_level: str) -> None:
+        self.config_path = config_path
+        self.db_url = db_url
+        self.log_level = log_level
+        self.children: set[subprocess.Popen[str]] = set()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def run(self, source_name: str, timeout: float) -> None:
+        if self.stopping.is_set():
+            return
+        started = time.monotonic()
+        command = [sys.executable, "-m", "crawler", "--config", self.config_path, "--db", self.db_url,
+                   "--source", source_name, "--log-level", self.log_level]
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+        with self.lock:
+            self.children.add(child)
+        try:
+            output, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(child, GRACE_SECONDS)
+            output = ""
+            logger.error("source=%s status=timeout seconds=%.1f (killed after %.0fs)", source_name, time.monotonic() - started, timeout)
+            return
+        finally:
+            with self.lock:
+                self.children.discard(child)
+        log_run(source_name, child.returncode, output, time.monotonic() - started)
+
+    def stop_all(self, grace: float) -> None:
+        self.stopping.set()
+        with self.lock:
+            children = list(self.children)
+        for child in children:
+            _stop(child, grace)
+
+
+def log_run(source_name: str, returncode: int, output: str, seconds: float) -> None:
+    """One line per run: source, new, updated, duplicates, errors, seconds."""
+    lines = [line for line in output.splitlines() if line.startswith("{")]
+    if returncode != 0 or not lines:
+        logger.error("source=%s status=failed exit=%s seconds=%.1f", source_name, returncode, seconds)
+        return
+    r = json.loads(lines[-1])
+    logger.info(
+        "source=%s status=%s new=%d updated=%d duplicates=%d errors=%d pages=%d seconds=%.1f",
+        source_name, r["status"], r["new"], r["updated"], r["duplicates"], r["errors"], r["pages_fetched"], seconds,
+    )
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the service dies without cleaning up (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the service's own shutdown still stops its children
+
+
+def _stop(child: subprocess.Popen[str], grace: float) -> None:
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def schedule_sources(scheduler: BackgroundScheduler, runs: ChildRuns, config: Config, run_timeout: float | None) -> None:
+    """One job per source with a stable id; jobs of removed sources are dropped."""
+    wanted = {job_id(s) for s in config.sources}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            job.remove()
+    for source in config.sources:
+        seconds = source.interval_seconds
+        timeout = run_timeout or min(3 * seconds, MAX_RUN_SECONDS)
+        existing = scheduler.get_job(job_id(source))
+        scheduler.add_job(
+            runs.run,
+            IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60)),
+            args=[source.name, timeout],
+            id=job_id(source),
+            name=source.name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(seconds, 30),
+            next_run_time=existing.next_run_time if existing else datetime.now(timezone.utc),
+        )
+
+
+def run_service(config: Config, db_url: str, *, run_timeout: float | None = None, log_level: str = "WARNING") -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    runs = ChildRuns(config.path, db_url, log_level=log_level)
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    schedule_sources(scheduler, runs, config, run_timeout)
+    stop, reload = threading.Event(), threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    scheduler.start()
+    logger.info("serving %d source(s): %s", len(config.sources), ", ".join(s.name for s in config.sources))
+    while not stop.is_set():
+        stop.wait(0.5)
+        if reload.is_set():
+            reload.clear()
+            config = _reload(scheduler, runs, config, run_timeout)
+    logger.info("stopping: no new runs; waiting up to %.0fs for running crawls", GRACE_SECONDS)
+    scheduler.pause()
+    runs.stop_all(GRACE_SECONDS)
+    scheduler.shutdown(wait=True)
+    logger.info("stopped")
+
+
+def _reload(scheduler: BackgroundScheduler, runs: ChildRuns, config: Config, run_timeout: float | None) -> Config:
+    try:
+        fresh = load_config(config.path)
+    except ConfigError as exc:
+        logger.error("config not reloaded, keeping the running one: %s", exc)
+        return config
+    schedule_sources(scheduler, runs, fresh, run_timeout)
+    logger.info("config reloaded: %d source(s)", len(fresh.sources))
+    return fresh
+
+

@@ -1,0 +1,150 @@
+"""The sources config: valid files load into typed sources; every mistake is named."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import ConfigError, CrawlSettings, load_config
+
+GOOD = """
+[crawl]
+concurrent_per_domain = 1
+download_delay = 2
+
+[[sources]]
+name = "apa-en"
+publisher = "APA"
+start_urls = ["https://example.az/en/official-news"]
+feeds = ["https://example.az/en/rss"]
+sitemaps = ["https://example.az/sitemap-news.xml"]
+timezone = "Asia/Baku"
+language = "en"
+interval = "10m"
+article_pattern = "/en/news/\\\\d+"
+selectors = { headline = "h1.title", body = "div.news-text" }
+download_timeout = 12
+
+[[sources]]
+name = "tass"
+start_urls = ["https://tass.example/news"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    return caught.value.problems
+
+
+def test_a_valid_config_loads_into_typed_sources(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    apa, tass = config.sources
+    assert apa.name == "apa-en"
+    assert apa.publisher == "APA"
+    assert apa.feeds == ("https://example.az/en/rss",)
+    assert apa.interval_seconds == 600
+    assert apa.allowed_domains == ("example.az",)
+    assert apa.article_pattern is not None and apa.article_pattern.search("https://example.az/en/news/42")
+    assert apa.crawl.download_timeout == 12.0
+    assert apa.crawl.download_delay == 2.0
+    assert apa.crawl.concurrent_per_domain == 1
+    assert tass.publisher == "tass"
+    assert tass.crawl == CrawlSettings(concurrent_per_domain=1, download_delay=2.0)
+    assert apa.profile().timezone == "Asia/Baku"
+    assert apa.profile().selectors == {"headline": "h1.title", "body": "div.news-text"}
+
+
+def test_every_problem_names_the_source_and_the_key(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, """
+[[sources]]
+name = "bad-one"
+start_urls = ["ftp://example.org/x", "not a url"]
+timezone = "Mars/Olympus_Mons"
+article_pattern = "(unclosed"
+interval = "often"
+colour = "blue"
+selectors = { headline = "h1[", teaser = "p" }
+""")
+    assert problems == [
+        "source 'bad-one': key 'colour': unknown key (allowed: "
+        + ", ".join(sorted({
+            "name", "publisher", "start_urls", "feeds", "sitemaps", "timezone", "language",
+            "interval", "date_order", "article_pattern", "listing_pattern", "allowed_domains",
+            "selectors", *CrawlSettings.__dataclass_fields__,
+        })) + ")",
+        "source 'bad-one': key 'start_urls': 'ftp://example.org/x' is not an http(s) URL with a host",
+        "source 'bad-one': key 'start_urls': 'not a url' is not an http(s) URL with a host",
+        "source 'bad-one': key 'start_urls': give at least one of start_urls, feeds, sitemaps",
+        "source 'bad-one': key 'timezone': unknown time zone 'Mars/Olympus_Mons' (use an IANA name such as 'Asia/Baku')",
+        "source 'bad-one': key 'interval': not an interval: 'often' (use e.g. '90s', '10m', '1h', '1d')",
+        "source 'bad-one': key 'article_pattern': bad regular expression '(unclosed': missing ), unterminated subpattern at position 0",
+        "source 'bad-one': key 'selectors.headline': 'h1[' is not a valid CSS selector",
+        "source 'bad-one': key 'selectors.teaser': unknown field (allowed: headline, body, published_at, source, authors)",
+    ]
+
+
+def test_duplicate_source_names_are_refused(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, """
+[[sources]]
+name = "twin"
+start_urls = ["https://a.example/"]
+[[sources]]
+name = "twin"
+start_urls = ["https://b.example/"]
+""")
+    assert problems == ["source 'twin': key 'name': duplicate source name"]
+
+
+def test_bad_names_languages_and_crawl_values_are_refused(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, """
+[crawl]
+download_timeout = "slow"
+retries = 3
+[[sources]]
+name = "Bad Name"
+start_urls = ["https://a.example/"]
+language = "english"
+concurrent_per_domain = -1
+""")
+    assert problems == [
+        "[crawl]: key 'retries': unknown key (allowed: " + ", ".join(sorted(CrawlSettings.__dataclass_fields__)) + ")",
+        "[crawl]: key 'download_timeout': must be float, got 'slow'",
+        "source 'Bad Name': key 'name': required, lower-case letters, digits and '-' only",
+        "source 'Bad Name': key 'language': 'english' is not an ISO 639-1 code such as 'en'",
+        "source 'Bad Name': key 'concurrent_per_domain': must not be negative",
+    ]
+
+
+def test_missing_file_and_bad_toml_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nowhere.toml")
+    assert caught.value.problems == [
+        "file not found; pass --config PATH, set PRESSWATCH_CONFIG, or create ./sources.toml"
+    ]
+    assert problems_of(tmp_path, "[[sources]\nname=")[0].startswith("not valid TOML: ")
+
+
+def test_an_empty_config_asks_for_a_source(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "") == ["no [[sources]] defined: add at least one [[sources]] table"]
+
+
+def test_selecting_an_unknown_source_is_an_error(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert [s.name for s in config.select(["tass"])] == ["tass"]
+    with pytest.raises(ConfigError) as caught:
+        config.select(["nope"])
+    assert caught.value.problems == ["no source named 'nope' (configured: apa-en, tass)"]
+
+
+def test_the_base_placeholder_is_replaced(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[sources]]\nname = "demo"\nstart_urls = ["__BASE__/demo/news"]\n')
+    config = load_config(path, base_url="http://127.0.0.1:8765/")
+    assert config.sources[0].start_urls == ("http://127.0.0.1:8765/demo/news",)
+    assert config.sources[0].allowed_domains == ("127.0.0.1",)

@@ -1,0 +1,85 @@
+"""Finding article URLs on listing pages, in feeds and in sitemaps."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from crawler.config import Source
+from crawler.discovery import FeedError, clean_link, feed_links, listing_links, sitemap_links
+
+SOURCE = Source(
+    name="wire",
+    publisher="Wire",
+    start_urls=("https://wire.example/en/news",),
+    article_pattern=re.compile(r"/en/news/[a-z]+/[a-z0-9-]+-\d+$"),
+    listing_pattern=re.compile(r"/en/news(/page/\d+)?$"),
+    allowed_domains=("wire.example",),
+)
+
+LISTING = b"""<html><head><base href="https://wire.example/en/"></head><body>
+<nav><a href="/en/news">News</a> <a href="mailto:press@wire.example">Mail</a>
+<a href="javascript:void(0)">Menu</a> <a href="data:text/html,x">x</a></nav>
+<a href="news/politics/minister-meets-envoy-101#comments">Minister meets envoy</a>
+<a href="https://wire.example/en/news/economy/bank-keeps-rate-102">Bank keeps rate</a>
+<a href="/en/news/politics/minister-meets-envoy-101">again</a>
+<a href="https://other.example/en/news/politics/elsewhere-7">elsewhere</a>
+<a href="/en/news/page/2">2</a> <a href="/en/news/page/3">3</a>
+</body></html>"""
+
+
+def test_listing_links_are_absolute_unique_and_split_by_kind() -> None:
+    links = listing_links(LISTING, "https://wire.example/en/news", SOURCE)
+    assert links.articles == (
+        "https://wire.example/en/news/politics/minister-meets-envoy-101",
+        "https://wire.example/en/news/economy/bank-keeps-rate-102",
+    )
+    assert links.listings == ("https://wire.example/en/news/page/2", "https://wire.example/en/news/page/3")
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("/a/b#frag", "https://wire.example/a/b"),
+        ("  b?x=1 ", "https://wire.example/en/b?x=1"),
+        ("mailto:x@y.z", None),
+        ("javascript:alert(1)", None),
+        ("file:///etc/passwd", None),
+        ("data:text/html,hi", None),
+        ("", None),
+        ("http://[bad", None),
+    ],
+)
+def test_only_http_links_survive_cleaning(href: str, expected: str | None) -> None:
+    assert clean_link(href, "https://wire.example/en/news") == expected
+
+
+def test_rss_and_atom_items_give_their_links_in_order() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><link>https://wire.example/</link>
+    <item><title>A</title><link>https://wire.example/en/news/politics/a-1</link></item>
+    <item><title>B</title><link> /en/news/politics/b-2 </link></item></channel></rss>"""
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">
+    <link href="https://wire.example/"/>
+    <entry><link rel="alternate" href="https://wire.example/en/news/politics/c-3"/>
+    <link rel="enclosure" href="https://wire.example/photo.jpg"/></entry></feed>"""
+    assert feed_links(rss, "https://wire.example/rss") == [
+        "https://wire.example/en/news/politics/a-1",
+        "https://wire.example/en/news/politics/b-2",
+    ]
+    assert feed_links(atom, "https://wire.example/atom") == ["https://wire.example/en/news/politics/c-3"]
+
+
+def test_sitemaps_and_sitemap_indexes_are_told_apart() -> None:
+    urlset = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <url><loc>https://wire.example/en/news/politics/a-1</loc></url></urlset>"""
+    index = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <sitemap><loc>https://wire.example/sitemap-1.xml</loc></sitemap></sitemapindex>"""
+    assert sitemap_links(urlset, "https://wire.example/sitemap.xml") == (["https://wire.example/en/news/politics/a-1"], [])
+    assert sitemap_links(index, "https://wire.example/sitemap.xml") == ([], ["https://wire.example/sitemap-1.xml"])
+
+
+def test_malformed_xml_is_a_feed_error_not_a_crash() -> None:
+    with pytest.raises(FeedError, match="https://wire.example/sitemap.xml: "):
+        sitemap_links(b"<html><body>not a sitemap</body></html>", "https://wire.example/sitemap.xml")
+    with pytest.raises(FeedError):
+        feed_links(b"\x00\x01 binary", "https://wire.example/rss")

@@ -1,0 +1,124 @@
+"""The `presswatch` command as users run it: exit codes, messages, formats."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import DEMO, run_presswatch
+
+SEED_PAGE = DEMO / "sites/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
+SEED_URL = "https://caspian-post.example/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"
+
+
+@pytest.fixture()
+def crawled(demo_config: Path, archive_url: str) -> str:
+    result = run_presswatch("crawl", "--config", str(demo_config), "--db", archive_url)
+    assert result.returncode == 0, result.stderr
+    return archive_url
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO articles (url) VALUES ('x')",
+        "UPDATE articles SET headline = 'x'",
+        "DELETE FROM articles",
+        "DROP TABLE articles",
+        "CREATE TABLE evil (x int)",
+        "SELECT 1; DELETE FROM articles",
+    ],
+)
+def test_query_refuses_writes_and_leaves_the_archive_unchanged(crawled: str, sql: str) -> None:
+    before = run_presswatch("query", "SELECT count(*) AS n FROM articles", "--db", crawled, "--format", "json")
+    refused = run_presswatch("query", sql, "--db", crawled)
+    after = run_presswatch("query", "SELECT count(*) AS n FROM articles", "--db", crawled, "--format", "json")
+    assert refused.returncode == 4
+    assert "read-only" in refused.stderr
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+
+
+def test_query_refuses_attach_on_sqlite(crawled: str, tmp_path: Path) -> None:
+    if not crawled.startswith("sqlite"):
+        pytest.skip("ATTACH is SQLite syntax; PostgreSQL has no ATTACH statement")
+    result = run_presswatch("query", f"ATTACH DATABASE '{tmp_path / 'other.db'}' AS other", "--db", crawled)
+    assert result.returncode == 4
+    assert not (tmp_path / "other.db").exists()
+
+
+def test_query_prints_every_format(crawled: str) -> None:
+    sql = "SELECT source_name, count(*) AS n FROM articles GROUP BY source_name ORDER BY source_name"
+    as_json = json.loads(run_presswatch("query", sql, "--db", crawled, "--format", "json").stdout)
+    names = [r["source_name"] for r in as_json]
+    assert names == ["caspian-post", "gov-press", "novosti-kaspiya", "trend-wire"]
+    jsonl = run_presswatch("query", sql, "--db", crawled, "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(line) for line in jsonl] == as_json
+    csv_lines = run_presswatch("query", sql, "--db", crawled, "--format", "csv").stdout.splitlines()
+    assert csv_lines[0] == "source_name,n"
+    assert csv_lines[1:] == [f"{r['source_name']},{r['n']}" for r in as_json]
+    table = run_presswatch("query", sql, "--db", crawled).stdout
+    assert table.splitlines()[0].split() == ["source_name", "n"]
+    assert table.rstrip().endswith("(4 rows)")
+
+
+def test_sources_shows_last_runs(demo_config: Path, crawled: str) -> None:
+    result = run_presswatch("sources", "--config", str(demo_config), "--db", crawled, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    listed = {r["source"]: r for r in json.loads(result.stdout)}
+    assert sorted(listed) == ["caspian-post", "gov-press", "novosti-kaspiya", "trend-wire"]
+    assert all(r["last_status"] == "ok" and r["consecutive_failures"] == 0 for r in listed.values())
+    assert sum(r["articles"] for r in listed.values()) == len((DEMO / "truth.jsonl").read_text().splitlines())
+
+
+def test_a_bad_config_names_source_and_key_and_fetches_nothing(tmp_path: Path, demo_site) -> None:
+    server, _ = demo_site
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        f'[[sources]]\nname = "wire"\nstart_urls = ["{server.base_url}/caspian-post/en/news"]\ntimezone = "Mars/Base"\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "archive.db"
+    result = run_presswatch("crawl", "--config", str(config), "--db", f"sqlite:///{db}")
+    assert result.returncode == 2
+    assert "source 'wire': key 'timezone': unknown time zone 'Mars/Base'" in result.stderr
+    assert server.requests == []
+    assert not db.exists()
+
+
+def test_an_unreachable_database_fails_without_showing_the_password(demo_config: Path) -> None:
+    url = "postgresql+psycopg://watcher:s3cret-pw@127.0.0.1:1/archive"
+    result = run_presswatch("crawl", "--config", str(demo_config), "--db", url)
+    assert result.returncode == 3
+    assert "s3cret-pw" not in result.stderr + result.stdout
+    assert "127.0.0.1" in result.stderr
+
+
+def test_parse_prints_the_seed_record(tmp_path: Path) -> None:
+    expected = json.loads((DEMO.parent / "cases/seed/expected.json").read_text(encoding="utf-8"))
+    result = run_presswatch(
+        "parse", str(SEED_PAGE), "--url", SEED_URL, "--timezone", "Asia/Baku", "--language", "en",
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    for key in ("headline", "labels", "published_at", "source", "body", "language", "authors"):
+        assert record[key] == expected[key], key
+
+
+def test_parse_manifest_reads_gzip_and_survives_a_broken_page(tmp_path: Path) -> None:
+    (tmp_path / "seed.html.gz").write_bytes(gzip.compress(SEED_PAGE.read_bytes()))
+    (tmp_path / "broken.html").write_bytes(b"\x00\x9f\x92\x96 not html at all \xff\xfe")
+    manifest = "\n".join(json.dumps(line) for line in [
+        {"id": "a", "url": SEED_URL, "html_path": "seed.html.gz"},
+        {"id": "b", "url": "https://x.example/broken", "html_path": "broken.html"},
+        {"id": "c", "url": "https://x.example/missing", "html_path": "missing.html"},
+    ])
+    (tmp_path / "manifest.jsonl").write_text(manifest + "\n", encoding="utf-8")
+    result = run_presswatch("parse", "--manifest", str(tmp_path / "manifest.jsonl"), "--timezone", "Asia/Baku")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["a", "b", "c"]
+    assert records[0]["headline"].startswith("President Aliyev: Azerbaijan, Kazakhstan")
+    assert records[0]["published_at"] == "2023-04-10T20:01:00+04:00"
+    assert "error" in records[1] and "error" in records[2]

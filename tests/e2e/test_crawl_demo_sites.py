@@ -1,0 +1,121 @@
+"""The whole path: demo sites on loopback → `presswatch crawl` → archive → SQL.
+
+Runs against a temp SQLite file and a fresh PostgreSQL database (`archive_url`).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.e2e.helpers import run_presswatch
+
+SEED_PATH = "/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"
+
+
+def rows(db_url: str, sql: str) -> list[tuple]:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def crawl(config: Path, db_url: str, *extra: str) -> None:
+    result = run_presswatch("crawl", "--config", str(config), "--db", db_url, *extra)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def by_path(truth: list[dict], base_url: str) -> dict[str, dict]:
+    return {base_url + t["path"]: t for t in truth}
+
+
+def instant(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def test_demo_crawl_archives_every_article_exactly_as_published(demo_site, demo_config, truth, archive_url) -> None:
+    server, _ = demo_site
+    result = crawl(demo_config, archive_url)
+    expected = by_path(truth, server.base_url)
+
+    stored = rows(archive_url, "SELECT url, headline, labels, published_at, source, publisher, body, language, authors FROM articles")
+    assert len(stored) == len(truth)
+    for url, headline, labels, published_at, source, publisher, body, language, authors in stored:
+        t = expected[url]
+        assert (headline, json.loads(labels), source, publisher, body, language, json.loads(authors)) == (
+            t["headline"], t["labels"], t["source"], t["publisher"], t["body"], t["language"], t["authors"]
+        ), url
+        assert instant(published_at) == datetime.fromisoformat(t["published_at"]), url
+    assert "new" in result.stdout and "caspian-post" in result.stdout
+
+
+def test_the_seed_article_is_stored_field_for_field(demo_site, demo_config, archive_url) -> None:
+    server, _ = demo_site
+    crawl(demo_config, archive_url)
+    [(headline, labels, published_at, source, publisher, language)] = rows(
+        archive_url,
+        f"SELECT headline, labels, published_at, source, publisher, language FROM articles WHERE url = '{server.base_url}{SEED_PATH}'",
+    )
+    assert headline == "President Aliyev: Azerbaijan, Kazakhstan reaching qualitatively new level of interaction, alliance"
+    assert json.loads(labels) == ["PHOTO", "UPDATED"]
+    assert instant(published_at) == datetime.fromisoformat("2023-04-10T20:01:00+04:00")
+    assert (source, publisher, language) == ("Azertag", "Caspian Post", "en")
+
+
+def test_the_republished_release_is_linked_as_a_duplicate(demo_site, demo_config, truth, archive_url) -> None:
+    server, _ = demo_site
+    crawl(demo_config, archive_url)
+    [copy] = [t for t in truth if t.get("republished_from")]
+    urls = (server.base_url + copy["republished_from"], server.base_url + copy["path"])
+    linked = rows(
+        archive_url,
+        "SELECT a.url, a.publisher, g.size, f.url FROM articles a JOIN duplicate_groups g ON g.id = a.duplicate_group_id "
+        "JOIN articles f ON f.id = g.first_article_id ORDER BY a.published_at",
+    )
+    original = next(t for t in truth if t["path"] == copy["republished_from"])
+    assert linked == [
+        (urls[0], original["publisher"], 2, urls[0]),
+        (urls[1], copy["publisher"], 2, urls[0]),
+    ]
+
+
+def test_a_second_crawl_adds_nothing_and_fetches_no_article(demo_site, demo_config, truth, archive_url) -> None:
+    server, _ = demo_site
+    crawl(demo_config, archive_url)
+    server.clear_requests()
+    crawl(demo_config, archive_url)
+    assert rows(archive_url, "SELECT count(*) FROM articles") == [(len(truth),)]
+    assert rows(archive_url, "SELECT count(*) FROM article_revisions") == [(0,)]
+    second = rows(archive_url, "SELECT new, updated, duplicates FROM crawl_runs ORDER BY id DESC LIMIT 4")
+    assert second == [(0, 0, 0)] * 4
+    article_paths = {t["path"] for t in truth}
+    assert [r.path for r in server.requests if r.path in article_paths] == []
+
+
+def test_a_changed_page_adds_one_revision(demo_site, demo_config, truth, archive_url) -> None:
+    server, root = demo_site
+    crawl(demo_config, archive_url)
+    target = next(t for t in truth if t["site"] == "gov-press" and not t.get("republished_from"))
+    page = root / (target["path"].lstrip("/") + ".html")
+    first_paragraph = target["body"].split("\n\n")[0]
+    html = page.read_text(encoding="utf-8")
+    assert first_paragraph in html
+    page.write_text(html.replace(first_paragraph, first_paragraph + " The figures were revised on Friday."), encoding="utf-8")
+
+    crawl(demo_config, archive_url, "--full")
+
+    url = server.base_url + target["path"]
+    assert rows(archive_url, "SELECT count(*) FROM articles") == [(len(truth),)]
+    [(old_body,)] = rows(
+        archive_url,
+        f"SELECT r.body FROM article_revisions r JOIN articles a ON a.id = r.article_id WHERE a.url = '{url}'",
+    )
+    assert old_body == target["body"]
+    [(new_body,)] = rows(archive_url, f"SELECT body FROM articles WHERE url = '{url}'")
+    assert new_body.startswith(first_paragraph + " The figures were revised on Friday.")
+    assert rows(archive_url, "SELECT count(*) FROM article_revisions") == [(1,)]

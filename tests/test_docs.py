@@ -1,0 +1,40 @@
+"""The README documents every command, option and config key."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from crawler.config import CRAWL_KEYS, SELECTOR_FIELDS, SOURCE_KEYS
+from scheduler.cli import main
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def commands(group: click.Group, prefix: str = "presswatch") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            found.extend(commands(command, path))
+    return found
+
+
+@pytest.mark.parametrize(("path", "command"), commands(main), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_and_option_is_in_the_readme(path: str, command: click.Command) -> None:
+    assert f"`{path}" in README, f"README does not document {path}"
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert any(f"{opt}" in README for opt in param.opts), f"README lacks {path} {param.opts}"
+
+
+@pytest.mark.parametrize("key", sorted(SOURCE_KEYS | CRAWL_KEYS))
+def test_every_config_key_is_in_the_readme(key: str) -> None:
+    assert f"\n{key} = " in README, f"README's config example lacks {key!r}"
+
+
+def test_every_selector_field_is_in_the_readme() -> None:
+    for field in SELECTOR_FIELDS:
+        assert f"{field} = \"" in README
