@@ -1,0 +1,33 @@
+"""The presswatch archive: SQLAlchemy storage on SQLite or PostgreSQL.
+
+Other packages import only the names below. ``storage`` imports nothing of the
+project and nothing of Scrapy.
+"""
+from __future__ import annotations
+
+from storage.archive import Archive, open_archive, upgrade_archive
+from storage.errors import ArchiveError, ReadOnlyQueryError
+from storage.readonly import run_readonly_query
+from storage.records import (
+    ArticleIn,
+    QueryResult,
+    RunCounts,
+    SaveOutcome,
+    SaveResult,
+    SourceSummary,
+)
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArticleIn",
+    "QueryResult",
+    "ReadOnlyQueryError",
+    "RunCounts",
+    "SaveOutcome",
+    "SaveResult",
+    "SourceSummary",
+    "open_archive",
+    "run_readonly_query",
+    "upgrade_archive",
+]

@@ -1,0 +1,164 @@
+"""Typed SQLAlchemy models: the archive schema (DESIGN §5).
+
+The migrations in ``storage/migrations/versions`` are the source of truth for the
+database; these models mirror them and a test checks that they agree.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.columns import JsonTextList, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        tuple[str, ...]: JsonTextList,
+    }
+
+
+class DuplicateGroup(Base):
+    """Articles carrying the same release under different URLs (dedupe levels 2 and 3)."""
+
+    __tablename__ = "duplicate_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", use_alter=True, ondelete="CASCADE")
+    )
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class Article(Base):
+    """One row per canonical URL: the latest version of the page."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    source_name: Mapped[str] = mapped_column(Text, index=True)
+    headline: Mapped[str | None] = mapped_column(Text)
+    labels: Mapped[tuple[str, ...]]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    modified_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(Text, index=True)
+    publisher: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[tuple[str, ...]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    body_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    date_raw: Mapped[str | None] = mapped_column(Text)
+    date_precision: Mapped[str | None] = mapped_column(Text)
+    date_method: Mapped[str | None] = mapped_column(Text)
+    source_evidence: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    duplicate_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("duplicate_groups.id", ondelete="SET NULL"), index=True
+    )
+
+
+class ArticleRevision(Base):
+    """An earlier version of an article whose headline or body changed."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    headline: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    replaced_at: Mapped[datetime]
+
+
+class ArticleSignature(Base):
+    """One LSH band of an article's MinHash signature (dedupe level 3, storage.neardup).
+
+    Candidate near-duplicates are the articles sharing a (band, bucket) pair: an
+    indexed lookup that works the same for every writer of a shared database.
+    """
+
+    __tablename__ = "article_signatures"
+    __table_args__ = (Index("ix_article_signatures_band_bucket", "band", "bucket"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger)
+    minhashes: Mapped[str] = mapped_column(Text)
+
+
+class UrlAlias(Base):
+    """Every URL seen for an article (canonical and fetched), canonicalised."""
+
+    __tablename__ = "url_aliases"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+
+
+class CrawlRun(Base):
+    """One crawl of one source."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_started_at", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(Text)
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrawlError(Base):
+    """One failed page of a run, with its URL and reason."""
+
+    __tablename__ = "crawl_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime]

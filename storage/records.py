@@ -1,0 +1,99 @@
+"""The archive's input and output records (what other packages see)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from storage.columns import require_aware
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleIn:
+    """One parsed page to archive.
+
+    ``url`` is the page's canonical URL as the crawler found it (rel=canonical or
+    the fetched URL); ``fetched_url`` is the URL actually fetched when it differs,
+    recorded as an alias. Datetimes must be aware (any offset; stored in UTC).
+    """
+
+    url: str
+    source_name: str
+    headline: str | None
+    labels: tuple[str, ...]
+    published_at: datetime | None
+    modified_at: datetime | None
+    source: str | None
+    publisher: str | None
+    body: str | None
+    language: str | None
+    authors: tuple[str, ...]
+    date_raw: str | None
+    date_precision: str | None
+    date_method: str | None
+    source_evidence: str | None
+    fetched_url: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("published_at", "modified_at"):
+            value = getattr(self, name)
+            if value is not None:
+                require_aware(value, name)
+        if not self.url or not self.url.strip():
+            raise ValueError("ArticleIn.url is empty")
+        if not self.source_name:
+            raise ValueError("ArticleIn.source_name is empty")
+
+
+class SaveOutcome(StrEnum):
+    """What saving one page did."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    REVISED = "revised"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    outcome: SaveOutcome
+    article_id: int
+    group_id: int | None
+
+
+@dataclass(slots=True)
+class RunCounts:
+    """The counters of one crawl run, as stored in ``crawl_runs``."""
+
+    pages_fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    errors: int = 0
+
+
+RUN_STATUSES = frozenset({"ok", "failed", "interrupted"})
+RUNNING = "running"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """One source's state, for `presswatch sources`."""
+
+    source_name: str
+    articles: int
+    last_run_started_at: datetime | None
+    last_run_finished_at: datetime | None
+    last_run_status: str | None
+    last_success_at: datetime | None
+    last_new_article_at: datetime | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """The answer of a read-only query: column names and rows as the driver returns them."""
+
+    columns: list[str]
+    rows: list[tuple[object, ...]]

@@ -1,0 +1,127 @@
+"""Dedupe level 3: the same release republished with small edits joins one group."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storage import Archive, ArticleIn, SaveOutcome
+from storage.models import Article, ArticleSignature, DuplicateGroup
+from storage.neardup import BANDS, bands, shingles, signature, similarity
+
+MakeArticle = Callable[..., ArticleIn]
+T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+T2 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+RELEASE = (
+    "BAKU, 2 March. The Ministry of Economy announced on Monday a new programme of support "
+    "for small and medium-sized businesses in the regions of the country.\n\n"
+    "Under the programme, entrepreneurs outside the capital may apply for low-interest loans "
+    "of up to 50,000 manat and for grants covering half the cost of new equipment.\n\n"
+    "Applications open on 1 April and will be reviewed by a commission within thirty days, "
+    "the ministry said, adding that the first payments are expected in early summer."
+)
+EDITED = (
+    "The Ministry of Economy announced on Monday a new programme of support "
+    "for small and medium-sized businesses in the regions of the country.\n\n"
+    "Under the programme, entrepreneurs outside the capital may apply for low-interest loans "
+    "of up to 50,000 manat and for grants covering half the cost of new equipment.\n\n"
+    "Applications open on 1 April and will be reviewed by a commission within thirty days, "
+    "the ministry said, adding that the first payments are expected in early summer. "
+    "Follow us on social media."
+)
+UNRELATED = (
+    "BAKU, 2 March. The Ministry of Economy announced on Monday the results of the annual "
+    "survey of industrial production, which grew by four percent compared with last year.\n\n"
+    "The strongest growth was recorded in food processing and construction materials, while "
+    "textile output declined slightly, according to the figures published by the ministry.\n\n"
+    "The full report will be presented to parliament at the end of the month, the ministry said."
+)
+
+
+def _rows(archive: Archive, *columns: Any) -> list[tuple[Any, ...]]:
+    with archive.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(*columns))]
+
+
+def test_signatures_estimate_similarity_of_edited_and_unrelated_texts() -> None:
+    original, edited, unrelated = signature(RELEASE), signature(EDITED), signature(UNRELATED)
+    assert original is not None and edited is not None and unrelated is not None
+    assert similarity(original, original) == 1.0
+    assert similarity(original, edited) >= 0.8
+    assert similarity(original, unrelated) < 0.3
+    assert len(bands(original)) == BANDS
+
+
+def test_signatures_are_pinned_values_comparable_with_stored_ones() -> None:
+    # No per-process hash seeds: a signature stored today must match one made tomorrow.
+    # If this fails, the constants changed: add a migration that re-signs the archive.
+    minhashes = signature(RELEASE)
+    assert minhashes is not None and len(minhashes) == 64
+    assert minhashes[:2] == (7638802117412655, 6069713379599715)
+    assert bands(minhashes)[0].bucket == 1574354680803265359
+    assert minhashes == signature(RELEASE.upper().replace(" ", "  "))
+
+
+def test_shingles_are_word_five_grams_of_the_normalised_text() -> None:
+    assert shingles("The  Ministry of ECONOMY announced today") == {
+        "the ministry of economy announced", "ministry of economy announced today"
+    }
+
+
+def test_short_bodies_get_no_signature() -> None:
+    assert signature("A short note of thirty words or so is not enough to compare.") is None
+    assert signature(None) is None
+
+
+def test_a_release_republished_with_small_edits_joins_the_group(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    original = archive.save_article(make_article(body=RELEASE), seen_at=T1)
+    copy = archive.save_article(
+        make_article(url="https://daily.example.com/economy/support", publisher="Other Daily",
+                     source_name="other-daily", body=EDITED,
+                     published_at=datetime(2026, 3, 2, 11, 0, tzinfo=UTC)),
+        seen_at=T2,
+    )
+    assert copy.outcome is SaveOutcome.DUPLICATE and copy.group_id is not None
+    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+        (original.article_id, 2)
+    ]
+    assert sorted(_rows(archive, Article.publisher, Article.duplicate_group_id)) == [
+        ("Example News", copy.group_id), ("Other Daily", copy.group_id)
+    ]
+
+
+def test_different_releases_of_one_ministry_are_not_duplicates(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    archive.save_article(make_article(body=RELEASE), seen_at=T1)
+    other = archive.save_article(
+        make_article(url="https://news.example.az/en/economy/industry", body=UNRELATED),
+        seen_at=T2,
+    )
+    assert other.outcome is SaveOutcome.NEW
+    assert _rows(archive, DuplicateGroup.id) == []
+    assert _rows(archive, func.count(func.distinct(ArticleSignature.article_id))) == [(2,)]
+
+
+def test_a_revised_body_replaces_the_stored_signature(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    first = archive.save_article(make_article(body=RELEASE), seen_at=T1)
+    archive.save_article(make_article(body=UNRELATED), seen_at=T2)
+    expected = signature(UNRELATED)
+    assert expected is not None
+    stored = _rows(archive, ArticleSignature.article_id, ArticleSignature.band,
+                   ArticleSignature.bucket)
+    assert sorted(stored) == [(first.article_id, b.band, b.bucket) for b in bands(expected)]
+
+
+def test_articles_too_short_to_compare_store_no_signature(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    archive.save_article(make_article(body="Too short to compare."), seen_at=T1)
+    assert _rows(archive, ArticleSignature.article_id) == []
