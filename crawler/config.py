@@ -49,6 +49,8 @@ class CrawlSettings:
     max_articles: int = 5000
     max_page_bytes: int = 10 * 1024 * 1024
     retry_times: int = 2
+    redis_url: str = ""
+    claim_ttl: int = 900
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy.crawler import Crawler
+
 from crawler.items import PageItem
 from crawler.parsing.article import Article
 from storage import ArticleIn, SaveOutcome
@@ -22,14 +24,21 @@ OUTCOME_STATS = {
 class ArchivePipeline:
     """Saves every `PageItem` through the spider's archive handle."""
 
-    def process_item(self, item: Any, spider: Any) -> Any:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
+        spider = self.crawler.spider
         record = to_archive_record(item)
-        result = spider.archive.save_article(record)
-        stat = OUTCOME_STATS[result.outcome]
-        spider.crawler.stats.inc_value(f"presswatch/{stat}")
-        logger.debug("%s: %s %s", spider.name, result.outcome.value, record.url)
+        result = spider.archive.save_article(record)  # type: ignore[union-attr]
+        self.crawler.stats.inc_value(f"presswatch/{OUTCOME_STATS[result.outcome]}")  # type: ignore[union-attr]
+        logger.debug("%s: %s %s", item.source_name, result.outcome.value, record.url)
         return item
 
 

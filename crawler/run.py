@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from scrapy.crawler import Crawler, CrawlerProcess
 
+from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.settings import BASE_SETTINGS, scrapy_settings
 from crawler.spiders.press import PressSpider
@@ -35,14 +36,16 @@ def run_crawl(
     """Crawl `sources` concurrently into the archive at `db_url` and report per source.
 
     Opens the archive (running migrations) before anything is fetched, so an
-    unreachable database fails fast with `storage.ArchiveError`. Can run once per
+    unreachable database fails fast with `storage.ArchiveError` (and an unreachable
+    Redis, when `redis_url` is set, with `crawler.claims.ClaimsUnavailable`). Can run once per
     process (Twisted's reactor does not restart).
     """
     archive = open_archive(db_url)
     started = time.monotonic()
     try:
-        process = CrawlerProcess({**BASE_SETTINGS, "LOG_LEVEL": log_level}, install_root_handler=True)
-        crawlers = [_schedule(process, source, archive, full) for source in sources]
+        claims = {s.name: connect_claims(s) for s in sources}
+        process = CrawlerProcess({**BASE_SETTINGS, "LOG_LEVEL": log_level})
+        crawlers = [_schedule(process, s, archive, full, claims[s.name], log_level) for s in sources]
         if progress is not None:
             _show_progress(crawlers, progress)
         process.start()
@@ -52,14 +55,23 @@ def run_crawl(
     return [_report(c, seconds) for c in crawlers]
 
 
-def _schedule(process: CrawlerProcess, source: Source, archive: Any, full: bool) -> Crawler:
+def connect_claims(source: Source) -> RedisClaims | None:
+    """The source's Redis claims when `redis_url` is set (raises ClaimsUnavailable)."""
+    if not source.crawl.redis_url:
+        return None
+    return RedisClaims.connect(source.crawl.redis_url, source.crawl.claim_ttl)
+
+
+def _schedule(
+    process: CrawlerProcess, source: Source, archive: Any, full: bool, claims: RedisClaims | None, log_level: str
+) -> Crawler:
     spider_class = type(
         f"PressSpider_{source.name.replace('-', '_')}",
         (PressSpider,),
-        {"custom_settings": scrapy_settings(source.crawl)},
+        {"custom_settings": scrapy_settings(source.crawl, log_level)},
     )
     crawler = process.create_crawler(spider_class)
-    process.crawl(crawler, source=source, archive=archive, full=full)
+    process.crawl(crawler, source=source, archive=archive, full=full, claims=claims)
     return crawler
 
 

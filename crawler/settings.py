@@ -11,8 +11,8 @@ BASE_SETTINGS: dict[str, Any] = {
     "REMOTE_CONTROL_ENABLED": False,
     "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
     "COOKIES_ENABLED": False,
-    "LOG_LEVEL": "WARNING",
     "LOGSTATS_INTERVAL": 0,
+    "LOG_INSTALL_ROOT_HANDLER": True,
     "HTTPERROR_ALLOW_ALL": False,
     "REDIRECT_MAX_TIMES": 5,
     "DEPTH_LIMIT": 0,
@@ -21,14 +21,15 @@ BASE_SETTINGS: dict[str, Any] = {
 }
 
 
-def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
+def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[str, Any]:
     """Per-source Scrapy settings."""
     return {
         **BASE_SETTINGS,
+        "LOG_LEVEL": log_level,
         "CONCURRENT_REQUESTS": crawl.concurrent_requests,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
         "DOWNLOAD_DELAY": crawl.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": crawl.download_delay > 0,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if crawl.download_delay > 0 else 0,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.5),
         "ROBOTSTXT_OBEY": crawl.obey_robots,

@@ -54,9 +54,11 @@ def read_config(path: str) -> Config:
 
 
 def archive_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean a service (database, Redis) is unusable: exit 3."""
+    from crawler.claims import ClaimsUnavailable
     from storage import ArchiveError
 
-    return (ArchiveError,)
+    return (ArchiveError, ClaimsUnavailable)
 
 
 @main.command()

@@ -1,0 +1,7 @@
+"""The pure parser: ``parse_article(html, url, profile) -> Article`` (no network, no DB)."""
+from __future__ import annotations
+
+from crawler.parsing.article import Article, ParseProfile
+from crawler.parsing.extract import parse_article
+
+__all__ = ["Article", "ParseProfile", "parse_article"]

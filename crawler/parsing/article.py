@@ -1,9 +1,10 @@
 """The parser's output record (DESIGN §4) and the hints it takes in."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class Article:
             "url": self.url,
             "headline": self.headline,
             "labels": list(self.labels),
-            "published_at": _iso(self.published_at),
+            "published_at": _iso(self.published_at, self.date_precision),
             "modified_at": _iso(self.modified_at),
             "source": self.source,
             "publisher": self.publisher,
@@ -66,5 +67,8 @@ class Article:
         }
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _iso(value: datetime | None, precision: str | None = None) -> str | None:
+    """ISO 8601; a value known only to the day is written as a bare date."""
+    if value is None:
+        return None
+    return value.date().isoformat() if precision == "day" else value.isoformat()

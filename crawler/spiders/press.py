@@ -17,6 +17,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.discovery import FeedError, feed_links, is_article_url, listing_links, sitemap_links
 from crawler.failures import classify_failure
@@ -32,7 +33,9 @@ class PressSpider(scrapy.Spider):
 
     name = "press"
 
-    def __init__(self, source: Source, archive: Archive, full: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, source: Source, archive: Archive, full: bool = False, claims: RedisClaims | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.archive = archive
@@ -40,8 +43,9 @@ class PressSpider(scrapy.Spider):
         self.profile = source.profile()
         self.allowed_domains = list(source.allowed_domains)
         self.run_id: int | None = None
-        self.listing_pages = 0
-        self.article_requests = 0
+        self.claims = claims
+        self.listings: set[str] = set()
+        self.requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PressSpider:
@@ -58,6 +62,8 @@ class PressSpider(scrapy.Spider):
         status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
         if self.run_id is not None:
             self.archive.finish_run(self.run_id, status, self.counts())
+        if self.claims is not None:
+            self.claims.release_all()
 
     def counts(self) -> RunCounts:
         stats = self.crawler.stats
@@ -74,7 +80,7 @@ class PressSpider(scrapy.Spider):
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
-            self.listing_pages += 1
+            self.listings.add(url)
             yield self.request(url, self.parse_listing)
         for url in self.source.feeds:
             yield self.request(url, self.parse_feed)
@@ -92,10 +98,12 @@ class PressSpider(scrapy.Spider):
             logger.debug("%s: every article on %s is archived; not paginating further", self.name, response.url)
             return
         for url in links.listings:
-            if self.listing_pages >= self.source.crawl.max_listing_pages:
+            if url in self.listings:
+                continue
+            if len(self.listings) >= self.source.crawl.max_listing_pages:
                 self.crawler.stats.inc_value("presswatch/listing_limit_reached")
                 return
-            self.listing_pages += 1
+            self.listings.add(url)
             yield self.request(url, self.parse_listing)
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
@@ -123,12 +131,16 @@ class PressSpider(scrapy.Spider):
         known = self.archive.known_urls(urls)
         return [u for u in urls if u not in known]
 
-    def article_requests_for(self, urls: Iterable[str]) -> Iterable[scrapy.Request]:
+    def article_requests_for(self, urls: list[str]) -> Iterable[scrapy.Request]:
+        """Requests for article pages not yet requested in this run nor claimed by another process."""
+        urls = [u for u in urls if u not in self.requested]
+        if self.claims is not None and urls:
+            urls = self.claims.claim(urls)
         for url in urls:
-            if self.article_requests >= self.source.crawl.max_articles:
+            if len(self.requested) >= self.source.crawl.max_articles:
                 self.crawler.stats.inc_value("presswatch/article_limit_reached")
                 return
-            self.article_requests += 1
+            self.requested.add(url)
             yield self.request(url, self.parse_article_page)
 
     # -- articles --------------------------------------------------------------------------

@@ -14,10 +14,8 @@ SEED_URL = "https://caspian-post.example/en/news/politics/president-aliyev-azerb
 
 
 @pytest.fixture()
-def crawled(demo_config: Path, archive_url: str) -> str:
-    result = run_presswatch("crawl", "--config", str(demo_config), "--db", archive_url)
-    assert result.returncode == 0, result.stderr
-    return archive_url
+def crawled(crawled_demo) -> str:
+    return crawled_demo.db_url
 
 
 @pytest.mark.parametrize(
@@ -40,10 +38,9 @@ def test_query_refuses_writes_and_leaves_the_archive_unchanged(crawled: str, sql
     assert json.loads(after.stdout) == json.loads(before.stdout)
 
 
-def test_query_refuses_attach_on_sqlite(crawled: str, tmp_path: Path) -> None:
-    if not crawled.startswith("sqlite"):
-        pytest.skip("ATTACH is SQLite syntax; PostgreSQL has no ATTACH statement")
-    result = run_presswatch("query", f"ATTACH DATABASE '{tmp_path / 'other.db'}' AS other", "--db", crawled)
+def test_query_refuses_attach_on_sqlite(sqlite_url: str, tmp_path: Path) -> None:
+    assert run_presswatch("db", "upgrade", "--db", sqlite_url).returncode == 0
+    result = run_presswatch("query", f"ATTACH DATABASE '{tmp_path / 'other.db'}' AS other", "--db", sqlite_url)
     assert result.returncode == 4
     assert not (tmp_path / "other.db").exists()
 
@@ -63,8 +60,8 @@ def test_query_prints_every_format(crawled: str) -> None:
     assert table.rstrip().endswith("(4 rows)")
 
 
-def test_sources_shows_last_runs(demo_config: Path, crawled: str) -> None:
-    result = run_presswatch("sources", "--config", str(demo_config), "--db", crawled, "--format", "json")
+def test_sources_shows_last_runs(crawled_demo) -> None:
+    result = run_presswatch("sources", "--config", str(crawled_demo.config), "--db", crawled_demo.db_url, "--format", "json")
     assert result.returncode == 0, result.stderr
     listed = {r["source"]: r for r in json.loads(result.stdout)}
     assert sorted(listed) == ["caspian-post", "gov-press", "novosti-kaspiya", "trend-wire"]

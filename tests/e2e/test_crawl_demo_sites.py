@@ -1,11 +1,11 @@
 """The whole path: demo sites on loopback → `presswatch crawl` → archive → SQL.
 
-Runs against a temp SQLite file and a fresh PostgreSQL database (`archive_url`).
+Runs against a temp SQLite file and a fresh PostgreSQL database (`archive_url`, `crawled_demo`).
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -35,15 +35,15 @@ def by_path(truth: list[dict], base_url: str) -> dict[str, dict]:
 
 
 def instant(value: object) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    """A stored time as an aware instant (SQLite hands back naive UTC text, PostgreSQL aware values)."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def test_demo_crawl_archives_every_article_exactly_as_published(demo_site, demo_config, truth, archive_url) -> None:
-    server, _ = demo_site
-    result = crawl(demo_config, archive_url)
-    expected = by_path(truth, server.base_url)
+def test_demo_crawl_archives_every_article_exactly_as_published(crawled_demo, truth) -> None:
+    expected = by_path(truth, crawled_demo.server.base_url)
 
-    stored = rows(archive_url, "SELECT url, headline, labels, published_at, source, publisher, body, language, authors FROM articles")
+    stored = rows(crawled_demo.db_url, "SELECT url, headline, labels, published_at, source, publisher, body, language, authors FROM articles")
     assert len(stored) == len(truth)
     for url, headline, labels, published_at, source, publisher, body, language, authors in stored:
         t = expected[url]
@@ -51,15 +51,14 @@ def test_demo_crawl_archives_every_article_exactly_as_published(demo_site, demo_
             t["headline"], t["labels"], t["source"], t["publisher"], t["body"], t["language"], t["authors"]
         ), url
         assert instant(published_at) == datetime.fromisoformat(t["published_at"]), url
-    assert "new" in result.stdout and "caspian-post" in result.stdout
+    assert f"4 source(s): {len(truth) - 1} new, 0 updated, 1 duplicates, 0 errors" in crawled_demo.stdout
 
 
-def test_the_seed_article_is_stored_field_for_field(demo_site, demo_config, archive_url) -> None:
-    server, _ = demo_site
-    crawl(demo_config, archive_url)
+def test_the_seed_article_is_stored_field_for_field(crawled_demo) -> None:
     [(headline, labels, published_at, source, publisher, language)] = rows(
-        archive_url,
-        f"SELECT headline, labels, published_at, source, publisher, language FROM articles WHERE url = '{server.base_url}{SEED_PATH}'",
+        crawled_demo.db_url,
+        "SELECT headline, labels, published_at, source, publisher, language FROM articles "
+        f"WHERE url = '{crawled_demo.server.base_url}{SEED_PATH}'",
     )
     assert headline == "President Aliyev: Azerbaijan, Kazakhstan reaching qualitatively new level of interaction, alliance"
     assert json.loads(labels) == ["PHOTO", "UPDATED"]
@@ -67,13 +66,12 @@ def test_the_seed_article_is_stored_field_for_field(demo_site, demo_config, arch
     assert (source, publisher, language) == ("Azertag", "Caspian Post", "en")
 
 
-def test_the_republished_release_is_linked_as_a_duplicate(demo_site, demo_config, truth, archive_url) -> None:
-    server, _ = demo_site
-    crawl(demo_config, archive_url)
+def test_the_republished_release_is_linked_as_a_duplicate(crawled_demo, truth) -> None:
+    base = crawled_demo.server.base_url
     [copy] = [t for t in truth if t.get("republished_from")]
-    urls = (server.base_url + copy["republished_from"], server.base_url + copy["path"])
+    urls = (base + copy["republished_from"], base + copy["path"])
     linked = rows(
-        archive_url,
+        crawled_demo.db_url,
         "SELECT a.url, a.publisher, g.size, f.url FROM articles a JOIN duplicate_groups g ON g.id = a.duplicate_group_id "
         "JOIN articles f ON f.id = g.first_article_id ORDER BY a.published_at",
     )
