@@ -13,3 +13,5 @@ class PageItem:
     article: Article
     fetched_url: str
     source_name: str
+    html: bytes = b""
+    redirect_urls: tuple[str, ...] = ()

@@ -153,7 +153,13 @@ class PressSpider(scrapy.Spider):
             reason = article.error or "no article text found (JavaScript-only or empty page)"
             self.record_failure(response.url, "empty", response.status, reason)
             return
-        yield PageItem(article=article, fetched_url=response.url, source_name=self.source.name)
+        yield PageItem(
+            article=article,
+            fetched_url=response.url,
+            source_name=self.source.name,
+            html=response.body,
+            redirect_urls=tuple(response.meta.get("redirect_urls", ())),
+        )
 
     # -- failures --------------------------------------------------------------------------
     def on_error(self, failure: Failure) -> None:
