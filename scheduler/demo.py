@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import errno
+import shutil
+import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -42,11 +44,24 @@ def run_demo(db_url: str, out: TextIO) -> None:
     result = run_readonly_query(db_url, LATEST_SQL)
     out.write("\nLatest articles in the archive:\n")
     print_rows(result.columns, result.rows, "table", out)
+    me = command_name()
     out.write(
-        "\nNext: presswatch query \"SELECT source, count(*) FROM articles GROUP BY source\"\n"
-        "      presswatch query \"SELECT source, status, new, errors FROM crawl_runs\" --format json\n"
-        "Run `presswatch demo` again: it finds everything archived and adds nothing.\n"
+        f"\nNext: {me} query \"SELECT source, count(*) FROM articles GROUP BY source\"\n"
+        f"      {me} query \"SELECT source, status, new, errors FROM crawl_runs\" --format json\n"
+        f"Run `{me} demo` again: it finds everything archived and adds nothing.\n"
     )
+
+
+def command_name() -> str:
+    """How the user can call presswatch again: the bare name when it is on PATH."""
+    invoked = Path(sys.argv[0]).resolve()
+    on_path = shutil.which("presswatch")
+    if on_path and Path(on_path).resolve() == invoked:
+        return "presswatch"
+    try:
+        return str(invoked.relative_to(Path.cwd()))
+    except ValueError:
+        return str(invoked)
 
 
 def _display(db_url: str) -> str:

@@ -1,0 +1,104 @@
+"""Authors: people credited with the text, never agencies or the publisher."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from crawler.parsing.attribution import canonical_agency
+from crawler.parsing.structured import Structured
+from crawler.parsing.text import clean_text, element_text, fold
+
+AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
+               "sailthru.author", "byl", "cxenseparse:author", "twitter:creator")
+_BY = re.compile(r"^(?:by|von|par|por|di|door|av|af|автор[ы]?:?|text:|texto:|от)\s+", re.I)
+_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bи\b|\bog\b|\ben\b|\|)\s*")
+_NOT_NAME = re.compile(r"https?:|www\.|@|\d|/|\.[a-z]{2,4}\b|^[a-z]+(?:-[a-z]+)+$")
+_TRAILING_NOTE = re.compile(r"\s*(?:\([^)]{1,12}\)|기자|記者)$")
+_FUNCTION_WORDS = frozenset({"von", "by", "par", "por", "di", "and", "und", "et", "y", "от", "и"})
+
+
+def find_authors(tree: HtmlElement, structured: Structured, exclude: Sequence[str],
+                 selected: Iterable[str] = ()) -> tuple[str, ...]:
+    """Author names from the selector, JSON-LD, meta tags or byline markup, first found wins."""
+    for raw in (list(selected), _ld_authors(structured), _meta_authors(structured),
+                _markup_authors(tree)):
+        names = clean_authors(raw, exclude)
+        if names:
+            return names
+    return ()
+
+
+def clean_authors(raw: Iterable[str], exclude: Sequence[str]) -> tuple[str, ...]:
+    banned = {fold(name) for name in exclude if name}
+    out: list[str] = []
+    for value in raw:
+        for part in _SPLIT.split(_BY.sub("", clean_text(value))):
+            name = _TRAILING_NOTE.sub("", part.strip(" .:-–—|")).strip()
+            if _is_person(name, banned) and name not in out:
+                out.append(name)
+    return tuple(out)
+
+
+def _is_person(name: str, banned: set[str]) -> bool:
+    if not name or len(name) > 60 or len(name) < 2 or _NOT_NAME.search(name):
+        return False
+    if name.lower() in _FUNCTION_WORDS:
+        return False
+    key = fold(name)
+    if key in banned or canonical_agency(name):
+        return False
+    if any(len(b) >= 6 and b in key for b in banned):
+        return False
+    return len(name.split()) <= 5
+
+
+def _ld_authors(structured: Structured) -> list[str]:
+    for value in structured.ld_values("author"):
+        names = [_name(item) for item in (value if isinstance(value, list) else [value])]
+        found = [n for n in names if n]
+        if found:
+            return found
+    return []
+
+
+def _name(item: Any) -> str | None:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        kind = str(item.get("@type") or "").lower()
+        if "organization" in kind or "organisation" in kind:
+            return None
+        name = item.get("name")
+        if isinstance(name, str):
+            return name
+        given, family = item.get("givenName"), item.get("familyName")
+        if isinstance(given, str) and isinstance(family, str):
+            return f"{given} {family}"
+    return None
+
+
+def _meta_authors(structured: Structured) -> list[str]:
+    for name in AUTHOR_META:
+        values = [v for v in structured.meta.get(name, ()) if v.strip()]
+        if values:
+            return values
+    return []
+
+
+def _markup_authors(tree: HtmlElement) -> list[str]:
+    found = tree.xpath('//*[@rel="author"] | //*[@itemprop="author"]')
+    texts = []
+    for element in found[:5]:
+        names = element.xpath('.//*[@itemprop="name"]')
+        texts.append(element_text(names[0]) if names else element_text(element))
+    if texts:
+        return texts
+    bylines = tree.xpath(
+        "//*[contains(@class, 'byline') or contains(@class, 'author')]"
+        "[string-length(normalize-space()) < 80][not(descendant::*[contains(@class, 'byline')"
+        " or contains(@class, 'author')])]"
+    )
+    return [element_text(element) for element in bylines[:3]]

@@ -1,0 +1,226 @@
+"""The article text as paragraphs: a declared selector, else trafilatura's main-content pass."""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+
+from lxml.html import HtmlElement
+
+from crawler.parsing.text import clean_text, element_text, fold
+
+logger = logging.getLogger(__name__)
+
+BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "td")
+CONTAINERS = frozenset({"div", "section", "article", "ul", "ol", "table", "tbody", "tr"})
+SKIP = frozenset({"script", "style", "noscript", "template", "figure", "figcaption", "aside",
+                  "nav", "footer", "form", "button", "iframe", "svg", "header"})
+_BOILERPLATE = re.compile(
+    r"^(?:read\s+(?:also|more)|also\s+read|see\s+also|related|share|follow\s+us|subscribe"
+    r"|advertisement|читайте\s+также|читайте\s+еще|смотрите\s+также|подписывайтесь|реклама"
+    r"|lesen\s+sie\s+auch|mehr\s+zum\s+thema|anzeige|lire\s+aussi|leer\s+más|ayrıca\s+oxuyun"
+    r"|həmçinin\s+oxuyun|related\s+(?:post|stories|articles)|see\s+more|don'?t\s+miss|more"
+    r"|filed\s+under|you\s+may\s+also\s+like|comments?|tempo\s+de\s+leitura|\[related)"
+    r"\s*(?:[:.…|»>-]|$)"
+    r"|^\(?(?:additional\s+)?(?:reporting|writing|editing)\s+by\s",
+    re.IGNORECASE,
+)
+
+
+# Short page furniture that sits next to the text and is marked as such by a class word
+# ("press-release__kicker", "news-date", "share-bar"); a dateline stays, it carries attribution.
+_FURNITURE = ("kicker", "source", "byline", "caption", "credit", "contact", "share",
+              "breadcrumb", "date", "updated", "tags")
+_CLASS_WORD = "contains(concat(' ', @class), ' {0}') or contains(@class, '-{0}')" \
+              " or contains(@class, '_{0}')"
+PRUNE_XPATH = (
+    "//*[self::p or self::div or self::span or self::ol or self::ul][@class]["
+    + " or ".join(_CLASS_WORD.format(token) for token in _FURNITURE)
+    + "][not(contains(@class, 'dateline'))][string-length(normalize-space()) < 200]"
+)
+_PROMO = re.compile(
+    r"\b(?:newsletter|subscribe|in\s+your\s+inbox|article\s+content|recommended\s+videos"
+    r"|reading\s+time|min(?:ute)?s?\s+read|lesedauer|fehler\s+gefunden|jetzt\s+melden"
+    r"|abonnieren|jetzt\s+testen|kostenlos\s+testen|подписывайтесь|подпишитесь"
+    r"|время\s+чтения|photo\s*:|foto\s*:|фото\s*:|bild\s*:|image\s*:"
+    r"|©|\(c\)\s*\d{4}|all\s+rights\s+reserved|alle\s+rechte\s+vorbehalten)",
+    re.IGNORECASE,
+)
+SHORT_BODY = 1000  # characters: below this the strict pass may have cut real text
+RECALL_RATIO = 0.6
+HEADER_PARAGRAPHS = 4
+TRAILER_PARAGRAPHS = 3
+_DATE_LIKE = re.compile(
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\b\d{1,2}\.?\s+[^\W\d_]{3,12}\.?,?\s+\d{4}"
+    r"|\b[^\W\d_]{3,12}\.?\s+\d{1,2},?\s+\d{4}"
+)
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+_TRAILER_START = re.compile(
+    r"^(?:(?:press|media)\s+contacts?|contacts?|kontakt|pressekontakt|контакты|пресс-служба"
+    r")\s*(?::.*)?$",
+    re.IGNORECASE,
+)
+
+
+def body_from_selector(tree: HtmlElement, selector: str) -> str | None:
+    """Paragraphs from the elements a source's CSS selector names."""
+    try:
+        elements = tree.cssselect(selector)
+    except Exception as exc:  # cssselect raises several parse error types
+        logger.warning("bad body selector %r: %s", selector, exc)
+        return None
+    paragraphs: list[str] = []
+    for element in elements:
+        paragraphs += list(_container_paragraphs(element))
+    return join_paragraphs(paragraphs) or None
+
+
+def _container_paragraphs(container: HtmlElement) -> Iterable[str]:
+    if container.tag in BLOCKS:
+        yield element_text(container)
+        return
+    loose: list[str] = [container.text or ""]
+    for child in container:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in SKIP or _is_chrome(child):
+            loose.append(child.tail or "")
+            continue
+        if tag in BLOCKS or tag in CONTAINERS:
+            yield clean_text(" ".join(loose))
+            loose = []
+            yield from _container_paragraphs(child)
+            loose.append(child.tail or "")
+        elif tag == "br":
+            yield clean_text(" ".join(loose))
+            loose = [child.tail or ""]
+        else:
+            loose.append(element_text(child) + " " + (child.tail or ""))
+    yield clean_text(" ".join(loose))
+
+
+def _is_chrome(element: HtmlElement) -> bool:
+    marks = f"{element.get('class', '')} {element.get('id', '')}".lower()
+    return bool(re.search(r"share|social|related|read-?also|advert|promo|caption|tags\b", marks))
+
+
+def body_from_trafilatura(tree: HtmlElement, url: str) -> str | None:
+    """Main text found by trafilatura, kept as paragraphs.
+
+    The precision-minded pass runs first; when it yields little, a balanced pass runs too and
+    wins if it found clearly more (the strict pass then threw real text away).
+    """
+    strict = _trafilatura(tree, url, precision=True)
+    if strict and len(strict) >= SHORT_BODY:
+        return strict
+    balanced = _trafilatura(tree, url, precision=False)
+    if not strict or (balanced and len(strict) < RECALL_RATIO * len(balanced)):
+        return balanced
+    return strict
+
+
+def _trafilatura(tree: HtmlElement, url: str, precision: bool) -> str | None:
+    import trafilatura
+
+    try:
+        document = trafilatura.bare_extraction(
+            tree, url=url, include_comments=False, include_tables=True, with_metadata=False,
+            output_format="python", prune_xpath=PRUNE_XPATH, favor_precision=precision,
+        )
+    except (ValueError, TypeError, AttributeError) as exc:
+        logger.debug("trafilatura failed on %s: %s", url, exc)
+        return None
+    body = getattr(document, "body", None)
+    if body is None:
+        return None
+    return join_paragraphs(_xml_paragraphs(body)) or None
+
+
+def _xml_paragraphs(body: HtmlElement) -> Iterable[str]:
+    for child in body:
+        if child.tag == "list":
+            for item in child.iter("item"):
+                yield element_text(item)
+        elif child.tag == "table":
+            for row in child.iter("row"):
+                yield " ".join(element_text(cell) for cell in row)
+        else:
+            yield element_text(child)
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        text = clean_text(paragraph)
+        if text and not (kept and kept[-1] == text):
+            kept.append(text)
+    return "\n\n".join(kept)
+
+
+def tidy_body(body: str | None, headlines: Sequence[str], date_raws: Sequence[str]) -> str | None:
+    """Drop what the extractor kept around the text: header lines, date lines, contact blocks."""
+    if not body:
+        return None
+    keys = [key for key in (fold(h) for h in headlines if h) if len(key) >= 12]
+    paragraphs = _after_headline(body.split("\n\n"), keys)
+    date_keys = {fold(raw) for raw in date_raws if raw}
+    while paragraphs and _is_leading_noise(paragraphs[0], date_keys):
+        paragraphs.pop(0)
+    paragraphs = _without_trailer(paragraphs)
+    paragraphs = [p for p in paragraphs if not _is_boilerplate(p)]
+    return "\n\n".join(paragraphs) or None
+
+
+def _after_headline(paragraphs: list[str], head_keys: Sequence[str]) -> list[str]:
+    """Everything after the headline, when it shows up among the first paragraphs."""
+    for index in reversed(range(min(HEADER_PARAGRAPHS, len(paragraphs)))):
+        if _is_headline(fold(paragraphs[index]), head_keys):
+            return paragraphs[index + 1:]
+    return paragraphs
+
+
+def _is_headline(key: str, head_keys: Sequence[str]) -> bool:
+    """The headline, a fragment of it, or it with a short kicker glued on."""
+    for head in head_keys:
+        if key == head or (len(key) >= 12 and key in head):
+            return True
+        if head in key and len(key) < len(head) + 40:
+            return True
+    return False
+
+
+def _is_leading_noise(paragraph: str, date_keys: set[str]) -> bool:
+    """A short line that is (mostly) a date, e.g. "16.05.2023 (updated 17.05.2023)"."""
+    key = fold(paragraph)
+    if any(d and d in key and len(key) < len(d) + 12 for d in date_keys):
+        return True
+    if len(paragraph) > 80:
+        return False
+    rest = _DATE_LIKE.sub(" ", paragraph)
+    return rest != paragraph and len(_WORDS.findall(rest)) <= 3
+
+
+def _without_trailer(paragraphs: list[str]) -> list[str]:
+    """Cut a closing contact block or a bare "Source: X" line."""
+    for index in range(max(0, len(paragraphs) - TRAILER_PARAGRAPHS), len(paragraphs)):
+        if _TRAILER_START.match(paragraphs[index]) and len(paragraphs[index]) < 120:
+            return paragraphs[:index] if index > 0 else paragraphs
+    return paragraphs
+
+
+def _is_boilerplate(paragraph: str) -> bool:
+    if len(paragraph) >= 300:
+        return False
+    return bool(_BOILERPLATE.match(paragraph)) or (
+        len(paragraph) < 100 and bool(_PROMO.search(paragraph))
+    )
+
+
+def with_lead(body: str | None, lead: str | None, page_text: str) -> str | None:
+    """Put the page's visible standfirst in front of the text when the extractor missed it."""
+    lead = clean_text(lead)
+    if not body or len(lead) < 40:
+        return body
+    probe = lead[:60]
+    if probe in body or probe not in " ".join(page_text.split()):
+        return body
+    return f"{lead}\n\n{body}"

@@ -1,0 +1,254 @@
+"""``parse_article``: one lxml tree, shared by the field extractors, one Article out."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timezone
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml.etree import ParserError
+from lxml.html import HtmlElement
+
+from crawler.parsing import dates
+from crawler.parsing.article import Article, ParseProfile
+from crawler.parsing.attribution import Attribution, find_attribution
+from crawler.parsing.authors import find_authors
+from crawler.parsing.body import (
+    body_from_selector,
+    body_from_trafilatura,
+    join_paragraphs,
+    tidy_body,
+    with_lead,
+)
+from crawler.parsing.charset import UnreadableInput, decode_html
+from crawler.parsing.headline import headline_candidates, pick_headline, site_names
+from crawler.parsing.language import choose_language, declared_language
+from crawler.parsing.pagetext import PageText, anchored_at, headline_element, page_text
+from crawler.parsing.structured import Structured, ld_text, read_structured
+from crawler.parsing.text import clean_text, element_text
+from crawler.parsing.timezones import zone, zone_for_host
+
+logger = logging.getLogger(__name__)
+_EMPTY = ParseProfile()
+MDY_LOCALES = ("en-us", "en_us")
+LD_BODY_RATIO = 1.8
+
+
+def parse_article(html: str | bytes, url: str, profile: ParseProfile | None = None) -> Article:
+    """Extract one normalised :class:`Article` from a page; never raises for bad input."""
+    profile = profile or _EMPTY
+    try:
+        text = decode_html(html) if isinstance(html, bytes) else html
+        tree = _parse_tree(text)
+    except (UnreadableInput, ParserError, ValueError) as exc:
+        return Article(url=url, publisher=profile.publisher, error=f"unparseable input: {exc}")
+    try:
+        return _extract(tree, url, profile)
+    except Exception as exc:  # a parser bug must cost one page, not the crawl
+        logger.exception("extraction failed for %s", url)
+        return Article(url=url, publisher=profile.publisher,
+                       error=f"extraction failed: {type(exc).__name__}: {exc}")
+
+
+def _parse_tree(text: str) -> HtmlElement:
+    if not text.strip() or "\x00" in text[:2048]:
+        raise UnreadableInput("empty or binary input")
+    if text.lstrip().startswith("<?xml"):
+        text = text.split("?>", 1)[-1]
+    tree = lxml.html.document_fromstring(text)
+    if tree is None or len(tree) == 0:
+        raise UnreadableInput("no HTML document")
+    return tree
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What every field extractor shares: the one tree and what is read from it up front."""
+
+    tree: HtmlElement
+    url: str
+    profile: ParseProfile
+    structured: Structured
+    host: str
+    publisher: str | None
+    site_names: list[str]
+    selected: dict[str, str]
+
+
+def _extract(tree: HtmlElement, url: str, profile: ParseProfile) -> Article:
+    page = _read(tree, url, profile)
+    headline, labels = pick_headline(tree, page.structured, page.site_names,
+                                     page.selected.get("headline"))
+    anchor = headline_element(tree, headline)
+    text = page_text(tree, anchor)
+    raw_body = _body(page)
+    if anchor is None and raw_body:  # no headline shown: dates sit near the text's start
+        text = anchored_at(text, raw_body.split("\n", 1)[0][:40])
+    language = choose_language(declared_language(tree, page.structured), profile.language,
+                               raw_body or text.text)
+    published, modified = _dates(page, text, language)
+    body = _tidy(page, raw_body, headline, published, text)
+    attribution = _attribution(page, body)
+    return Article(
+        url=url, headline=headline, labels=labels,
+        published_at=published.value if published else None,
+        modified_at=modified.value if modified else None,
+        source=attribution.source if attribution else _fallback_source(page),
+        source_evidence=attribution.evidence if attribution else None,
+        publisher=page.publisher, body=body, language=language, authors=_authors(page),
+        canonical_url=_canonical(tree, page.structured, url),
+        date_raw=published.raw if published else None,
+        date_precision=published.precision if published else None,
+        date_method=published.method if published else None,
+    )
+
+
+def _read(tree: HtmlElement, url: str, profile: ParseProfile) -> _Page:
+    structured = read_structured(tree)
+    host = (urlsplit(url).hostname or "").lower()
+    publisher = _publisher(structured, profile, host)
+    return _Page(tree, url, profile, structured, host, publisher,
+                 site_names(structured, publisher, host), _selected_texts(tree, profile))
+
+
+def _dates(page: _Page, text: PageText, language: str | None
+           ) -> tuple[dates.FoundDate | None, dates.FoundDate | None]:
+    ctx = dates.context(_date_languages(language, page.profile),
+                        _date_order(page.tree, page.profile),
+                        zone(page.profile.timezone), page.profile.now)
+    published = dates.published_date(page.tree, page.structured, text, page.url, ctx,
+                                     page.selected.get("published_at"))
+    modified = dates.modified_date(page.structured, ctx)
+    if modified is not None:  # a naive time takes the offset the page gives elsewhere
+        published = dates.with_zone(published, modified.value.tzinfo)
+    # Then the country of the domain; then UTC, so that every datetime leaving is aware.
+    for fallback in (zone_for_host(page.host), timezone.utc):
+        published = dates.with_zone(published, fallback)
+        modified = dates.with_zone(modified, fallback)
+    return published, modified
+
+
+def _tidy(page: _Page, raw_body: str | None, headline: str | None,
+          published: dates.FoundDate | None, text: PageText) -> str | None:
+    candidates = headline_candidates(page.tree, page.structured, None)
+    headlines = [headline or "", *(raw for _, raw in candidates)]
+    body = tidy_body(raw_body, headlines, [published.raw] if published else [])
+    return with_lead(body, _description(page.structured), text.text)
+
+
+def _attribution(page: _Page, body: str | None) -> Attribution | None:
+    return (find_attribution(page.selected.get("source") or "")
+            or find_attribution(body or "")
+            or find_attribution(_source_notes(page.tree)))
+
+
+def _authors(page: _Page) -> tuple[str, ...]:
+    selected = [page.selected["authors"]] if "authors" in page.selected else []
+    exclude = [page.publisher or "", *page.site_names]
+    return find_authors(page.tree, page.structured, exclude, selected)
+
+
+def _selected_texts(tree: HtmlElement, profile: ParseProfile) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for field_name, selector in profile.selectors.items():
+        if field_name == "body":
+            continue
+        try:
+            elements = tree.cssselect(selector)
+        except Exception as exc:  # cssselect has several parse-error types
+            logger.warning("bad %s selector %r: %s", field_name, selector, exc)
+            continue
+        texts = [_element_value(e) for e in elements]
+        joined = " ".join(t for t in texts if t)
+        if joined:
+            out[field_name] = joined
+    return out
+
+
+def _element_value(element: HtmlElement) -> str:
+    for attribute in ("datetime", "content"):
+        if element.get(attribute):
+            return element.get(attribute, "")
+    return element_text(element)
+
+
+def _description(structured: Structured) -> str | None:
+    for value in structured.ld_values("description"):
+        if isinstance(value, str):
+            return value
+    return structured.first_meta("og:description", "description", "twitter:description")
+
+
+def _source_notes(tree: HtmlElement) -> str:
+    """Short "Source: …" notes the page sets apart from the text by their class."""
+    notes = tree.xpath(
+        "//*[contains(@class, 'source')][not(ancestor-or-self::figure)]"
+        "[not(ancestor::*[contains(@class, 'caption') or contains(@class, 'image')])]"
+        "[string-length(normalize-space()) < 150]"
+    )
+    return "\n".join(element_text(note) for note in notes[:5])
+
+
+def _publisher(structured: Structured, profile: ParseProfile, host: str) -> str | None:
+    if profile.publisher:
+        return profile.publisher
+    site = structured.first_meta("og:site_name", "application-name")
+    if site:
+        return clean_text(site)
+    for value in structured.ld_values("publisher"):
+        name = ld_text(value)
+        if name:
+            return clean_text(name)
+    return host.removeprefix("www.") or None
+
+
+def _fallback_source(page: _Page) -> str | None:
+    """No agency named: a declared source element's text, else the publisher."""
+    declared = clean_text(page.selected.get("source")).removeprefix("Source:").strip()
+    return declared or page.publisher
+
+
+def _date_languages(language: str | None, profile: ParseProfile) -> list[str]:
+    langs = [lang for lang in (language, profile.language) if lang]
+    return list(dict.fromkeys(langs))
+
+
+def _date_order(tree: HtmlElement, profile: ParseProfile) -> str:
+    if profile.date_order:
+        return profile.date_order.upper()
+    lang = (tree.get("lang") or "").lower()
+    return "MDY" if lang in MDY_LOCALES else "DMY"
+
+
+def _body(page: _Page) -> str | None:
+    if page.profile.selectors.get("body"):
+        selected = body_from_selector(page.tree, page.profile.selectors["body"])
+        if selected:
+            return selected
+    body = body_from_trafilatura(page.tree, page.url)
+    declared = _ld_body(page.structured)
+    if declared and (not body or _covers_much_more(declared, body)):
+        return declared
+    return body
+
+
+def _covers_much_more(declared: str, extracted: str) -> bool:
+    """The JSON-LD text is far longer and has paragraphs: the extractor lost sections."""
+    return "\n\n" in declared and len(declared) >= LD_BODY_RATIO * len(extracted)
+
+
+def _ld_body(structured: Structured) -> str | None:
+    """The JSON-LD ``articleBody``, split into paragraphs at line breaks."""
+    for value in structured.ld_values("articleBody"):
+        if isinstance(value, str) and value.strip():
+            return join_paragraphs(value.split("\n"))
+    return None
+
+
+def _canonical(tree: HtmlElement, structured: Structured, url: str) -> str | None:
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            return urljoin(url, link.get("href", "").strip())
+    og = structured.first_meta("og:url")
+    return urljoin(url, og) if og else None

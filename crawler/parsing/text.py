@@ -1,0 +1,52 @@
+"""Small text normalisers shared by the field extractors."""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_INVISIBLE = re.compile(r"[\u00ad\u200c\u200d\u2060\u200e\u200f]")
+_TAGS = re.compile(r"<[^>]{0,400}>")
+
+
+def clean_text(value: str | None) -> str:
+    """Unescape entities, drop stray tags and invisible characters, collapse whitespace."""
+    if not value:
+        return ""
+    text = html.unescape(value) if "&" in value else value
+    if "<" in text:
+        text = _TAGS.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(value: str) -> str:
+    """A comparison key: case-folded letters and digits only."""
+    text = unicodedata.normalize("NFKC", value).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+_JOIN = "\x00"
+_JOIN_BEFORE_PUNCT = re.compile(_JOIN + r"+(?=[:,.;!?)\]»“”’])")
+_JOIN_AFTER_OPEN = re.compile(r"(?<=[(\[«„‘])" + _JOIN + "+")
+
+
+def element_text(element: object) -> str:
+    """The visible text of an lxml element, whitespace-collapsed.
+
+    Pieces from different tags are kept apart by a space ("<span>Kicker</span><span>Title")
+    except before closing punctuation and after opening brackets ("Kicker<b>:</b>").
+    """
+    try:
+        return join_pieces(element.itertext())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return ""
+
+
+def join_pieces(pieces: Iterable[str]) -> str:
+    """Text pieces of neighbouring tags joined as :func:`element_text` does."""
+    joined = _JOIN.join(pieces)
+    joined = _JOIN_AFTER_OPEN.sub("", _JOIN_BEFORE_PUNCT.sub("", joined))
+    return clean_text(joined.replace(_JOIN, " "))

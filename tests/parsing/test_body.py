@@ -1,0 +1,44 @@
+"""What the body keeps and drops around the article text."""
+from __future__ import annotations
+
+import pytest
+
+from crawler.parsing import ParseProfile, parse_article
+from crawler.parsing.body import tidy_body, with_lead
+
+TEXT = ["The ministry signed the agreement on Monday.", "Both sides praised the deal."]
+
+
+@pytest.mark.parametrize(("paragraphs", "kept"), [
+    (["Press release No. 12/2023 · Energy", "Grid law passed", *TEXT], TEXT),
+    (["Grid law passed", "16.05.2023 (updated 17.05.2023)", *TEXT], TEXT),
+    ([*TEXT, "Press contact", "Press Service · Tel. +49 30 555"], TEXT),
+    ([*TEXT, "Read also: Another story about grids"], TEXT),
+    ([*TEXT, "Sign up for our newsletter"], TEXT),
+    ([*TEXT, "(Reporting by Jane Doe; editing by John Roe)"], TEXT),
+    ([*TEXT, "Source: Trend"], [*TEXT, "Source: Trend"]),
+    (["More than 300 players took part.", *TEXT], ["More than 300 players took part.", *TEXT]),
+])
+def test_tidy_body_drops_page_furniture_only(paragraphs, kept) -> None:
+    body = tidy_body("\n\n".join(paragraphs), ["Grid law passed"], ["2023-05-16"])
+    assert body == "\n\n".join(kept)
+
+
+def test_visible_standfirst_missing_from_the_text_is_put_first() -> None:
+    lead = "The cabinet approved the grid acceleration law presented by the ministry."
+    page = f"Grid law passed {lead} The ministry signed"
+    assert with_lead("\n\n".join(TEXT), lead, page) == "\n\n".join([lead, *TEXT])
+
+
+def test_standfirst_only_in_metadata_is_not_added() -> None:
+    lead = "The cabinet approved the grid acceleration law presented by the ministry."
+    assert with_lead("\n\n".join(TEXT), lead, "Grid law passed") == "\n\n".join(TEXT)
+
+
+def test_declared_body_selector_is_used_in_reading_order() -> None:
+    html = ("<html><body><div class='x'><p>Menu</p></div><div class='text'><p>One.</p>"
+            "<div class='share'>Share</div><h2>Sub-heading</h2><p>Two <b>bold</b> words.</p>"
+            "</div></body></html>")
+    profile = ParseProfile(selectors={"body": ".text"})
+    assert parse_article(html, "https://x.example/a", profile).body == (
+        "One.\n\nSub-heading\n\nTwo bold words.")

@@ -1,0 +1,85 @@
+"""How the headline is chosen among h1, og:title, JSON-LD headline and <title>."""
+from __future__ import annotations
+
+import json
+
+import lxml.html
+
+from crawler.parsing.headline import pick_headline, site_names
+from crawler.parsing.structured import read_structured
+
+
+def _pick(head: str, body: str, publisher: str | None = None,
+          host: str = "news.example") -> tuple[str | None, tuple[str, ...]]:
+    tree = lxml.html.document_fromstring(f"<html><head>{head}</head><body>{body}</body></html>")
+    structured = read_structured(tree)
+    return pick_headline(tree, structured, site_names(structured, publisher, host))
+
+
+def _ld(headline: str) -> str:
+    data = {"@type": "NewsArticle", "headline": headline}
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def test_site_suffix_is_stripped_from_the_title_when_h1_agrees() -> None:
+    assert _pick("<title>Port reopens after storm | Harbour News</title>",
+                 "<h1>Port reopens after storm</h1>") == ("Port reopens after storm", ())
+
+
+def test_site_prefix_is_stripped_using_og_site_name() -> None:
+    head = ('<meta property="og:site_name" content="Harbour News">'
+            "<title>Harbour News - Port reopens after storm</title>")
+    assert _pick(head, "<p>text</p>") == ("Port reopens after storm", ())
+
+
+def test_logo_h1_with_the_site_name_is_not_the_headline() -> None:
+    head = "<title>Port reopens after storm | Harbour News</title>"
+    body = "<h1>Harbour News</h1><h1>Port reopens after storm</h1>"
+    assert _pick(head, body, publisher="Harbour News") == ("Port reopens after storm", ())
+
+
+def test_headline_that_mentions_the_site_name_is_kept() -> None:
+    assert _pick("<title>Trend in oil prices turns upward</title>", "",
+                 publisher="Trend") == ("Trend in oil prices turns upward", ())
+
+
+def test_the_majority_of_the_page_sources_wins() -> None:
+    head = (_ld("Minister opens wind farm") + '<meta property="og:title" content="Wind!">'
+            "<title>Minister opens wind farm</title>")
+    assert _pick(head, "<h1>Minister opens wind farm</h1>") == ("Minister opens wind farm", ())
+
+
+def test_kicker_is_dropped_when_og_title_states_the_headline_without_it() -> None:
+    head = ('<meta property="og:title" content="Judy Lybke, ganz und gar nicht eigenartig">'
+            + _ld("Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig"))
+    body = "<h1>Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig</h1>"
+    assert _pick(head, body)[0] == "Judy Lybke, ganz und gar nicht eigenartig"
+
+
+def test_markers_of_every_source_become_labels_declared_title_first() -> None:
+    head = '<meta property="og:title" content="Fire in Baku PHOTO/UPDATED">'
+    assert _pick(head, "<h1>Fire in Baku [VIDEO] [PHOTO]</h1>") == (
+        "Fire in Baku", ("PHOTO", "UPDATED", "VIDEO"))
+
+
+def test_breadcrumb_h1_gives_way_to_the_visible_h2_headline() -> None:
+    head = _ld("Streeck lobt Haftbefehl-Doku und warnt vor Kokain-Verherrlichung")
+    body = ('<h1 data-breadcrumb-headline>Haftbefehl: Streeck lobt Doku</h1>'
+            "<h2>Streeck lobt Haftbefehl-Doku und warnt vor Kokain-Verherrlichung</h2>")
+    assert _pick(head, body)[0] == (
+        "Streeck lobt Haftbefehl-Doku und warnt vor Kokain-Verherrlichung")
+
+
+def test_marked_kicker_and_screen_reader_text_are_not_part_of_the_heading() -> None:
+    body = ('<h1><span class="article-title__overline">Eskalation im Nahen Osten</span>'
+            '<span class="h-offscreen"> - </span>'
+            '<span class="article-title__text">«Zurückhaltung hat viel mit den USA zu tun»</span>'
+            "</h1>")
+    assert _pick("", body)[0] == "«Zurückhaltung hat viel mit den USA zu tun»"
+
+
+def test_second_clause_after_a_colon_is_not_a_section_suffix() -> None:
+    head = ('<meta property="og:title" content="Waffenlieferungen an Israel: Beschwerde eingelegt">'
+            "<title>Waffenlieferungen an Israel: Beschwerde eingelegt</title>")
+    assert _pick(head, "<h1>Waffenlieferungen an Israel</h1>")[0] == (
+        "Waffenlieferungen an Israel: Beschwerde eingelegt")
