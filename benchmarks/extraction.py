@@ -4,8 +4,7 @@
 
 Runs the shared scorer (``score.py`` next to the manifest's ``dev/`` folder) over the manifest
 (default ``../shared/eval/dev/manifest.jsonl`` relative to the repository), driving
-``presswatch parse --manifest -`` when that command is installed in the virtualenv, else
-``python -m crawler.parse_batch --manifest -``, and prints the scorer's figures.
+``presswatch parse --manifest -`` from the same virtualenv, and prints the scorer's figures.
 The exit status is the scorer's.
 """
 from __future__ import annotations
@@ -21,14 +20,8 @@ DEFAULT_MANIFEST = REPO.parent / "shared" / "eval" / "dev" / "manifest.jsonl"
 
 
 def parse_command() -> str:
-    """The batch parse command: the installed CLI if it has ``parse --manifest``."""
-    bindir = Path(sys.executable).parent
-    cli = bindir / "presswatch"
-    if cli.exists():
-        probe = subprocess.run([str(cli), "parse", "--help"], capture_output=True, text=True)
-        if probe.returncode == 0 and "--manifest" in probe.stdout:
-            return f"{shlex.quote(str(cli))} parse --manifest -"
-    return f"{shlex.quote(sys.executable)} -m crawler.parse_batch --manifest -"
+    """The batch parse command of the presswatch installed beside this Python."""
+    return f"{shlex.quote(str(Path(sys.executable).with_name('presswatch')))} parse --manifest -"
 
 
 def main(argv: list[str] | None = None) -> int:
