@@ -49,6 +49,9 @@ class CrawlSettings:
     max_articles: int = 5000
     max_page_bytes: int = 10 * 1024 * 1024
     retry_times: int = 2
+    max_retry_after: float = 30.0
+    max_depth: int = 0  # 0: as deep as max_listing_pages allows
+    min_body_chars: int = 80
     redis_url: str = ""
     claim_ttl: int = 900
 
@@ -137,6 +140,8 @@ def _read(path: str | Path) -> str:
             str(path),
             ["file not found; pass --config PATH, set PRESSWATCH_CONFIG, or create ./sources.toml"],
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), ["is a directory, not a sources file; pass the .toml file itself"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from None
 

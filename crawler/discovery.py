@@ -91,9 +91,13 @@ def _base_href(tree: lxml.html.HtmlElement, page_url: str) -> str:
     return urljoin(page_url, str(bases[0])) if bases else page_url
 
 
-def feed_links(xml: bytes, feed_url: str) -> list[str]:
-    """Item links of an RSS 2.0, RSS 1.0/RDF or Atom feed, in feed order."""
-    root = _xml_root(xml, feed_url)
+def feed_links(xml: bytes, feed_url: str, problems: list[str] | None = None) -> list[str]:
+    """Item links of an RSS 2.0, RSS 1.0/RDF or Atom feed, in feed order.
+
+    A feed that is not well-formed but partly readable gives the links of its readable
+    part, and the XML errors are appended to `problems`.
+    """
+    root = _xml_root(xml, feed_url, problems)
     links: list[str] = []
     for element in root.iter():
         name = lxml.etree.QName(element).localname if isinstance(element.tag, str) else ""
@@ -112,9 +116,11 @@ def feed_links(xml: bytes, feed_url: str) -> list[str]:
     return list(dict.fromkeys(links))
 
 
-def sitemap_links(xml: bytes, sitemap_url: str) -> tuple[list[str], list[str]]:
-    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index."""
-    root = _xml_root(xml, sitemap_url)
+def sitemap_links(
+    xml: bytes, sitemap_url: str, problems: list[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index (see `feed_links`)."""
+    root = _xml_root(xml, sitemap_url, problems)
     kind = lxml.etree.QName(root).localname
     if kind not in ("urlset", "sitemapindex"):
         raise FeedError(f"{sitemap_url}: not a sitemap (root element <{kind}>)")
@@ -126,7 +132,7 @@ def sitemap_links(xml: bytes, sitemap_url: str) -> tuple[list[str], list[str]]:
     return (urls, []) if kind == "urlset" else ([], urls)
 
 
-def _xml_root(xml: bytes, url: str) -> lxml.etree._Element:
+def _xml_root(xml: bytes, url: str, problems: list[str] | None = None) -> lxml.etree._Element:
     parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
     try:
         root = lxml.etree.fromstring(xml.lstrip(), parser=parser)
@@ -134,4 +140,8 @@ def _xml_root(xml: bytes, url: str) -> lxml.etree._Element:
         raise FeedError(f"{url}: malformed XML: {exc}") from None
     if root is None:
         raise FeedError(f"{url}: empty or malformed XML document")
+    errors = [e for e in parser.error_log if e.level >= lxml.etree.ErrorLevels.ERROR]
+    if errors and problems is not None:
+        first = errors[0]
+        problems.append(f"{url}: malformed XML, read up to the error: line {first.line}: {first.message}")
     return root

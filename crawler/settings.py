@@ -18,6 +18,17 @@ BASE_SETTINGS: dict[str, Any] = {
     "DEPTH_LIMIT": 0,
     "DOWNLOAD_WARNSIZE": 0,
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+    # Only HTTP(S) is ever fetched: no file://, data:, ftp:// or s3:// handlers at all.
+    "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+        "crawler.guards.OffsiteGuard": 50,
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "crawler.politeness.RetryAfterMiddleware": 550,
+        "crawler.guards.RedirectGuard": 610,  # sees 3xx responses before RedirectMiddleware (600)
+    },
+    "EXTENSIONS": {"crawler.politeness.CrawlDelay": 500},
+    "DOWNLOAD_FAIL_ON_DATALOSS": True,
 }
 
 
@@ -37,4 +48,5 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[st
         "USER_AGENT": crawl.user_agent,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "RETRY_TIMES": crawl.retry_times,
+        "PRESSWATCH_MAX_RETRY_AFTER": crawl.max_retry_after,
     }

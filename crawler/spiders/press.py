@@ -14,16 +14,16 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.discovery import FeedError, feed_links, is_article_url, listing_links, sitemap_links
-from crawler.failures import classify_failure
+from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
-from crawler.parsing import parse_article
+from crawler.parsing import Article, parse_article
 from storage import Archive, RunCounts
+from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,12 @@ class PressSpider(scrapy.Spider):
         self.allowed_domains = list(source.allowed_domains)
         self.run_id: int | None = None
         self.claims = claims
-        self.listings: set[str] = set()
-        self.requested: set[str] = set()
+        self.listings: set[str] = set()  # listing pages and nested sitemaps requested
+        self.requested: set[str] = set()  # canonical URLs of article pages requested
+        self.limits_hit: set[str] = set()
+        self.resuming = False
+        crawl = source.crawl
+        self.max_depth = crawl.max_depth or crawl.max_listing_pages
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PressSpider:
@@ -56,7 +60,20 @@ class PressSpider(scrapy.Spider):
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_opened(self, spider: scrapy.Spider) -> None:
+        self.resuming = not self.full and self.previous_run_unfinished()
+        if self.resuming:
+            logger.info("%s: the previous run did not complete; walking every listing page", self.name)
         self.run_id = self.archive.start_run(self.source.name)
+
+    def previous_run_unfinished(self) -> bool:
+        """True when this source's last run was killed, failed or interrupted.
+
+        Incremental crawling stops at the first listing page whose articles are all
+        archived; after a run that stopped part-way, newer pages can be archived while
+        older ones are not, so the next run must walk every listing page once.
+        """
+        summary = next((s for s in self.archive.source_summaries() if s.source_name == self.source.name), None)
+        return summary is not None and summary.last_run_status not in (None, "ok")
 
     def on_closed(self, spider: scrapy.Spider, reason: str) -> None:
         status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
@@ -81,47 +98,70 @@ class PressSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
             self.listings.add(url)
-            yield self.request(url, self.parse_listing)
+            yield self.request(url, self.parse_listing, depth=0)
         for url in self.source.feeds:
-            yield self.request(url, self.parse_feed)
+            yield self.request(url, self.parse_feed, depth=0)
         for url in self.source.sitemaps:
-            yield self.request(url, self.parse_sitemap)
+            self.listings.add(url)
+            yield self.request(url, self.parse_sitemap, depth=0)
 
-    def request(self, url: str, callback: Any, **kwargs: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.on_error, **kwargs)
+    def request(self, url: str, callback: Any, depth: int = 0, **kwargs: Any) -> scrapy.Request:
+        meta = {**kwargs.pop("meta", {}), "presswatch_depth": depth}
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
     def parse_listing(self, response: Response) -> Iterable[scrapy.Request]:
         links = listing_links(response.body, response.url, self.source)
         fresh = self.unarchived(links.articles)
         yield from self.article_requests_for(fresh)
-        if links.articles and not fresh and not self.full:
+        if links.articles and not fresh and not (self.full or self.resuming):
             logger.debug("%s: every article on %s is archived; not paginating further", self.name, response.url)
             return
-        for url in links.listings:
+        yield from self.follow(links.listings, response, self.parse_listing)
+
+    def follow(self, urls: Iterable[str], response: Response, callback: Any) -> Iterable[scrapy.Request]:
+        """Requests for listing pages or nested sitemaps, within the page and depth limits."""
+        depth = int(response.meta.get("presswatch_depth", 0)) + 1
+        for url in urls:
             if url in self.listings:
                 continue
+            if depth > self.max_depth:
+                self.limit_reached("max_depth", self.max_depth, url)
+                return
             if len(self.listings) >= self.source.crawl.max_listing_pages:
-                self.crawler.stats.inc_value("presswatch/listing_limit_reached")
+                self.limit_reached("max_listing_pages", self.source.crawl.max_listing_pages, url)
                 return
             self.listings.add(url)
-            yield self.request(url, self.parse_listing)
+            yield self.request(url, callback, depth=depth)
+
+    def limit_reached(self, key: str, value: int, url: str) -> None:
+        """Count every stop; record the first per limit and run (with the first URL left out)."""
+        self.crawler.stats.inc_value(f"presswatch/limit_reached/{key}")
+        if key in self.limits_hit:
+            return
+        self.limits_hit.add(key)
+        self.record_failure(url, "limit_reached", None, f"{key} = {value} reached: this and further pages not followed")
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+        problems: list[str] = []
         try:
-            urls = feed_links(response.body, response.url)
+            urls = feed_links(response.body, response.url, problems)
         except FeedError as exc:
             self.record_failure(response.url, "bad_feed", response.status, str(exc))
             return
+        for problem in problems:
+            self.record_failure(response.url, "bad_feed", response.status, problem)
         yield from self.article_requests_for(self.unarchived(u for u in urls if is_article_url(u, self.source)))
 
     def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        problems: list[str] = []
         try:
-            pages, nested = sitemap_links(response.body, response.url)
+            pages, nested = sitemap_links(response.body, response.url, problems)
         except FeedError as exc:
             self.record_failure(response.url, "bad_sitemap", response.status, str(exc))
             return
-        for url in nested:
-            yield self.request(url, self.parse_sitemap)
+        for problem in problems:
+            self.record_failure(response.url, "bad_sitemap", response.status, problem)
+        yield from self.follow(nested, response, self.parse_sitemap)
         yield from self.article_requests_for(self.unarchived(u for u in pages if is_article_url(u, self.source)))
 
     def unarchived(self, urls: Iterable[str]) -> list[str]:
@@ -132,15 +172,23 @@ class PressSpider(scrapy.Spider):
         return [u for u in urls if u not in known]
 
     def article_requests_for(self, urls: list[str]) -> Iterable[scrapy.Request]:
-        """Requests for article pages not yet requested in this run nor claimed by another process."""
-        urls = [u for u in urls if u not in self.requested]
+        """Requests for article pages not yet requested in this run nor claimed by another process.
+
+        Two links to one page (say, with and without `?utm_source=`) are one request.
+        """
+        fresh: dict[str, str] = {}
+        for url in urls:
+            key = canonical_url(url)
+            if key not in self.requested:
+                fresh.setdefault(key, url)
+        urls = list(fresh.values())
         if self.claims is not None and urls:
             urls = self.claims.claim(urls)
         for url in urls:
             if len(self.requested) >= self.source.crawl.max_articles:
-                self.crawler.stats.inc_value("presswatch/article_limit_reached")
+                self.limit_reached("max_articles", self.source.crawl.max_articles, url)
                 return
-            self.requested.add(url)
+            self.requested.add(canonical_url(url))
             yield self.request(url, self.parse_article_page)
 
     # -- articles --------------------------------------------------------------------------
@@ -148,10 +196,8 @@ class PressSpider(scrapy.Spider):
         if not isinstance(response, scrapy.http.TextResponse):
             self.record_failure(response.url, "not_html", response.status, "response is not text/HTML")
             return
-        article = parse_article(response.body, response.url, self.profile)
-        if article.error or not (article.body or "").strip():
-            reason = article.error or "no article text found (JavaScript-only or empty page)"
-            self.record_failure(response.url, "empty", response.status, reason)
+        article = self.read_article(response)
+        if article is None:
             return
         yield PageItem(
             article=article,
@@ -161,12 +207,30 @@ class PressSpider(scrapy.Spider):
             redirect_urls=tuple(response.meta.get("redirect_urls", ())),
         )
 
+    def read_article(self, response: Response) -> Article | None:
+        """The page's article, or None (the reason recorded) when there is none to store."""
+        try:
+            article = parse_article(response.body, response.url, self.profile)
+        except Exception as exc:  # the parser must never take the crawl down with it
+            logger.exception("%s: the parser failed on %s", self.name, response.url)
+            self.record_failure(response.url, "parse_error", response.status, f"{type(exc).__name__}: {exc}")
+            return None
+        if article.error:
+            self.record_failure(response.url, "unparseable", response.status, article.error)
+            return None
+        body = (article.body or "").strip()
+        if len(body) < self.source.crawl.min_body_chars:
+            reason = f"no article text found ({len(body)} characters; JavaScript-only, blank or an error page)"
+            self.record_failure(response.url, "empty", response.status, reason)
+            return None
+        return article
+
     # -- failures --------------------------------------------------------------------------
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        status = failure.value.response.status if failure.check(HttpError) else None
         kind, message = classify_failure(failure)
-        self.record_failure(request.url, kind, status, message)
+        asked_for = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL the crawl wanted
+        self.record_failure(asked_for, kind, failure_status(failure), message)
 
     def record_failure(self, url: str, kind: str, status: int | None, message: str) -> None:
         self.crawler.stats.inc_value("presswatch/errors")

@@ -148,3 +148,24 @@ def test_the_base_placeholder_is_replaced(tmp_path: Path) -> None:
     config = load_config(path, base_url="http://127.0.0.1:8765/")
     assert config.sources[0].start_urls == ("http://127.0.0.1:8765/demo/news",)
     assert config.sources[0].allowed_domains == ("127.0.0.1",)
+
+
+def test_the_fault_limits_have_defaults_and_can_be_set_per_source(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, """
+[crawl]
+max_retry_after = 10
+[[sources]]
+name = "a"
+start_urls = ["https://a.example/"]
+max_depth = 3
+min_body_chars = 0
+[[sources]]
+name = "b"
+start_urls = ["https://b.example/"]
+"""))
+    a, b = config.sources
+    assert (a.crawl.max_retry_after, a.crawl.max_depth, a.crawl.min_body_chars) == (10.0, 3, 0)
+    assert (b.crawl.max_retry_after, b.crawl.max_depth, b.crawl.min_body_chars) == (10.0, 0, 80)
+    assert problems_of(tmp_path, '[[sources]]\nname = "c"\nstart_urls = ["https://c.example/"]\nmax_depth = -2\n') == [
+        "source 'c': key 'max_depth': must not be negative"
+    ]

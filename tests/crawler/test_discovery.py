@@ -83,3 +83,30 @@ def test_malformed_xml_is_a_feed_error_not_a_crash() -> None:
         sitemap_links(b"<html><body>not a sitemap</body></html>", "https://wire.example/sitemap.xml")
     with pytest.raises(FeedError):
         feed_links(b"\x00\x01 binary", "https://wire.example/rss")
+
+
+def test_a_truncated_feed_gives_its_readable_items_and_names_the_problem() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel>
+    <item><title>A</title><link>https://wire.example/en/news/politics/a-1</link></item>
+    <item><title>B <b>bold</title><link>https://wire.example/en/news/politics/b-2"""
+    problems: list[str] = []
+    assert feed_links(rss, "https://wire.example/rss", problems)[0] == "https://wire.example/en/news/politics/a-1"
+    [problem] = problems
+    assert problem.startswith("https://wire.example/rss: malformed XML, read up to the error: line 3: ")
+
+
+def test_a_well_formed_feed_has_no_problems() -> None:
+    problems: list[str] = []
+    urlset = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://wire.example/a</loc></url></urlset>"""
+    sitemap_links(urlset, "https://wire.example/sitemap.xml", problems)
+    assert problems == []
+
+
+def test_feeds_and_sitemaps_never_yield_non_http_links() -> None:
+    rss = b"""<rss version="2.0"><channel>
+    <item><link>file:///etc/passwd</link></item><item><link>data:text/html,x</link></item>
+    <item><link>ftp://wire.example/a</link></item><item><link>https://wire.example/ok</link></item></channel></rss>"""
+    urlset = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <url><loc>file:///etc/shadow</loc></url><url><loc>javascript:alert(1)</loc></url></urlset>"""
+    assert feed_links(rss, "https://wire.example/rss") == ["https://wire.example/ok"]
+    assert sitemap_links(urlset, "https://wire.example/sitemap.xml") == ([], [])

@@ -1,0 +1,54 @@
+"""Readers of the SQLite archive (WAL) get consistent answers while a crawl writes to it."""
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import PRESSWATCH, REPO
+from tests.faults import bigsite
+from tests.faults.helpers import popen_presswatch, query_json, rows, sqlite_integrity
+from tests.faults.server import FaultServer
+
+COUNTS = "SELECT count(*) AS n, count(DISTINCT url) AS urls, count(DISTINCT id) AS ids FROM articles"
+
+
+@pytest.fixture()
+def wire() -> Iterator[FaultServer]:
+    server = bigsite.big_site(article_delay=0.08)
+    yield server
+    server.stop()
+
+
+def search_available() -> bool:
+    help_run = subprocess.run([*PRESSWATCH, "search", "--help"], capture_output=True, text=True, cwd=REPO)
+    return help_run.returncode == 0
+
+
+def test_query_and_search_stay_consistent_while_a_crawl_writes(wire: FaultServer, sqlite_url: str, tmp_path: Path) -> None:
+    config = bigsite.write_config(tmp_path / "sources.toml", wire)
+    assert subprocess.run([*PRESSWATCH, "db", "upgrade", "--db", sqlite_url], cwd=REPO).returncode == 0
+    with_search = search_available()
+    crawl = popen_presswatch("crawl", "--config", str(config), "--db", sqlite_url)
+    seen: list[int] = []
+    try:
+        while crawl.poll() is None:
+            result = query_json(sqlite_url, COUNTS)
+            assert result.returncode == 0, result.stderr
+            [row] = json.loads(result.stdout)
+            assert row["n"] == row["urls"] == row["ids"]  # no half-written or doubled rows
+            seen.append(row["n"])
+            if with_search:
+                found = subprocess.run([*PRESSWATCH, "search", "rail", "--db", sqlite_url],
+                                       capture_output=True, text=True, cwd=REPO, timeout=60)
+                assert found.returncode == 0, found.stderr
+    finally:
+        out, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 0, err
+    assert seen == sorted(seen)  # never goes backwards
+    assert len([n for n in seen if 0 < n < bigsite.ARTICLES]) >= 2, seen  # really read mid-crawl
+    assert rows(sqlite_url, "SELECT count(*) FROM articles") == [(bigsite.ARTICLES,)]
+    assert sqlite_integrity(sqlite_url) == "ok"
