@@ -68,6 +68,7 @@ class Source:
     timezone: str | None = None
     language: str | None = None
     interval: str = "1h"
+    cron: str | None = None
     date_order: str | None = None
     article_pattern: re.Pattern[str] | None = None
     listing_pattern: re.Pattern[str] | None = None
@@ -172,7 +173,7 @@ def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
 
 SOURCE_KEYS = {
     "name", "publisher", "start_urls", "feeds", "sitemaps", "timezone", "language",
-    "interval", "date_order", "article_pattern", "listing_pattern", "allowed_domains",
+    "interval", "cron", "date_order", "article_pattern", "listing_pattern", "allowed_domains",
     "selectors",
 }
 CRAWL_KEYS = {f.name for f in fields(CrawlSettings)}
@@ -200,6 +201,7 @@ def _source(raw: Any, index: int, crawl: CrawlSettings, problems: list[str]) -> 
         timezone=_timezone(raw, label, problems),
         language=_language(raw, label, problems),
         interval=_interval(raw, label, problems),
+        cron=_cron(raw, label, problems),
         date_order=_choice(raw, "date_order", DATE_ORDERS, label, problems),
         article_pattern=_regex(raw, "article_pattern", label, problems),
         listing_pattern=_regex(raw, "listing_pattern", label, problems),
@@ -271,6 +273,26 @@ def _interval(raw: dict[str, Any], label: str, problems: list[str]) -> str:
         problems.append(f"{label}: key 'interval': {exc}")
         return "1h"
     return str(value).strip()
+
+
+def _cron(raw: dict[str, Any], label: str, problems: list[str]) -> str | None:
+    value = raw.get("cron")
+    if value is None:
+        return None
+    if "interval" in raw:
+        problems.append(f"{label}: key 'cron': give either 'interval' or 'cron', not both")
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{label}: key 'cron': must be a crontab string such as '*/15 8-20 * * mon-fri'")
+        return None
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        problems.append(f"{label}: key 'cron': {value!r} is not a crontab expression: {exc}")
+        return None
+    return value.strip()
 
 
 def _choice(raw: dict[str, Any], key: str, options: tuple[str, ...], label: str, problems: list[str]) -> str | None:

@@ -14,8 +14,11 @@ import sys
 import threading
 import time
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config
@@ -112,21 +115,38 @@ def schedule_sources(scheduler: BackgroundScheduler, runs: ChildRuns, config: Co
         if job.id not in wanted:
             job.remove()
     for source in config.sources:
-        seconds = source.interval_seconds
-        timeout = run_timeout or min(3 * seconds, MAX_RUN_SECONDS)
+        trigger, period = trigger_for(source)
         existing = scheduler.get_job(job_id(source))
+        first_run = {} if source.cron else {"next_run_time": datetime.now(timezone.utc)}
+        kept = getattr(existing, "next_run_time", None)  # unset while the scheduler is not started
+        if kept is not None:
+            first_run = {"next_run_time": kept}
         scheduler.add_job(
             runs.run,
-            IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60)),
-            args=[source.name, timeout],
+            trigger,
+            args=[source.name, run_timeout or min(3 * period, MAX_RUN_SECONDS)],
             id=job_id(source),
             name=source.name,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=max(seconds, 30),
-            next_run_time=existing.next_run_time if existing else datetime.now(timezone.utc),
+            misfire_grace_time=max(int(period), 30),
+            **first_run,
         )
+
+
+def trigger_for(source: Source) -> tuple[BaseTrigger, float]:
+    """The source's trigger and its typical period in seconds.
+
+    A `cron` expression runs in the source's time zone (UTC when it has none) at the
+    times it names; an `interval` runs at once and then every interval, with up to
+    10 % jitter (at most a minute) so sources don't all fire together.
+    """
+    if source.cron:
+        zone = ZoneInfo(source.timezone) if source.timezone else timezone.utc
+        return CronTrigger.from_crontab(source.cron, timezone=zone), MAX_RUN_SECONDS
+    seconds = source.interval_seconds
+    return IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60)), seconds
 
 
 def run_service(config: Config, db_url: str, *, run_timeout: float | None = None, log_level: str = "WARNING") -> None:

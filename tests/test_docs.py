@@ -38,3 +38,14 @@ def test_every_config_key_is_in_the_readme(key: str) -> None:
 def test_every_selector_field_is_in_the_readme() -> None:
     for field in SELECTOR_FIELDS:
         assert f"{field} = \"" in README
+
+
+def test_the_readme_config_example_is_a_valid_config() -> None:
+    from crawler.config import parse_config
+    import tomllib
+
+    section = README.split("## Sources config", 1)[1]
+    example = section.split("```toml", 1)[1].split("```", 1)[0]
+    config = parse_config(tomllib.loads(example), "README.md")
+    assert [s.name for s in config.sources] == ["apa-en", "ministry-press"]
+    assert config.sources[1].cron == "*/15 8-20 * * mon-fri"

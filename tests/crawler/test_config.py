@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import ConfigError, CrawlSettings, load_config
+from crawler.config import CRAWL_KEYS, SOURCE_KEYS, ConfigError, CrawlSettings, load_config
 
 GOOD = """
 [crawl]
@@ -74,11 +74,7 @@ selectors = { headline = "h1[", teaser = "p" }
 """)
     assert problems == [
         "source 'bad-one': key 'colour': unknown key (allowed: "
-        + ", ".join(sorted({
-            "name", "publisher", "start_urls", "feeds", "sitemaps", "timezone", "language",
-            "interval", "date_order", "article_pattern", "listing_pattern", "allowed_domains",
-            "selectors", *CrawlSettings.__dataclass_fields__,
-        })) + ")",
+        + ", ".join(sorted(SOURCE_KEYS | CRAWL_KEYS)) + ")",
         "source 'bad-one': key 'start_urls': 'ftp://example.org/x' is not an http(s) URL with a host",
         "source 'bad-one': key 'start_urls': 'not a url' is not an http(s) URL with a host",
         "source 'bad-one': key 'start_urls': give at least one of start_urls, feeds, sitemaps",
@@ -168,4 +164,16 @@ start_urls = ["https://b.example/"]
     assert (b.crawl.max_retry_after, b.crawl.max_depth, b.crawl.min_body_chars) == (10.0, 0, 80)
     assert problems_of(tmp_path, '[[sources]]\nname = "c"\nstart_urls = ["https://c.example/"]\nmax_depth = -2\n') == [
         "source 'c': key 'max_depth': must not be negative"
+    ]
+
+
+def test_cron_schedules_are_validated(tmp_path: Path) -> None:
+    base = '[[sources]]\nname = "wire"\nstart_urls = ["https://wire.example/"]\n'
+    assert load_config(write(tmp_path, base + 'cron = "*/15 8-20 * * mon-fri"\n')).sources[0].cron == "*/15 8-20 * * mon-fri"
+    assert problems_of(tmp_path, base + 'cron = "61 * * * *"\n') == [
+        "source 'wire': key 'cron': '61 * * * *' is not a crontab expression: "
+        "Error validating expression '61': the last value (61) is higher than the maximum value (59)"
+    ]
+    assert problems_of(tmp_path, base + 'cron = "0 * * * *"\ninterval = "1h"\n') == [
+        "source 'wire': key 'cron': give either 'interval' or 'cron', not both"
     ]
