@@ -5,6 +5,7 @@ No network, no Scrapy: the spider hands in bytes and URLs and gets URLs back.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -117,19 +118,40 @@ def feed_links(xml: bytes, feed_url: str, problems: list[str] | None = None) -> 
 
 
 def sitemap_links(
-    xml: bytes, sitemap_url: str, problems: list[str] | None = None
+    xml: bytes, sitemap_url: str, problems: list[str] | None = None, since: datetime | None = None
 ) -> tuple[list[str], list[str]]:
-    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index (see `feed_links`)."""
+    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index (see `feed_links`).
+
+    With `since`, entries whose `news:publication_date` or `lastmod` is older are left
+    out (entries without a date are kept): an incremental crawl skips old sitemap parts.
+    """
     root = _xml_root(xml, sitemap_url, problems)
     kind = lxml.etree.QName(root).localname
     if kind not in ("urlset", "sitemapindex"):
         raise FeedError(f"{sitemap_url}: not a sitemap (root element <{kind}>)")
     urls: list[str] = []
-    for loc in root.iter("{*}loc"):
-        url = clean_link(loc.text or "", sitemap_url)
-        if url is not None:
+    for entry in root:
+        loc = entry.find("{*}loc") if isinstance(entry.tag, str) else None
+        url = clean_link(loc.text or "", sitemap_url) if loc is not None else None
+        if url is None:
+            continue
+        changed = sitemap_entry_date(entry)
+        if since is None or changed is None or changed >= since:
             urls.append(url)
     return (urls, []) if kind == "urlset" else ([], urls)
+
+
+def sitemap_entry_date(entry: lxml.etree._Element) -> datetime | None:
+    """The entry's news publication date, else its lastmod, as an aware datetime (UTC if unzoned)."""
+    for path in (".//{*}publication_date", "{*}lastmod"):
+        element = entry.find(path)
+        if element is not None and element.text:
+            try:
+                value = datetime.fromisoformat(element.text.strip())
+            except ValueError:
+                continue
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return None
 
 
 def _xml_root(xml: bytes, url: str, problems: list[str] | None = None) -> lxml.etree._Element:

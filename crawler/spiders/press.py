@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -22,10 +23,25 @@ from crawler.discovery import FeedError, feed_links, is_article_url, listing_lin
 from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
 from crawler.parsing import Article, parse_article
-from storage import Archive, RunCounts
+from storage import Archive, RunCounts, SourceSummary
 from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
+
+
+# Sitemap entries changed this long before the last successful run are skipped
+# (a margin for clock skew and for sites that set lastmod late).
+SITEMAP_MARGIN = timedelta(days=1)
+
+
+def previous_run_unfinished(previous: SourceSummary | None) -> bool:
+    """True when the source's last run was killed, failed or interrupted.
+
+    Incremental crawling stops at the first listing page whose articles are all
+    archived; after a run that stopped part-way, newer pages can be archived while
+    older ones are not, so the next run must walk every listing page once.
+    """
+    return previous is not None and previous.last_run_status not in (None, "ok")
 
 
 class PressSpider(scrapy.Spider):
@@ -48,6 +64,7 @@ class PressSpider(scrapy.Spider):
         self.requested: set[str] = set()  # canonical URLs of article pages requested
         self.limits_hit: set[str] = set()
         self.resuming = False
+        self.sitemap_since: datetime | None = None
         crawl = source.crawl
         self.max_depth = crawl.max_depth or crawl.max_listing_pages
 
@@ -60,20 +77,16 @@ class PressSpider(scrapy.Spider):
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_opened(self, spider: scrapy.Spider) -> None:
-        self.resuming = not self.full and self.previous_run_unfinished()
+        previous = self.archive_summary()
+        self.resuming = not self.full and previous_run_unfinished(previous)
         if self.resuming:
             logger.info("%s: the previous run did not complete; walking every listing page", self.name)
+        if not (self.full or self.resuming) and previous is not None and previous.last_success_at:
+            self.sitemap_since = previous.last_success_at - SITEMAP_MARGIN
         self.run_id = self.archive.start_run(self.source.name)
 
-    def previous_run_unfinished(self) -> bool:
-        """True when this source's last run was killed, failed or interrupted.
-
-        Incremental crawling stops at the first listing page whose articles are all
-        archived; after a run that stopped part-way, newer pages can be archived while
-        older ones are not, so the next run must walk every listing page once.
-        """
-        summary = next((s for s in self.archive.source_summaries() if s.source_name == self.source.name), None)
-        return summary is not None and summary.last_run_status not in (None, "ok")
+    def archive_summary(self) -> SourceSummary | None:
+        return next((s for s in self.archive.source_summaries() if s.source_name == self.source.name), None)
 
     def on_closed(self, spider: scrapy.Spider, reason: str) -> None:
         status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
@@ -155,7 +168,7 @@ class PressSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
         problems: list[str] = []
         try:
-            pages, nested = sitemap_links(response.body, response.url, problems)
+            pages, nested = sitemap_links(response.body, response.url, problems, since=self.sitemap_since)
         except FeedError as exc:
             self.record_failure(response.url, "bad_sitemap", response.status, str(exc))
             return

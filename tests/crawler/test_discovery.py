@@ -110,3 +110,26 @@ def test_feeds_and_sitemaps_never_yield_non_http_links() -> None:
     <url><loc>file:///etc/shadow</loc></url><url><loc>javascript:alert(1)</loc></url></urlset>"""
     assert feed_links(rss, "https://wire.example/rss") == ["https://wire.example/ok"]
     assert sitemap_links(urlset, "https://wire.example/sitemap.xml") == ([], [])
+
+
+def test_sitemap_entries_older_than_since_are_left_out() -> None:
+    from datetime import datetime, timezone
+
+    xml = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+      xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+    <url><loc>https://wire.example/en/news/politics/old-1</loc><lastmod>2024-01-01</lastmod></url>
+    <url><loc>https://wire.example/en/news/politics/new-2</loc><lastmod>2024-06-04T10:30:00+02:00</lastmod></url>
+    <url><loc>https://wire.example/en/news/politics/news-3</loc><lastmod>2020-01-01</lastmod>
+      <news:news><news:publication_date>2024-06-05T00:00:00Z</news:publication_date></news:news></url>
+    <url><loc>https://wire.example/en/news/politics/undated-4</loc></url>
+    <url><loc>https://wire.example/en/news/politics/garbled-5</loc><lastmod>last week</lastmod></url>
+    </urlset>"""
+    since = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    pages, _ = sitemap_links(xml, "https://wire.example/sitemap.xml", since=since)
+    assert pages == [
+        "https://wire.example/en/news/politics/new-2",
+        "https://wire.example/en/news/politics/news-3",
+        "https://wire.example/en/news/politics/undated-4",
+        "https://wire.example/en/news/politics/garbled-5",
+    ]
+    assert len(sitemap_links(xml, "https://wire.example/sitemap.xml")[0]) == 5
