@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -22,10 +24,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config
+from scheduler.metrics import ServiceMetrics
 
 logger = logging.getLogger("presswatch.service")
 
 GRACE_SECONDS = 10.0
+MIN_RUN_SECONDS = 300.0  # a run is never killed sooner, however short the interval
 MAX_RUN_SECONDS = 3600.0
 PR_SET_PDEATHSIG = 1
 
@@ -34,13 +38,52 @@ def job_id(source: Source) -> str:
     return f"crawl:{source.name}"
 
 
+COUNT_KEYS = ("pages_fetched", "new", "updated", "unchanged", "duplicates", "errors")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What one child crawl run did. `counts` is empty when the run failed or timed out."""
+
+    source: str
+    status: str
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def run_result(source: str, returncode: int, output: str, seconds: float) -> RunResult:
+    """Read the child's closing JSON line (see `python -m crawler`)."""
+    lines = [line for line in output.splitlines() if line.startswith("{")]
+    if returncode != 0 or not lines:
+        return RunResult(source, "failed", seconds)
+    record = json.loads(lines[-1])
+    return RunResult(source, record["status"], seconds, {k: int(record[k]) for k in COUNT_KEYS})
+
+
+def log_run(result: RunResult) -> None:
+    """One line per run: source, new, updated, duplicates, errors, seconds."""
+    if not result.counts:
+        logger.error("source=%s status=%s seconds=%.1f", result.source, result.status, result.seconds)
+        return
+    c = result.counts
+    logger.info(
+        "source=%s status=%s new=%d updated=%d duplicates=%d errors=%d pages=%d seconds=%.1f",
+        result.source, result.status, c["new"], c["updated"], c["duplicates"], c["errors"], c["pages_fetched"],
+        result.seconds,
+    )
+
+
 class ChildRuns:
     """Starts crawl children, enforces their timeout, and stops them all on shutdown."""
 
-    def __init__(self, config_path: str, db_url: str, log_level: str) -> None:
+    def __init__(
+        self, config_path: str, db_url: str, log_level: str,
+        on_result: Callable[[RunResult], None] = log_run,
+    ) -> None:
         self.config_path = config_path
         self.db_url = db_url
         self.log_level = log_level
+        self.on_result = on_result
         self.children: set[subprocess.Popen[str]] = set()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -56,15 +99,15 @@ class ChildRuns:
             self.children.add(child)
         try:
             output, _ = child.communicate(timeout=timeout)
+            result = run_result(source_name, child.returncode, output, time.monotonic() - started)
         except subprocess.TimeoutExpired:
             _stop(child, GRACE_SECONDS)
-            output = ""
-            logger.error("source=%s status=timeout seconds=%.1f (killed after %.0fs)", source_name, time.monotonic() - started, timeout)
-            return
+            logger.error("source=%s killed after its %.0fs timeout", source_name, timeout)
+            result = RunResult(source_name, "timeout", time.monotonic() - started)
         finally:
             with self.lock:
                 self.children.discard(child)
-        log_run(source_name, child.returncode, output, time.monotonic() - started)
+        self.on_result(result)
 
     def stop_all(self, grace: float) -> None:
         self.stopping.set()
@@ -72,19 +115,6 @@ class ChildRuns:
             children = list(self.children)
         for child in children:
             _stop(child, grace)
-
-
-def log_run(source_name: str, returncode: int, output: str, seconds: float) -> None:
-    """One line per run: source, new, updated, duplicates, errors, seconds."""
-    lines = [line for line in output.splitlines() if line.startswith("{")]
-    if returncode != 0 or not lines:
-        logger.error("source=%s status=failed exit=%s seconds=%.1f", source_name, returncode, seconds)
-        return
-    r = json.loads(lines[-1])
-    logger.info(
-        "source=%s status=%s new=%d updated=%d duplicates=%d errors=%d pages=%d seconds=%.1f",
-        source_name, r["status"], r["new"], r["updated"], r["duplicates"], r["errors"], r["pages_fetched"], seconds,
-    )
 
 
 def _die_with_parent() -> None:
@@ -124,7 +154,7 @@ def schedule_sources(scheduler: BackgroundScheduler, runs: ChildRuns, config: Co
         scheduler.add_job(
             runs.run,
             trigger,
-            args=[source.name, run_timeout or min(3 * period, MAX_RUN_SECONDS)],
+            args=[source.name, run_timeout or default_timeout(period)],
             id=job_id(source),
             name=source.name,
             replace_existing=True,
@@ -133,6 +163,11 @@ def schedule_sources(scheduler: BackgroundScheduler, runs: ChildRuns, config: Co
             misfire_grace_time=max(int(period), 30),
             **first_run,
         )
+
+
+def default_timeout(period: float) -> float:
+    """Three periods, but at least MIN_RUN_SECONDS and at most MAX_RUN_SECONDS."""
+    return min(max(3 * period, MIN_RUN_SECONDS), MAX_RUN_SECONDS)
 
 
 def trigger_for(source: Source) -> tuple[BaseTrigger, float]:
@@ -149,9 +184,13 @@ def trigger_for(source: Source) -> tuple[BaseTrigger, float]:
     return IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60)), seconds
 
 
-def run_service(config: Config, db_url: str, *, run_timeout: float | None = None, log_level: str = "WARNING") -> None:
+def run_service(
+    config: Config, db_url: str, *, run_timeout: float | None = None, log_level: str = "WARNING",
+    metrics: ServiceMetrics | None = None,
+) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    runs = ChildRuns(config.path, db_url, log_level=log_level)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per run says enough
+    runs = ChildRuns(config.path, db_url, log_level=log_level, on_result=_reporter(metrics))
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     schedule_sources(scheduler, runs, config, run_timeout)
     stop, reload = threading.Event(), threading.Event()
@@ -170,6 +209,17 @@ def run_service(config: Config, db_url: str, *, run_timeout: float | None = None
     runs.stop_all(GRACE_SECONDS)
     scheduler.shutdown(wait=True)
     logger.info("stopped")
+
+
+def _reporter(metrics: ServiceMetrics | None) -> Callable[[RunResult], None]:
+    if metrics is None:
+        return log_run
+
+    def report(result: RunResult) -> None:
+        log_run(result)
+        metrics.observe(result)
+
+    return report
 
 
 def _reload(scheduler: BackgroundScheduler, runs: ChildRuns, config: Config, run_timeout: float | None) -> Config:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -41,8 +43,9 @@ def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path,
     config = demo_config.read_text(encoding="utf-8").replace('interval = "10m"', 'interval = "3s"')
     demo_config.write_text(config, encoding="utf-8")
     db_url = f"sqlite:///{tmp_path / 'served.db'}"
+    metrics_port = free_port()
     service = subprocess.Popen(
-        [*PRESSWATCH, "serve", "--config", str(demo_config), "--db", db_url],
+        [*PRESSWATCH, "serve", "--config", str(demo_config), "--db", db_url, "--metrics-port", str(metrics_port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -51,6 +54,7 @@ def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path,
             time.sleep(0.5)
         assert article_count(db_url) == len(truth)
         time.sleep(4)  # let the next scheduled runs start
+        metrics = scrape(metrics_port)
     finally:
         service.send_signal(signal.SIGTERM)
         started = time.monotonic()
@@ -60,3 +64,23 @@ def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path,
     assert processes_mentioning(str(demo_config)) == []
     assert "source=caspian-post status=ok" in log
     assert "stopped" in log
+    new = {s: metrics[f'presswatch_articles_total{{outcome="new",source="{s}"}}'] for s in SOURCES}
+    duplicates = sum(metrics[f'presswatch_articles_total{{outcome="duplicates",source="{s}"}}'] for s in SOURCES)
+    assert sum(new.values()) + duplicates == len(truth)
+    assert all(metrics[f'presswatch_runs_total{{source="{s}",status="ok"}}'] >= 1 for s in SOURCES)
+
+
+SOURCES = ("caspian-post", "gov-press", "trend-wire", "novosti-kaspiya")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The service's /metrics as {'name{labels}': value}."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    samples = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {name: float(value) for name, value in samples}

@@ -45,7 +45,7 @@ def test_each_source_gets_one_stable_job_and_removed_sources_lose_theirs() -> No
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert sorted(jobs) == ["crawl:ministry", "crawl:wire"]
     assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
-    assert jobs["crawl:wire"].args == ("wire", 270)
+    assert jobs["crawl:wire"].args == ("wire", 300.0)
     assert jobs["crawl:ministry"].args == ("ministry", 3600.0)
 
     only_wire = parse_config({"sources": CONFIG["sources"][:1]})
@@ -53,3 +53,14 @@ def test_each_source_gets_one_stable_job_and_removed_sources_lose_theirs() -> No
     assert [job.id for job in scheduler.get_jobs()] == ["crawl:wire"]
     assert scheduler.get_job("crawl:wire").args == ("wire", 20)
     scheduler.shutdown(wait=False)
+
+
+def test_a_run_result_is_read_from_the_childs_closing_json_line() -> None:
+    from scheduler.service import RunResult, run_result
+
+    output = 'noise\n{"source": "wire", "status": "ok", "seconds": 1.5, "pages_fetched": 9, "new": 3, "updated": 1, "unchanged": 4, "duplicates": 1, "errors": 2}\n'
+    assert run_result("wire", 0, output, 2.0) == RunResult(
+        "wire", "ok", 2.0, {"pages_fetched": 9, "new": 3, "updated": 1, "unchanged": 4, "duplicates": 1, "errors": 2}
+    )
+    assert run_result("wire", 3, output, 2.0) == RunResult("wire", "failed", 2.0)
+    assert run_result("wire", 0, "", 2.0) == RunResult("wire", "failed", 2.0)
