@@ -49,7 +49,7 @@ class RedisClaims:
         pipe = self.client.pipeline(transaction=False)
         for url in urls:
             pipe.set(claim_key(url), self.owner, nx=True, ex=self.ttl)
-        granted = [url for url, ok in zip(urls, pipe.execute()) if ok]
+        granted = [url for url, ok in zip(urls, pipe.execute(), strict=True) if ok]
         self.held.update(granted)
         return granted
 
@@ -60,7 +60,7 @@ class RedisClaims:
             return
         keys = [claim_key(u) for u in self.held]
         owners = self.client.mget(keys)
-        mine = [k for k, owner in zip(keys, owners) if owner is not None and owner.decode() == self.owner]
+        mine = [k for k, owner in zip(keys, owners, strict=True) if owner is not None and owner.decode() == self.owner]
         if mine:
             self.client.delete(*mine)
         self.held.clear()

@@ -5,8 +5,8 @@ No network, no Scrapy: the spider hands in bytes and URLs and gets URLs back.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.etree

@@ -35,13 +35,13 @@ def _plain(value: Any) -> Any:
 
 
 def _json(columns: list[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
-    records = [dict(zip(columns, map(_plain, row))) for row in rows]
+    records = [dict(zip(columns, map(_plain, row), strict=True)) for row in rows]
     out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
 
 
 def _jsonl(columns: list[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
     for row in rows:
-        out.write(json.dumps(dict(zip(columns, map(_plain, row))), ensure_ascii=False) + "\n")
+        out.write(json.dumps(dict(zip(columns, map(_plain, row), strict=True)), ensure_ascii=False) + "\n")
 
 
 def _csv(columns: list[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
@@ -58,11 +58,8 @@ def _cell(value: Any) -> str:
 def _table(columns: list[str], rows: Sequence[Sequence[Any]], out: TextIO, width: int = 60) -> None:
     cells = [[_clip(_cell(v), width) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
-    out.write(line(columns) + "\n")
-    out.write(line(["-" * w for w in widths]) + "\n")
-    for row in cells:
-        out.write(line(row) + "\n")
+    for values in (columns, ["-" * w for w in widths], *cells):
+        out.write("  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
 
 
