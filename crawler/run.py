@@ -92,11 +92,16 @@ def _show_progress(crawlers: list[Crawler], out: TextIO) -> None:
         out.write("\r\033[K" + " | ".join(parts))
         out.flush()
 
+    def clear() -> None:
+        if loop.running:
+            loop.stop()
+        out.write("\r\033[K")
+
     loop = task.LoopingCall(draw)
     loop.start(0.5, now=False)
     from twisted.internet import reactor
 
-    reactor.addSystemEventTrigger("before", "shutdown", lambda: (loop.running and loop.stop(), out.write("\r\033[K")))
+    reactor.addSystemEventTrigger("before", "shutdown", clear)  # type: ignore[arg-type]
 
 
 def _progress_text(crawler: Crawler) -> str:
