@@ -3,5 +3,6 @@ from __future__ import annotations
 
 from crawler.parsing.article import Article, ParseProfile
 from crawler.parsing.extract import parse_article
+from crawler.parsing.version import PARSER_VERSION
 
-__all__ = ["Article", "ParseProfile", "parse_article"]
+__all__ = ["PARSER_VERSION", "Article", "ParseProfile", "parse_article"]

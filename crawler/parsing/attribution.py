@@ -28,6 +28,13 @@ _SOURCE_LINE = re.compile(
 )
 
 
+# Where a text credits its source: the lead ("BAKU, April 10 (AZERTAG) —", "…, Azertag
+# reports.") or the closing lines ("Source: APA", "— Reuters"). The same words in the middle
+# of a longer text ("…, Reuters reported last year") are the writer citing someone.
+LEAD_PARAGRAPHS = 2
+CLOSING_PARAGRAPHS = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     source: str
@@ -60,6 +67,15 @@ def _patterns() -> list[re.Pattern[str]]:
         re.compile(rf"^\s*[-–—]?\s*[(]?{alias}[)]?\s*\.?\s*$", re.MULTILINE),
         re.compile(rf"[-–—]\s*{alias}\s*\.?\s*$"),
     ]
+
+
+def text_attribution(body: str) -> Attribution | None:
+    """The agency an article's text credits in its lead or its closing paragraphs."""
+    paragraphs = body.split("\n\n")
+    if len(paragraphs) <= LEAD_PARAGRAPHS + CLOSING_PARAGRAPHS:
+        return find_attribution(body)
+    return (find_attribution("\n\n".join(paragraphs[:LEAD_PARAGRAPHS]))
+            or find_attribution("\n\n".join(paragraphs[-CLOSING_PARAGRAPHS:])))
 
 
 def find_attribution(text: str) -> Attribution | None:

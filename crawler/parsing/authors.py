@@ -13,9 +13,19 @@ from crawler.parsing.text import clean_text, element_text, fold
 
 AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
                "sailthru.author", "byl", "cxenseparse:author", "twitter:creator")
-_BY = re.compile(r"^(?:by|von|par|por|di|door|av|af|автор[ы]?:?|text:|texto:|от)\s+", re.I)
+_BY = re.compile(
+    r"^(?:(?:analysis|opinion|commentary|story|written|words|reporting)\s+by|by|von|par|por|di"
+    r"|door|av|af|автор[ы]?:?|text:|texto:|от)\s+",
+    re.IGNORECASE,
+)
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bи\b|\bog\b|\ben\b|\|)\s*")
 _NOT_NAME = re.compile(r"https?:|www\.|@|\d|/|\.[a-z]{2,4}\b|^[a-z]+(?:-[a-z]+)+$")
+_WEB_ADDRESS = re.compile(r"https?:|www\.|\.(?:com|org|net)\b", re.IGNORECASE)
+_LABEL = re.compile(
+    r"^(?:authors?|written\s+by|autor(?:in)?(?:\s*/\s*autor(?:in)?)?|autor\*?innen|auteur|autore"
+    r"|autores?|автор[ыи]?|yazar|müəllif)\s*:?$",
+    re.IGNORECASE,
+)
 _TRAILING_NOTE = re.compile(r"\s*(?:\([^)]{1,12}\)|기자|記者)$")
 _FUNCTION_WORDS = frozenset({"von", "by", "par", "por", "di", "and", "und", "et", "y", "от", "и"})
 
@@ -35,11 +45,24 @@ def clean_authors(raw: Iterable[str], exclude: Sequence[str]) -> tuple[str, ...]
     banned = {fold(name) for name in exclude if name}
     out: list[str] = []
     for value in raw:
-        for part in _SPLIT.split(_BY.sub("", clean_text(value))):
+        for index, part in enumerate(_SPLIT.split(_BY.sub("", clean_text(value)))):
+            if _WEB_ADDRESS.search(part):
+                continue  # "Deutsche Welle (www.dw.com)": an organisation with its site
             name = _TRAILING_NOTE.sub("", part.strip(" .:-–—|")).strip()
+            if index == 0 and _is_site(name, banned):
+                break  # "Site, City, Country": the whole value describes the organisation
             if _is_person(name, banned) and name not in out:
                 out.append(name)
     return tuple(out)
+
+
+def _is_site(name: str, banned: set[str]) -> bool:
+    """The publisher or site, also as the first word of a desk ("MDR THÜRINGEN")."""
+    key = fold(name)
+    if key in banned or any(len(b) >= 6 and b in key for b in banned):
+        return True
+    first = fold(name.split()[0]) if name.split() else ""
+    return len(first) >= 3 and first in banned
 
 
 def _is_person(name: str, banned: set[str]) -> bool:
@@ -47,10 +70,7 @@ def _is_person(name: str, banned: set[str]) -> bool:
         return False
     if name.lower() in _FUNCTION_WORDS:
         return False
-    key = fold(name)
-    if key in banned or canonical_agency(name):
-        return False
-    if any(len(b) >= 6 and b in key for b in banned):
+    if _is_site(name, banned) or canonical_agency(name):
         return False
     return len(name.split()) <= 5
 
@@ -101,4 +121,24 @@ def _markup_authors(tree: HtmlElement) -> list[str]:
         "[string-length(normalize-space()) < 80][not(descendant::*[contains(@class, 'byline')"
         " or contains(@class, 'author')])]"
     )
-    return [element_text(element) for element in bylines[:3]]
+    texts = [element_text(element) for element in bylines[:3]]
+    signed = [text for text in texts if _BY.match(text)]
+    return signed or texts or _labelled_authors(tree)  # "By X" beats a section label
+
+
+def _labelled_authors(tree: HtmlElement) -> list[str]:
+    """"<li><strong>Author</strong> Anna Berg</li>": the text the label introduces."""
+    out = []
+    for label in tree.xpath("//strong | //b | //dt | //th | //span[not(*)]")[:2000]:
+        if not _LABEL.match(element_text(label)):
+            continue
+        if label.tag in ("dt", "th"):
+            following = label.getnext()
+            value = element_text(following) if following is not None else ""
+        else:
+            parent = label.getparent()
+            whole = element_text(parent) if parent is not None else ""
+            value = whole.removeprefix(element_text(label)).strip()
+        if 0 < len(value) < 80 and not value[0].islower():  # a name, not a sentence going on
+            out.append(value)
+    return out[:3]

@@ -49,6 +49,7 @@ _PROMO = re.compile(
 SHORT_BODY = 1000  # characters: below this the strict pass may have cut real text
 RECALL_RATIO = 0.6
 HEADER_PARAGRAPHS = 4
+MIN_HEADLINE_KEY = 12  # folded characters: shorter headlines are matched only whole
 TRAILER_PARAGRAPHS = 3
 _DATE_LIKE = re.compile(
     r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\b\d{1,2}\.?\s+[^\W\d_]{3,12}\.?,?\s+\d{4}"
@@ -160,7 +161,7 @@ def tidy_body(body: str | None, headlines: Sequence[str], date_raws: Sequence[st
     """Drop what the extractor kept around the text: header lines, date lines, contact blocks."""
     if not body:
         return None
-    keys = [key for key in (fold(h) for h in headlines if h) if len(key) >= 12]
+    keys = [key for key in (fold(h) for h in headlines if h) if key]
     paragraphs = _after_headline(body.split("\n\n"), keys)
     date_keys = {fold(raw) for raw in date_raws if raw}
     while paragraphs and _is_leading_noise(paragraphs[0], date_keys):
@@ -179,9 +180,13 @@ def _after_headline(paragraphs: list[str], head_keys: Sequence[str]) -> list[str
 
 
 def _is_headline(key: str, head_keys: Sequence[str]) -> bool:
-    """The headline, a fragment of it, or it with a short kicker glued on."""
+    """The headline (however short), a fragment of it, or it with a short kicker glued on."""
     for head in head_keys:
-        if key == head or (len(key) >= 12 and key in head):
+        if key == head:
+            return True
+        if len(head) < MIN_HEADLINE_KEY:
+            continue
+        if len(key) >= MIN_HEADLINE_KEY and key in head:
             return True
         if head in key and len(key) < len(head) + 40:
             return True

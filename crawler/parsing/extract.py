@@ -7,12 +7,13 @@ from datetime import timezone
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 from lxml.etree import ParserError
 from lxml.html import HtmlElement
 
 from crawler.parsing import dates
 from crawler.parsing.article import Article, ParseProfile
-from crawler.parsing.attribution import Attribution, find_attribution
+from crawler.parsing.attribution import Attribution, find_attribution, text_attribution
 from crawler.parsing.authors import find_authors
 from crawler.parsing.body import (
     body_from_selector,
@@ -59,6 +60,9 @@ def _parse_tree(text: str) -> HtmlElement:
     tree = lxml.html.document_fromstring(text)
     if tree is None or len(tree) == 0:
         raise UnreadableInput("no HTML document")
+    # What a browser without JavaScript shows ("enable JavaScript", tracking pixels) is never
+    # the article; the extractors must not see it.
+    etree.strip_elements(tree, "noscript", with_tail=False)
     return tree
 
 
@@ -139,7 +143,7 @@ def _tidy(page: _Page, raw_body: str | None, headline: str | None,
 
 def _attribution(page: _Page, body: str | None) -> Attribution | None:
     return (find_attribution(page.selected.get("source") or "")
-            or find_attribution(body or "")
+            or text_attribution(body or "")
             or find_attribution(_source_notes(page.tree)))
 
 

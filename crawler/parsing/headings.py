@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -15,6 +16,7 @@ _NOT_HEADLINE = re.compile(
     re.IGNORECASE,
 )
 _BREADCRUMB = re.compile(r"breadcrumb", re.IGNORECASE)
+_LOGO = re.compile(r"logo|site-?(?:title|name)", re.IGNORECASE)
 MAX_HEADINGS = 6
 
 
@@ -27,6 +29,8 @@ def heading_texts(tree: HtmlElement) -> list[str]:
 def _headings(tree: HtmlElement) -> Iterator[HtmlElement]:
     """``h1`` elements; for a breadcrumb ``h1`` (an SEO copy), the ``h2`` that follows it."""
     for h1 in tree.iter("h1"):
+        if _is_logo(h1):
+            continue
         if not _is_breadcrumb(h1):
             yield h1
             continue
@@ -38,6 +42,20 @@ def _headings(tree: HtmlElement) -> Iterator[HtmlElement]:
 def _is_breadcrumb(element: HtmlElement) -> bool:
     marks = " ".join([element.get("class", ""), *element.attrib.keys()])
     return bool(_BREADCRUMB.search(marks))
+
+
+def _is_logo(element: HtmlElement) -> bool:
+    """The site's name as a heading: marked as a logo, or a link to the home page."""
+    marks = f"{element.get('class', '')} {element.get('id', '')}"
+    if _LOGO.search(marks):
+        return True
+    for link in element.xpath("ancestor::a[@href] | descendant::a[@href]"):
+        href = urlsplit(link.get("href", "").strip())
+        root = href.path == "/" or (href.netloc and not href.path)
+        if "home" in link.get("rel", "").lower().split() or (
+                root and not href.query and not href.fragment):
+            return True
+    return False
 
 
 def heading_text(element: HtmlElement) -> str:

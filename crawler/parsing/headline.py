@@ -11,15 +11,21 @@ from crawler.parsing.markers import split_markers
 from crawler.parsing.structured import Structured, ld_text
 from crawler.parsing.text import clean_text, element_text, fold
 
-_SEPARATORS = re.compile(r"\s+[|–—•·»«:/\\~*-]{1,2}\s+|\s*[|｜ㅣ]\s*|\s+::\s+|-{2}")
+_SEPARATORS = re.compile(r"\s+[|–—•·»«:/\\~*-]{1,2}\s+|\s*[|｜ㅣ]\s*|\s+::\s+|-{2}|(?<=\w):\s+")
 _TAIL_SEP = re.compile(r"\s*[|–—•·/\\~*-]")  # not ":", which precedes the main clause
 _KICKER_SEP = re.compile(r"(?::|\s[-–—|])\s*$")
+_SECTION_SEP = re.compile(r"\s[|｜]\s*$")  # "Opinion | X": a section, never part of the title
 _KICKER_SPLIT = re.compile(r"(?<=\S):\s+|\s+[-–—|]\s+")
 _DATE_SEGMENT = re.compile(r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s*$")
 GENERIC_SECTIONS = frozenset({
     "news", "latestnews", "breakingnews", "home", "nachrichten", "aktuelles", "новости",
     "xəbərlər", "haberler", "noticias", "actualités", "actualites", "notizie", "nieuws",
     "wiadomości", "uutiset", "nyheter", "nyheder", "fréttir", "新闻", "뉴스",
+})
+# Titles of pages that are not (yet) the article: an app shell, a bot check, a redirect.
+PLACEHOLDERS = frozenset({
+    "loading", "pleasewait", "justamoment", "redirecting", "untitled", "untitleddocument",
+    "attentionrequired", "accessdenied", "загрузка",
 })
 _HOST_NOISE = frozenset({"www", "m", "amp", "news", "com", "org", "net", "co", "gov", "edu"})
 
@@ -74,7 +80,7 @@ def clean_headline(raw: str | None, names: Sequence[str]) -> tuple[str, tuple[st
         return "", ()
     text, labels = split_markers(text)
     text = strip_site_name(text, names)
-    if _is_site_name(text, names):
+    if _is_site_name(text, names) or fold(text) in PLACEHOLDERS:
         return "", labels
     text, more = split_markers(text)
     return text.strip(" \t-–—|:"), labels + tuple(x for x in more if x not in labels)
@@ -109,11 +115,12 @@ def pick_headline(
 def _vote(cleaned: Cleaned) -> str:
     """The text with the most weight behind it, shown as its most trusted place wrote it."""
     declared = [text for src, text, _ in cleaned if src in DECLARED]
+    shown_alone = [*declared, *(text for src, text, _ in cleaned if src == "h1")]
     everything = [text for _, text, _ in cleaned]
     scores: dict[str, float] = {}
     shown: dict[str, tuple[float, str]] = {}
     for src, text, _ in cleaned:
-        core = _reduce(text, everything, declared)
+        core = _reduce(text, everything, shown_alone, declared)
         key, weight = fold(core), WEIGHTS[src]
         scores[key] = scores.get(key, 0.0) + weight
         if key not in shown or shown[key][0] < weight:
@@ -121,12 +128,14 @@ def _vote(cleaned: Cleaned) -> str:
     return shown[max(scores, key=lambda key: scores[key])][1]
 
 
-def _reduce(text: str, others: Sequence[str], declared: Sequence[str]) -> str:
+def _reduce(text: str, others: Sequence[str], alone: Sequence[str],
+            declared: Sequence[str]) -> str:
     """The core another source agrees on.
 
     ``"X | Section"`` counts as ``X`` whenever another source says just ``X``; a kicker
     (``"Kicker: X"``) is dropped only when a declared title (JSON-LD, OpenGraph) says just
-    ``X``: pages often print the kicker apart from the ``h1``.
+    ``X``: pages often print the kicker apart from the ``h1``. A section put in front with a
+    bar (``"Opinion | X"``) is dropped also when only the visible ``h1`` says just ``X``.
     """
     best = text
     for other in others:
@@ -136,7 +145,8 @@ def _reduce(text: str, others: Sequence[str], declared: Sequence[str]) -> str:
         before, after = best[:at], best[at + len(other):]
         if at < 0 or (after and not _TAIL_SEP.match(after)):
             continue
-        if not before or (other in declared and _KICKER_SEP.search(before)):
+        if not before or (other in declared and _KICKER_SEP.search(before)) or (
+                other in alone and _SECTION_SEP.search(before)):
             best = other
     if best == text:
         for other in declared:
@@ -155,6 +165,17 @@ def _common_tail(text: str, other: str) -> str | None:
     return head_a[1]
 
 
+def _matching_heading(headings: Sequence[str], declared: Sequence[str]) -> str | None:
+    """The first heading that the page's declared titles or ``<title>`` repeat (a page may
+    have several ``h1``: a section name, a teaser); else the first heading."""
+    keys = [fold(clean_text(text)) for text in declared]
+    for heading in headings:
+        key = fold(heading)
+        if len(key) >= 12 and any(key in other for other in keys):
+            return heading
+    return headings[0] if headings else None
+
+
 def headline_candidates(tree: HtmlElement, structured: Structured, selected: str | None,
                         names: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(place, raw text) of every headline the page states."""
@@ -164,8 +185,10 @@ def headline_candidates(tree: HtmlElement, structured: Structured, selected: str
         out.append(("ld", next((ld_text(v) for v in structured.ld_values("name")), None)))
     out.append(("og", structured.first_meta("og:title", "dc.title")))
     out.append(("tw", structured.first_meta("twitter:title")))
+    title_element = tree.find(".//title")
+    title = element_text(title_element) if title_element is not None else None
     h1s = [text for text in heading_texts(tree) if not _is_site_name(text, names)]
-    out.append(("h1", h1s[0] if h1s else None))
-    title = tree.find(".//title")
-    out.append(("title", element_text(title) if title is not None else None))
+    stated = [raw for _, raw in out if raw] + ([title] if title else [])
+    out.append(("h1", _matching_heading(h1s, stated)))
+    out.append(("title", title))
     return [(src, raw) for src, raw in out if raw]

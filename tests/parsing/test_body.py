@@ -42,3 +42,14 @@ def test_declared_body_selector_is_used_in_reading_order() -> None:
     profile = ParseProfile(selectors={"body": ".text"})
     assert parse_article(html, "https://x.example/a", profile).body == (
         "One.\n\nSub-heading\n\nTwo bold words.")
+
+
+def test_a_short_headline_is_not_repeated_as_the_first_paragraph() -> None:
+    body = tidy_body("\n\n".join(["No date", *TEXT]), ["No date"], [])
+    assert body == "\n\n".join(TEXT)
+
+
+def test_noscript_text_is_never_the_body() -> None:
+    page = ("<html><head><title>App</title></head><body><div id='root'></div>"
+            "<noscript>You need to enable JavaScript to run this app.</noscript></body></html>")
+    assert parse_article(page, "https://app.example/").body is None

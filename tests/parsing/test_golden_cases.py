@@ -81,3 +81,67 @@ def test_binary_input_gives_an_error_record() -> None:
     record = _case("binary-input")
     assert record["error"] == "unparseable input: empty or binary input"
     assert record["body"] is None
+
+
+@pytest.mark.parametrize(("name", "source", "evidence"), [
+    ("attribution-dateline-agency", "Azertag", "BAKU, April 10 (AZERTAG) —"),
+    ("attribution-trailing-reports", "Azertag", "Azertag reports"),
+    ("attribution-according-to", "Trend", "according to Trend"),
+    ("attribution-citing", "Kazinform", "citing Kazinform"),
+    ("attribution-source-line", "APA", "Source: APA"),
+    ("attribution-ap-dateline", "AP", "WASHINGTON (AP) —"),
+    ("trailing-agency-dash", "Reuters", "— Reuters"),
+    ("attribution-russian-soobshchaet", "TASS", "сообщает ТАСС"),
+    ("attribution-russian-peredaet", "Azertag", "передает АЗЕРТАДЖ"),
+    ("attribution-agency-mentioned-in-passing", "Ministry of Energy", None),
+])
+def test_each_attribution_pattern_names_its_source(name, source, evidence) -> None:
+    record = _case(name)
+    assert (record["source"], record["source_evidence"]) == (source, evidence)
+
+
+@pytest.mark.parametrize(("name", "labels"), [
+    ("marker-photo-updated", ["PHOTO", "UPDATED"]),
+    ("marker-dash-video", ["VIDEO"]),
+    ("marker-bracketed-photo", ["PHOTO"]),
+    ("marker-parenthesised-video", ["VIDEO"]),
+    ("marker-russian-photo-updated", ["ФОТО", "ОБНОВЛЕНО"]),
+    ("marker-foto", ["FOTO"]),
+])
+def test_each_marker_form_leaves_the_headline(name, labels) -> None:
+    record = _case(name)
+    assert record["labels"] == labels
+    assert not any(label.lower() in record["headline"].lower() for label in labels)
+
+
+@pytest.mark.parametrize("name", ["site-name-suffix-bar", "site-name-suffix-dash",
+                                  "site-name-prefix-colon"])
+def test_site_name_is_stripped_from_the_title(name) -> None:
+    assert _case(name)["headline"] == "Port handles record cargo volume"
+
+
+@pytest.mark.parametrize(("name", "published_at"), [
+    ("dates-german-uhr", "2023-04-10T20:01:00+02:00"),
+    ("dates-french", "2023-04-10T20:01:00+02:00"),
+    ("dates-turkish", "2023-04-10T20:01:00+03:00"),
+    ("dates-us-month-day-year-pm", "2023-04-10T20:01:00-05:00"),
+    ("dates-year-first-slash", "2023-04-10"),
+])
+def test_dates_in_several_languages_and_orders(name, published_at) -> None:
+    assert _case(name)["published_at"] == published_at
+
+
+def test_javascript_app_shell_has_no_body_and_no_headline() -> None:
+    record = _case("javascript-app-shell-noscript")
+    assert (record["headline"], record["body"]) == (None, None)
+
+
+def test_short_headline_is_not_the_first_body_paragraph() -> None:
+    record = _case("short-headline-not-repeated-in-body")
+    assert record["body"].startswith("The ministry said on Monday")
+
+
+def test_authors_leave_the_agency_to_the_source() -> None:
+    record = _case("authors-byline-without-agency")
+    assert record["authors"] == ["Leyla Mammadova", "Arman Nurlanov"]
+    assert record["source"] == "Azertag"

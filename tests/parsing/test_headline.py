@@ -83,3 +83,46 @@ def test_second_clause_after_a_colon_is_not_a_section_suffix() -> None:
             "<title>Waffenlieferungen an Israel: Beschwerde eingelegt</title>")
     assert _pick(head, "<h1>Waffenlieferungen an Israel</h1>")[0] == (
         "Waffenlieferungen an Israel: Beschwerde eingelegt")
+
+
+def test_site_prefix_with_a_colon_is_stripped() -> None:
+    head = ('<meta property="og:site_name" content="Harbour News">'
+            "<title>Harbour News: Port reopens after storm</title>")
+    assert _pick(head, "<p>text</p>") == ("Port reopens after storm", ())
+
+
+def test_h1_that_links_to_the_home_page_is_the_logo() -> None:
+    head = "<title>Port reopens after storm - Harbour Media Group</title>"
+    body = '<a href="/"><h1>Harbour Daily News</h1></a><p>text</p>'
+    assert _pick(head, body)[0] == "Port reopens after storm - Harbour Media Group"
+    assert _pick(head, '<h1 class="site-logo">Harbour Daily News</h1>')[0] != "Harbour Daily News"
+
+
+def test_section_in_front_with_a_bar_is_dropped_when_the_h1_states_the_headline() -> None:
+    head = ('<meta property="og:title" content="Opinion | The port must reopen">'
+            "<title>Opinion | The port must reopen - The Harbour Times</title>")
+    assert _pick(head, "<h1>The port must reopen</h1>")[0] == "The port must reopen"
+
+
+def test_kicker_with_a_colon_stays_when_only_the_h1_lacks_it() -> None:
+    head = ('<meta property="og:title" content="Storm season: The port must reopen">'
+            "<title>Storm season: The port must reopen</title>")
+    assert _pick(head, "<h1>The port must reopen</h1>")[0] == "Storm season: The port must reopen"
+
+
+def test_placeholder_titles_are_not_headlines() -> None:
+    assert _pick("<title>Loading…</title>", "<div id='root'></div>") == (None, ())
+    assert _pick("<title>Just a moment...</title>", "") == (None, ())
+
+
+def test_of_several_h1_the_one_the_title_repeats_is_the_headline() -> None:
+    head = "<title>Port reopens after storm | Harbour News</title>"
+    body = "<h1>Maritime</h1><h1>Port reopens after storm</h1>"
+    assert _pick(head, body, publisher="Harbour News")[0] == "Port reopens after storm"
+
+
+def test_h1_that_links_to_itself_or_nowhere_is_still_the_headline() -> None:
+    for href in ("#", "", "/news/port-reopens", "?id=7"):
+        body = f'<h1><a href="{href}">Port reopens after storm</a></h1>'
+        assert _pick("<title>Harbour News</title>", body, publisher="Harbour News")[0] == (
+            "Port reopens after storm")

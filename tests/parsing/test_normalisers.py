@@ -6,14 +6,15 @@ from datetime import datetime, timedelta, timezone
 import lxml.html
 import pytest
 
-from crawler.parsing.attribution import find_attribution
-from crawler.parsing.authors import clean_authors
+from crawler.parsing.attribution import find_attribution, text_attribution
+from crawler.parsing.authors import clean_authors, find_authors
 from crawler.parsing.charset import UnreadableInput, decode_html
 from crawler.parsing.dates import plausible
 from crawler.parsing.datetext import parse_date_string
 from crawler.parsing.headline import strip_site_name
 from crawler.parsing.language import detect_language, normalise_code
 from crawler.parsing.markers import split_markers
+from crawler.parsing.structured import read_structured
 from crawler.parsing.text import element_text
 
 MARKERS = [
@@ -139,6 +140,28 @@ def test_trailing_agency_reports_becomes_source() -> None:
     assert find_attribution("Talks ended in Astana, Kazinform reports.").source == "Kazinform"
 
 
+_MIDDLE = [f"Paragraph {n} of the ministry's own release about its grid code." for n in range(6)]
+
+
+@pytest.mark.parametrize(("paragraphs", "source"), [
+    (["Prices rose 3 percent, according to Interfax.", *_MIDDLE], "Interfax"),
+    ([_MIDDLE[0], "BAKU, April 10 (AZERTAG) — The president said", *_MIDDLE], "Azertag"),
+    ([*_MIDDLE, "Source: APA"], "APA"),
+    ([*_MIDDLE, "The deal was signed on Monday.", "— Reuters"], "Reuters"),
+    ([*_MIDDLE[:3], "The minister said so last year, Reuters reported.", *_MIDDLE[3:]], None),
+    ([*_MIDDLE[:3], "According to AFP, one user posted a photo.", *_MIDDLE[3:]], None),
+    ([*_MIDDLE[:3], "Quelle: AFP", *_MIDDLE[3:]], None),
+])
+def test_text_credits_its_source_in_its_lead_or_closing_lines_only(paragraphs, source) -> None:
+    found = text_attribution("\n\n".join(paragraphs))
+    assert (found.source if found else None) == source
+
+
+def test_short_text_is_searched_whole() -> None:
+    text = "The deal was signed.\n\nBoth sides, Trend reports, praised it.\n\nMore talks follow."
+    assert text_attribution(text).source == "Trend"
+
+
 @pytest.mark.parametrize(("raw", "code"), [
     ("en-US", "en"), ("de_DE", "de"), ("ru", "ru"), ("deu", "de"), ("kr", "ko"),
     ("xx-YY", None), ("", None), (None, None),
@@ -183,9 +206,13 @@ def test_empty_or_binary_bytes_are_unreadable(page) -> None:
     (["Reuters"], ()),
     (["https://example.org/authors/anna"], ()),
     (["Caspian Post"], ()),
+    (["caspianpost.example, Baku, Azerbaijan"], ()),
+    (["von David Straub, CASPIAN Desk"], ("David Straub",)),
+    (["Analysis by Chris Cillizza"], ("Chris Cillizza",)),
+    (["Deutsche Welle (www.dw.com)"], ()),
 ])
 def test_authors_are_people_without_agencies_or_publisher(raw, names) -> None:
-    assert clean_authors(raw, ["Caspian Post"]) == names
+    assert clean_authors(raw, ["Caspian Post", "caspian", "caspianpost"]) == names
 
 
 @pytest.mark.parametrize(("html", "text"), [
@@ -196,3 +223,15 @@ def test_authors_are_people_without_agencies_or_publisher(raw, names) -> None:
 ])
 def test_element_text_spaces_tags_apart_but_not_punctuation(html, text) -> None:
     assert element_text(lxml.html.fragment_fromstring(html)) == text
+
+
+@pytest.mark.parametrize(("html", "names"), [
+    ("<ul><li><strong>Date</strong> 28.04.2023</li><li><strong>Author</strong> Anna Berg</li></ul>",
+     ("Anna Berg",)),
+    ("<dl><dt>Autorin/Autor</dt><dd>Roman Goncharenko</dd></dl>", ("Roman Goncharenko",)),
+    ("<p><b>Authors:</b> Anna Berg and John Smith</p>", ("Anna Berg", "John Smith")),
+    ("<p><strong>Author</strong> of the plan, the ministry said.</p><p>Text</p>", ()),
+])
+def test_labelled_author_fields_name_the_authors(html, names) -> None:
+    tree = lxml.html.document_fromstring(f"<html><body>{html}</body></html>")
+    assert find_authors(tree, read_structured(tree), ["Caspian Post"]) == names
