@@ -53,6 +53,7 @@ class CrawlSettings:
     max_depth: int = 0  # 0: as deep as max_listing_pages allows
     min_body_chars: int = 80
     redis_url: str = ""
+    parse_workers: int = 1
     claim_ttl: int = 900
 
 

@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 
 from crawler.claims import RedisClaims
 from crawler.config import Source
+from crawler.parse_pool import ParsePool
 from crawler.settings import BASE_SETTINGS, scrapy_settings
 from crawler.spiders.press import PressSpider
 from storage import RunCounts, open_archive
@@ -42,14 +43,16 @@ def run_crawl(
     """
     archive = open_archive(db_url)
     started = time.monotonic()
+    parser = ParsePool(max((s.crawl.parse_workers for s in sources), default=0))
     try:
         claims = {s.name: connect_claims(s) for s in sources}
         process = CrawlerProcess({**BASE_SETTINGS, "LOG_LEVEL": log_level})
-        crawlers = [_schedule(process, s, archive, full, claims[s.name], log_level) for s in sources]
+        crawlers = [_schedule(process, s, archive, full, claims[s.name], parser, log_level) for s in sources]
         if progress is not None:
             _show_progress(crawlers, progress)
         process.start()
     finally:
+        parser.close()
         archive.close()
     seconds = time.monotonic() - started
     return [_report(c, seconds) for c in crawlers]
@@ -63,7 +66,8 @@ def connect_claims(source: Source) -> RedisClaims | None:
 
 
 def _schedule(
-    process: CrawlerProcess, source: Source, archive: Any, full: bool, claims: RedisClaims | None, log_level: str
+    process: CrawlerProcess, source: Source, archive: Any, full: bool, claims: RedisClaims | None,
+    parser: ParsePool, log_level: str,
 ) -> Crawler:
     spider_class = type(
         f"PressSpider_{source.name.replace('-', '_')}",
@@ -71,7 +75,7 @@ def _schedule(
         {"custom_settings": scrapy_settings(source.crawl, log_level)},
     )
     crawler = process.create_crawler(spider_class)
-    process.crawl(crawler, source=source, archive=archive, full=full, claims=claims)
+    process.crawl(crawler, source=source, archive=archive, full=full, claims=claims, parser=parser)
     return crawler
 
 

@@ -24,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config
+from crawler.processes import die_with_parent
 from scheduler.metrics import ServiceMetrics
 
 logger = logging.getLogger("presswatch.service")
@@ -31,7 +32,6 @@ logger = logging.getLogger("presswatch.service")
 GRACE_SECONDS = 10.0
 MIN_RUN_SECONDS = 300.0  # a run is never killed sooner, however short the interval
 MAX_RUN_SECONDS = 3600.0
-PR_SET_PDEATHSIG = 1
 
 
 def job_id(source: Source) -> str:
@@ -94,7 +94,7 @@ class ChildRuns:
         started = time.monotonic()
         command = [sys.executable, "-m", "crawler", "--config", self.config_path, "--db", self.db_url,
                    "--source", source_name, "--log-level", self.log_level]
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
         with self.lock:
             self.children.add(child)
         try:
@@ -115,16 +115,6 @@ class ChildRuns:
             children = list(self.children)
         for child in children:
             _stop(child, grace)
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the service dies without cleaning up (Linux)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass  # not Linux: the service's own shutdown still stops its children
 
 
 def _stop(child: subprocess.Popen[str], grace: float) -> None:

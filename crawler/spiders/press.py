@@ -22,7 +22,8 @@ from crawler.config import Source
 from crawler.discovery import FeedError, feed_links, is_article_url, listing_links, sitemap_links
 from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
-from crawler.parsing import Article, parse_article
+from crawler.parse_pool import ParsePool
+from crawler.parsing import Article
 from storage import Archive, RunCounts, SourceSummary
 from storage.urls import canonical_url
 
@@ -50,7 +51,8 @@ class PressSpider(scrapy.Spider):
     name = "press"
 
     def __init__(
-        self, source: Source, archive: Archive, full: bool = False, claims: RedisClaims | None = None, **kwargs: Any
+        self, source: Source, archive: Archive, full: bool = False, claims: RedisClaims | None = None,
+        parser: ParsePool | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(name=source.name, **kwargs)
         self.source = source
@@ -60,6 +62,7 @@ class PressSpider(scrapy.Spider):
         self.allowed_domains = list(source.allowed_domains)
         self.run_id: int | None = None
         self.claims = claims
+        self.parser = parser or ParsePool(0)
         self.listings: set[str] = set()  # listing pages and nested sitemaps requested
         self.requested: set[str] = set()  # canonical URLs of article pages requested
         self.limits_hit: set[str] = set()
@@ -205,11 +208,11 @@ class PressSpider(scrapy.Spider):
             yield self.request(url, self.parse_article_page)
 
     # -- articles --------------------------------------------------------------------------
-    def parse_article_page(self, response: Response) -> Iterable[PageItem]:
+    async def parse_article_page(self, response: Response) -> AsyncIterator[PageItem]:
         if not isinstance(response, scrapy.http.TextResponse):
             self.record_failure(response.url, "not_html", response.status, "response is not text/HTML")
             return
-        article = self.read_article(response)
+        article = await self.read_article(response)
         if article is None:
             return
         yield PageItem(
@@ -220,10 +223,10 @@ class PressSpider(scrapy.Spider):
             redirect_urls=tuple(response.meta.get("redirect_urls", ())),
         )
 
-    def read_article(self, response: Response) -> Article | None:
+    async def read_article(self, response: Response) -> Article | None:
         """The page's article, or None (the reason recorded) when there is none to store."""
         try:
-            article = parse_article(response.body, response.url, self.profile)
+            article = await self.parser.parse(response.body, response.url, self.profile)
         except Exception as exc:  # the parser must never take the crawl down with it
             logger.exception("%s: the parser failed on %s", self.name, response.url)
             self.record_failure(response.url, "parse_error", response.status, f"{type(exc).__name__}: {exc}")
