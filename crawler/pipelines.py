@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 
 from crawler.items import PageItem
+from crawler.parsing import PARSER_VERSION
 from crawler.parsing.article import Article
 from storage import ArticleIn, SaveOutcome
 
@@ -47,6 +48,9 @@ def to_archive_record(item: PageItem) -> ArticleIn:
     return ArticleIn(
         url=archive_url(article, item.fetched_url),
         fetched_url=item.fetched_url,
+        html=item.html or None,
+        parser_version=PARSER_VERSION,
+        aliases=tuple(item.redirect_urls),
         source_name=item.source_name,
         headline=article.headline,
         labels=article.labels,

@@ -8,57 +8,25 @@ from typing import Any
 
 import click
 
-from crawler.config import Config, ConfigError, load_config
+from crawler.config import ConfigError
+from scheduler.archive_commands import export, reparse, search
+from scheduler.cli_common import (
+    EXIT_CONFIG,
+    EXIT_DATABASE,
+    EXIT_REFUSED,
+    PresswatchError,
+    archive_errors,
+    config_option,
+    db_option,
+    read_config,
+)
 from scheduler.output import format_option, print_rows
-
-DEFAULT_DB = "sqlite:///presswatch.db"
-DEFAULT_CONFIG = "sources.toml"
-
-EXIT_CONFIG = 2
-EXIT_DATABASE = 3
-EXIT_REFUSED = 4
-
-
-class PresswatchError(click.ClickException):
-    """A user-facing failure: printed as `presswatch: <message>`, with its own exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"presswatch: {self.format_message()}", err=True)
-
-
-db_option = click.option(
-    "--db", "db_url", envvar="PRESSWATCH_DB", default=DEFAULT_DB, show_default=True,
-    help="Archive database: any SQLAlchemy URL (env PRESSWATCH_DB).",
-)
-config_option = click.option(
-    "--config", "config_path", envvar="PRESSWATCH_CONFIG", default=DEFAULT_CONFIG, show_default=True,
-    type=click.Path(dir_okay=False), help="Sources file (env PRESSWATCH_CONFIG).",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="presswatch")
 def main() -> None:
     """presswatch: monitor press releases and news, archive them once, query them with SQL."""
-
-
-def read_config(path: str) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise PresswatchError(str(exc), EXIT_CONFIG) from None
-
-
-def archive_errors() -> tuple[type[Exception], ...]:
-    """Errors that mean a service (database, Redis) is unusable: exit 3."""
-    from crawler.claims import ClaimsUnavailable
-    from storage import ArchiveError
-
-    return (ArchiveError, ClaimsUnavailable)
 
 
 @main.command()
@@ -92,9 +60,13 @@ def log_level(verbose: int) -> str:
 @config_option
 @db_option
 @click.option("--run-timeout", type=float, default=None, help="Seconds before a crawl run is killed (default: 3 × interval, at most 1 h).")
+@click.option("--metrics-port", type=int, default=None, metavar="PORT", help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
 @click.option("-v", "--verbose", count=True, help="More log output.")
-def serve(config_path: str, db_url: str, run_timeout: float | None, verbose: int) -> None:
+def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port: int | None,
+          metrics_host: str, verbose: int) -> None:
     """Run the scheduled crawling service until SIGINT/SIGTERM."""
+    from scheduler.metrics import MetricsUnavailable, ServiceMetrics
     from scheduler.service import run_service
 
     config = read_config(config_path)
@@ -104,7 +76,11 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, verbose: int
         open_archive(db_url).close()
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
-    run_service(config, db_url, run_timeout=run_timeout, log_level=log_level(verbose))
+    try:
+        metrics = ServiceMetrics(metrics_port, metrics_host) if metrics_port is not None else None
+    except MetricsUnavailable as exc:
+        raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    run_service(config, db_url, run_timeout=run_timeout, log_level=log_level(verbose), metrics=metrics)
 
 
 @main.command()
@@ -228,6 +204,10 @@ def db_upgrade(db_url: str) -> None:
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     click.echo("archive is at the current schema")
+
+
+for command in (search, export, reparse):
+    main.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,24 +9,30 @@ from storage.archive import Archive, open_archive, upgrade_archive
 from storage.errors import ArchiveError, ReadOnlyQueryError
 from storage.readonly import run_readonly_query
 from storage.records import (
+    ArticleFilter,
     ArticleIn,
     QueryResult,
     RunCounts,
     SaveOutcome,
     SaveResult,
+    SearchHit,
     SourceSummary,
+    StoredPage,
 )
 
 __all__ = [
     "Archive",
     "ArchiveError",
+    "ArticleFilter",
     "ArticleIn",
     "QueryResult",
     "ReadOnlyQueryError",
     "RunCounts",
     "SaveOutcome",
     "SaveResult",
+    "SearchHit",
     "SourceSummary",
+    "StoredPage",
     "open_archive",
     "run_readonly_query",
     "upgrade_archive",

@@ -1,25 +1,49 @@
 """The archive: open (and migrate) a database, then save and read through it."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine, select, union
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from storage import runs, saving
+from storage import fulltext, reading, runs, saving
 from storage.columns import require_aware
-from storage.dialect import create_archive_engine, is_sqlite, masked, parse_url, write_transaction
+from storage.dialect import (
+    create_archive_engine,
+    is_retryable,
+    is_sqlite,
+    masked,
+    parse_url,
+    refresh_stale_statistics,
+    write_transaction,
+)
 from storage.errors import ArchiveError
 from storage.migrate import migrate_to_head
 from storage.models import Article, UrlAlias
-from storage.records import ArticleIn, RunCounts, SaveResult, SourceSummary
+from storage.records import (
+    ArticleFilter,
+    ArticleIn,
+    RunCounts,
+    SaveResult,
+    SearchHit,
+    SourceSummary,
+    StoredPage,
+)
 from storage.urls import canonical_url
 
 Clock = Callable[[], datetime]
 _LOOKUP_CHUNK = 500
+_WRITE_ATTEMPTS = 5
+_STATISTICS_EVERY = 20  # batches
+_BULK_TABLES = (
+    "articles", "article_lsh", "article_signatures", "url_aliases", "raw_pages",
+    "duplicate_groups", "articles_fts",
+)
 
 
 def utc_now() -> datetime:
@@ -42,9 +66,79 @@ class Archive:
 
     def save_article(self, a: ArticleIn, *, seen_at: datetime | None = None) -> SaveResult:
         """Store one parsed page; see ``SaveOutcome`` for what can happen."""
+        return self.save_articles([a], seen_at=seen_at)[0]
+
+    def save_articles(
+        self, batch: Sequence[ArticleIn], *, seen_at: datetime | None = None, seen: bool = True
+    ) -> list[SaveResult]:
+        """Store several parsed pages in one transaction; one result per page, in order.
+
+        ``seen=False`` is for re-parsed stored pages: ``last_seen_at`` stays. A
+        batch that loses a deadlock to another writer (PostgreSQL) is retried.
+        """
+        if not batch:
+            return []
+        return self._write(saving.PreparedBatch(batch), seen_at, seen)
+
+    def save_batches(
+        self, batches: Iterable[Sequence[ArticleIn]], *, seen: bool = True
+    ) -> Iterator[list[SaveResult]]:
+        """Save a stream of batches (each as ``save_articles``), yielding each one's results.
+
+        For bulk loads (re-parsing, imports): while one batch is written, a worker
+        thread prepares the next (normalising, hashing, signing, compressing), so
+        the CPU work overlaps the database's.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="presswatch-prepare") as pool:
+            pending: Future[saving.PreparedBatch] | None = None
+            for n, batch in enumerate(batches):
+                ready = pending.result() if pending is not None else None
+                pending = pool.submit(saving.PreparedBatch, batch)
+                if ready is not None and len(ready):
+                    yield self._write(ready, None, seen)
+                if n % _STATISTICS_EVERY == 1:
+                    self._refresh_statistics()
+            last = pending.result() if pending is not None else None
+            if last is not None and len(last):
+                yield self._write(last, None, seen)
+
+    def _refresh_statistics(self) -> None:
+        """Keep the planner's picture of the dedupe tables current during a bulk load."""
+        with self._engine.connect() as connection:
+            refresh_stale_statistics(connection, _BULK_TABLES)
+            connection.commit()
+
+    def _write(
+        self, batch: saving.PreparedBatch, seen_at: datetime | None, seen: bool
+    ) -> list[SaveResult]:
         now = require_aware(seen_at, "seen_at") if seen_at is not None else self._now()
-        with write_transaction(self._engine) as connection:
-            return saving.save_article(connection, a, now)
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with write_transaction(self._engine) as connection:
+                    return saving.save_articles(connection, batch, now, seen=seen)
+            except DBAPIError as exc:
+                if attempt == _WRITE_ATTEMPTS or not is_retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def search(
+        self, terms: str, where: ArticleFilter | None = None, *, limit: int = 20
+    ) -> list[SearchHit]:
+        """Full-text search, best match first (see ``storage.fulltext``)."""
+        with self._engine.connect() as connection:
+            return fulltext.search(connection, terms, where or ArticleFilter(), limit)
+
+    def export_articles(self, where: ArticleFilter | None = None) -> Iterator[dict[str, Any]]:
+        """Every matching article as a dict, in id order, streamed in chunks."""
+        return reading.export_articles(self._engine, where or ArticleFilter())
+
+    def stored_pages(self, where: ArticleFilter | None = None) -> Iterator[StoredPage]:
+        """The raw pages kept for matching articles (``since``/``until``: fetch time)."""
+        return reading.stored_pages(self._engine, where or ArticleFilter())
+
+    def count_stored_pages(self, where: ArticleFilter | None = None) -> int:
+        with self._engine.connect() as connection:
+            return reading.count_stored_pages(connection, where or ArticleFilter())
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """Those of ``urls`` already archived (after canonicalisation, aliases included)."""

@@ -1,141 +1,328 @@
 """Duplicate groups: the same release under several URLs (DESIGN §6, levels 2 and 3).
 
 Level 1 (same canonical URL) is a unique key, handled in ``storage.saving``.
-Each later level is a ``DuplicateFinder`` in ``FINDERS``: it gets the freshly
-inserted article and returns the ids of the articles it matches; grouping,
-merging groups and choosing the first copy are shared.
-- level 2, ``same_body``: an exact match on ``articles.body_hash``;
-- level 3, ``similar_body``: MinHash signatures (``storage.neardup``) stored as
-  LSH bands in ``article_signatures``; an indexed lookup finds the candidates,
-  the full signatures decide. Writers lock the band buckets they touch, so
-  concurrent writers of near-duplicates on PostgreSQL still meet.
+Levels 2 and 3 are answered by one SQL query per new article (``find_matches``):
+- level 2: an exact match on ``articles.body_hash`` (the normalised body only, so
+  a release republished under another headline still matches);
+- level 3: MinHash signatures (``storage.neardup``) whose 16 LSH band keys are
+  rows of ``article_lsh``; the articles sharing a key are the candidates, and
+  their stored signatures (``article_signatures``) decide.
+Writers lock the body hash and band keys they touch (``lock_keys``), so
+concurrent writers of copies on PostgreSQL still meet. Grouping, merging groups
+and choosing the first copy are shared by both levels.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    LargeBinary,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    null,
+    select,
+    union_all,
+    update,
+)
 
 from storage import neardup
-from storage.dialect import lock
-from storage.hashing import is_duplicate_candidate
-from storage.models import Article, ArticleSignature, DuplicateGroup
+from storage.dialect import bulk_insert, rows_where_in
+from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup
 
 
 @dataclass(frozen=True, slots=True)
 class NewArticle:
-    """What a finder may look at: the freshly inserted row's id and text."""
+    """What dedupe looks at: an article's id and its text keys."""
 
     id: int
-    body: str | None
     body_hash: str | None
+    duplicate_candidate: bool
+    minhashes: tuple[int, ...] | None
+    band_keys: tuple[int, ...] = ()
+
+    @classmethod
+    def signed(
+        cls,
+        article_id: int,
+        body_hash: str | None,
+        candidate: bool,
+        minhashes: tuple[int, ...] | None,
+    ) -> NewArticle:
+        keys = tuple(sorted(set(neardup.band_keys(minhashes)))) if minhashes is not None else ()
+        return cls(article_id, body_hash, candidate, minhashes, keys)
+
+    @property
+    def exact_key(self) -> str | None:
+        """The body hash when the body is long enough for level 2, else None."""
+        return self.body_hash if self.duplicate_candidate else None
 
 
-DuplicateFinder = Callable[[Connection, NewArticle], Sequence[int]]
+def lock_keys(article: NewArticle) -> list[str]:
+    """The lock names a writer of this text takes before looking for its copies."""
+    keys = [f"presswatch:body:{article.exact_key}"] if article.exact_key is not None else []
+    keys.extend(f"presswatch:lsh:{key}" for key in article.band_keys)
+    return keys
 
 
-def same_body(connection: Connection, article: NewArticle) -> Sequence[int]:
-    """Level 2: other articles whose normalised body is identical."""
-    if article.body_hash is None or not is_duplicate_candidate(article.body):
+def find_matches(connection: Connection, article: NewArticle) -> list[int]:
+    """Ids of other articles with the same body (level 2) or a similar one (level 3)."""
+    queries = []
+    if article.exact_key is not None:
+        queries.append(
+            select(Article.id, cast(null(), LargeBinary)).where(
+                Article.body_hash == article.exact_key, Article.id != article.id
+            )
+        )
+    if article.minhashes is not None:
+        sharing_a_band = select(ArticleLsh.article_id).where(
+            ArticleLsh.bucket.in_(article.band_keys)
+        )
+        queries.append(
+            select(ArticleSignature.article_id, ArticleSignature.minhashes).where(
+                ArticleSignature.article_id.in_(sharing_a_band),
+                ArticleSignature.article_id != article.id,
+            )
+        )
+    if not queries:
         return []
-    query = select(Article.id).where(
-        Article.body_hash == article.body_hash, Article.id != article.id
-    )
-    return list(connection.scalars(query))
+    query = queries[0] if len(queries) == 1 else union_all(*queries)
+    rows = connection.execute(query).all()
+    exact = sorted((article_id for article_id, packed in rows if packed is None), reverse=True)
+    similar = sorted(((a, p) for a, p in rows if p is not None), reverse=True)
+    matches = set(exact[:MAX_MATCHES])
+    _verify(article, similar[: MAX_CANDIDATES_PER_KEY * len(article.band_keys)], matches, set())
+    return sorted(matches)
 
 
-def similar_body(connection: Connection, article: NewArticle) -> Sequence[int]:
-    """Level 3: other articles whose body is nearly the same (MinHash over word 5-grams)."""
-    minhashes = neardup.signature(article.body)
-    if minhashes is None:
-        return []
-    bands = neardup.bands(minhashes)
-    for bucket in sorted({band.bucket for band in bands}):  # sorted: no lock cycles
-        lock(connection, f"presswatch:band:{bucket}")
-    _store_signature(connection, article.id, bands)
-    shares_a_band = or_(
-        *(and_(ArticleSignature.band == b.band, ArticleSignature.bucket == b.bucket) for b in bands)
-    )
-    candidates = connection.scalars(
-        select(ArticleSignature.article_id)
-        .where(shares_a_band, ArticleSignature.article_id != article.id)
-        .distinct()
-    ).all()
-    return [
-        candidate
-        for candidate, theirs in _signatures(connection, candidates).items()
-        if neardup.similarity(minhashes, theirs) >= neardup.THRESHOLD
-    ]
+#: Linking to a few members of a group puts an article in the whole group, so the
+#: search stops after this many matches, and looks at the newest this-many
+#: candidates of any one band key: a flood of near-identical pages (daily rates,
+#: weather) costs a bounded amount per article instead of growing with the flood.
+MAX_MATCHES = 8
+MAX_CANDIDATES_PER_KEY = 32
 
 
-FINDERS: tuple[DuplicateFinder, ...] = (same_body, similar_body)
+def _verify(
+    article: NewArticle,
+    candidates: Sequence[tuple[int, bytes | tuple[int, ...] | None]],
+    matches: set[int],
+    checked: set[int],
+) -> None:
+    """Add to ``matches`` the candidates whose signature is similar enough (up to the cap)."""
+    for other_id, theirs in candidates:
+        if len(matches) >= MAX_MATCHES:
+            return
+        if other_id in checked or other_id in matches or other_id == article.id:
+            continue
+        checked.add(other_id)
+        if _similar(article.minhashes, theirs):
+            matches.add(other_id)
 
 
-def refresh_signature(connection: Connection, article_id: int, body: str | None) -> None:
+def find_matches_many(connection: Connection, batch: Sequence[NewArticle]) -> list[list[int]]:
+    """``find_matches`` for a batch of freshly inserted articles, in four queries.
+
+    As if saved one after another: an article matches archived ones and the
+    members of the batch before it, never those after it. Call before the
+    batch's signatures are stored.
+    """
+    position = {article.id: n for n, article in enumerate(batch)}
+    same_body = _same_body(connection, {a.exact_key for a in batch if a.exact_key is not None})
+    archived = _archived_signatures(connection, {key for a in batch for key in a.band_keys})
+    in_batch: dict[int, list[NewArticle]] = {}
+    results = []
+    for n, article in enumerate(batch):
+        exact = [
+            other for other in reversed(same_body.get(article.exact_key or "", ()))
+            if position.get(other, -1) < n and other != article.id
+        ]
+        matches = set(exact[:MAX_MATCHES])
+        checked: set[int] = set()
+        for key in article.band_keys:
+            earlier = in_batch.setdefault(key, [])
+            newest: list[tuple[int, bytes | tuple[int, ...] | None]] = [
+                (b.id, b.minhashes) for b in reversed(earlier[-MAX_CANDIDATES_PER_KEY:])
+            ]
+            newest += archived.get(key, [])[: MAX_CANDIDATES_PER_KEY - len(newest)]
+            _verify(article, newest, matches, checked)
+            earlier.append(article)
+        results.append(sorted(matches))
+    return results
+
+
+def _same_body(connection: Connection, hashes: set[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for body_hash, article_id in rows_where_in(
+        connection, [Article.body_hash, Article.id], Article.body_hash, hashes
+    ):
+        found.setdefault(body_hash or "", []).append(article_id)
+    for ids in found.values():
+        ids.sort()
+    return found
+
+
+def _archived_signatures(
+    connection: Connection, keys: set[int]
+) -> dict[int, list[tuple[int, bytes]]]:
+    """For each band key, the archived articles holding it (newest first), with signatures.
+
+    Two plain index lookups (keys, then signatures) rather than one join: planners
+    tend to answer the join by scanning every signature.
+    """
+    holders: dict[int, list[int]] = {}
+    rows = rows_where_in(connection, [ArticleLsh.bucket, ArticleLsh.article_id], ArticleLsh.bucket, keys)
+    for bucket, article_id in rows:
+        holders.setdefault(bucket, []).append(article_id)
+    for ids in holders.values():
+        ids.sort(reverse=True)
+        del ids[MAX_CANDIDATES_PER_KEY:]
+    wanted = {article_id for ids in holders.values() for article_id in ids}
+    signatures: dict[int, bytes] = dict(rows_where_in(  # type: ignore[arg-type]
+        connection, [ArticleSignature.article_id, ArticleSignature.minhashes],
+        ArticleSignature.article_id, wanted,
+    ))
+    return {
+        bucket: [(a, signatures[a]) for a in ids if a in signatures]
+        for bucket, ids in holders.items()
+    }
+
+
+def store_signatures(connection: Connection, batch: Sequence[NewArticle]) -> None:
+    """``store_signature`` for a batch: two executions in all."""
+    signed = [a for a in batch if a.minhashes is not None]
+    if not signed:
+        return
+    bulk_insert(connection, ArticleSignature, [
+        {"article_id": a.id, "minhashes": neardup.encode(a.minhashes)}
+        for a in signed if a.minhashes is not None
+    ])
+    bulk_insert(connection, ArticleLsh, [
+        {"bucket": key, "article_id": a.id} for a in signed for key in a.band_keys
+    ])
+
+
+def _similar(minhashes: tuple[int, ...] | None, theirs: bytes | tuple[int, ...] | None) -> bool:
+    assert minhashes is not None and theirs is not None
+    if not isinstance(theirs, tuple):
+        theirs = neardup.decode(theirs)
+    return neardup.similarity(minhashes, theirs) >= neardup.THRESHOLD
+
+
+def refresh_signature(connection: Connection, article: NewArticle) -> None:
     """Replace an article's stored signature after its body changed."""
-    connection.execute(delete(ArticleSignature).where(ArticleSignature.article_id == article_id))
-    minhashes = neardup.signature(body)
-    if minhashes is not None:
-        _store_signature(connection, article_id, neardup.bands(minhashes))
-
-
-def _store_signature(connection: Connection, article_id: int, bands: list[neardup.Band]) -> None:
-    rows = [
-        {"article_id": article_id, "band": band.band, "bucket": band.bucket,
-         "minhashes": neardup.encode(band.minhashes)}
-        for band in bands
-    ]
-    connection.execute(insert(ArticleSignature), rows)
-
-
-def _signatures(connection: Connection, article_ids: Sequence[int]) -> dict[int, tuple[int, ...]]:
-    """Full signatures of these articles, reassembled from their bands."""
-    if not article_ids:
-        return {}
-    rows = connection.execute(
-        select(ArticleSignature.article_id, ArticleSignature.minhashes)
-        .where(ArticleSignature.article_id.in_(article_ids))
-        .order_by(ArticleSignature.article_id, ArticleSignature.band)
+    article_id = article.id
+    old = connection.scalar(
+        select(ArticleSignature.minhashes).where(ArticleSignature.article_id == article_id)
     )
-    signatures: dict[int, tuple[int, ...]] = {}
-    for article_id, minhashes in rows:
-        signatures[article_id] = signatures.get(article_id, ()) + neardup.decode(minhashes)
-    return signatures
+    if old is not None:
+        old_keys = sorted(set(neardup.band_keys(neardup.decode(old))))
+        connection.execute(
+            delete(ArticleLsh).where(
+                ArticleLsh.bucket.in_(old_keys), ArticleLsh.article_id == article_id
+            )
+        )
+        connection.execute(
+            delete(ArticleSignature).where(ArticleSignature.article_id == article_id)
+        )
+    store_signatures(connection, [article])
 
 
-def link_duplicates(connection: Connection, article: NewArticle, now: datetime) -> int | None:
-    """Put ``article`` and its matches in one duplicate group; return the group id."""
-    matches = sorted({match for finder in FINDERS for match in finder(connection, article)})
-    if not matches:
-        return None
-    members = [article.id, *matches]
-    group_id = _merge_groups(connection, members) or _create_group(connection, article.id, now)
-    connection.execute(
-        update(Article).where(Article.id.in_(members)).values(duplicate_group_id=group_id)
-    )
-    refresh_group(connection, group_id)
-    return group_id
+def link_duplicates(
+    connection: Connection, article: NewArticle, now: datetime, matches: Sequence[int]
+) -> int | None:
+    """Put ``article`` and its ``matches`` in one duplicate group; return the group id."""
+    return link_many(connection, [(article.id, matches)], now)[0]
 
 
-def _merge_groups(connection: Connection, members: list[int]) -> int | None:
-    """Fold every group the members already belong to into the oldest one."""
-    in_groups = select(Article.duplicate_group_id).where(
-        Article.id.in_(members), Article.duplicate_group_id.is_not(None)
-    )
-    groups = sorted({group for group in connection.scalars(in_groups) if group is not None})
-    if not groups:
-        return None
-    keep, *others = groups
-    if others:
+def link_many(
+    connection: Connection, links: Sequence[tuple[int, Sequence[int]]], now: datetime
+) -> list[int | None]:
+    """Group each article with its matches, for a whole batch in a handful of statements.
+
+    ``links`` holds (article id, matching ids); the result is each article's group
+    (None for an article without matches). Articles linked directly or through
+    each other, and the groups they already belong to, end up in one group: the
+    oldest of those groups, or a new one (created with the smallest member as its
+    first copy until ``refresh_groups`` decides).
+    """
+    linked = [(article_id, list(matches)) for article_id, matches in links if matches]
+    if not linked:
+        return [None] * len(links)
+    components = _Components()  # nodes: article ids, and -group id for existing groups
+    for article_id, matches in linked:
+        for match in matches:
+            components.union(article_id, match)
+    current = _current_groups(connection, [node for node in components.parent if node > 0])
+    for article_id, group_id in current.items():
+        components.union(article_id, -group_id)
+    final: dict[int, int] = {}
+    for nodes in components.groups().values():
+        members = sorted(node for node in nodes if node > 0)
+        groups = sorted(-node for node in nodes if node < 0)
+        keep = groups[0] if groups else _create_group(connection, members[0], now)
+        if groups[1:]:
+            _fold(connection, keep, groups[1:])
+        final.update(dict.fromkeys(members, keep))
+    moved = {a: group for a, group in final.items() if current.get(a) != group}
+    if moved:
         connection.execute(
             update(Article)
-            .where(Article.duplicate_group_id.in_(others))
-            .values(duplicate_group_id=keep)
+            .where(Article.id.in_(sorted(moved)))
+            .values(duplicate_group_id=case(moved, value=Article.id))
         )
-        connection.execute(delete(DuplicateGroup).where(DuplicateGroup.id.in_(others)))
-    return keep
+    refresh_groups(connection, sorted(set(final.values())))
+    return [final.get(article_id) if matches else None for article_id, matches in links]
+
+
+class _Components:
+    """Union-find over article ids."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, item: int) -> int:
+        root = self.parent.setdefault(item, item)
+        while root != self.parent[root]:
+            root = self.parent[root]
+        self.parent[item] = root
+        return root
+
+    def union(self, first: int, second: int) -> None:
+        a, b = self.find(first), self.find(second)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+    def groups(self) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for item in list(self.parent):
+            found.setdefault(self.find(item), []).append(item)
+        return found
+
+
+def _current_groups(connection: Connection, ids: list[int]) -> dict[int, int]:
+    """The groups those of these articles that have one belong to now."""
+    rows = connection.execute(
+        select(Article.id, Article.duplicate_group_id).where(
+            Article.id.in_(ids), Article.duplicate_group_id.is_not(None)
+        )
+    )
+    return {article_id: group_id for article_id, group_id in rows if group_id is not None}
+
+
+def _fold(connection: Connection, keep: int, others: list[int]) -> None:
+    """Fold groups ``others`` into ``keep``."""
+    connection.execute(
+        update(Article)
+        .where(Article.duplicate_group_id.in_(others))
+        .values(duplicate_group_id=keep)
+    )
+    connection.execute(delete(DuplicateGroup).where(DuplicateGroup.id.in_(others)))
 
 
 def _create_group(connection: Connection, first_article_id: int, now: datetime) -> int:
@@ -145,18 +332,29 @@ def _create_group(connection: Connection, first_article_id: int, now: datetime) 
     return connection.execute(statement.returning(DuplicateGroup.id)).scalar_one()
 
 
-def refresh_group(connection: Connection, group_id: int) -> None:
-    """Recount a group; its first copy is the earliest published (then first seen)."""
-    first_and_size = connection.execute(
-        select(Article.id, func.count().over())
-        .where(Article.duplicate_group_id == group_id)
+def refresh_groups(connection: Connection, group_ids: Sequence[int]) -> None:
+    """Recount groups; a group's first copy is the earliest published (then first seen)."""
+    member = Article.__table__.alias("member")
+    in_group = member.c.duplicate_group_id == DuplicateGroup.id
+    # Ordered by an expression first (undated copies last), so that databases find
+    # the members through the group index and sort them, instead of walking the
+    # whole published_at index until a member turns up.
+    first = (
+        select(member.c.id).where(in_group)
         .order_by(
-            Article.published_at.asc().nulls_last(), Article.first_seen_at.asc(), Article.id
+            member.c.published_at.is_(None), member.c.published_at, member.c.first_seen_at,
+            member.c.id,
         )
         .limit(1)
-    ).one()
+        .scalar_subquery()
+    )
+    size = select(func.count()).select_from(member).where(in_group).scalar_subquery()
     connection.execute(
         update(DuplicateGroup)
-        .where(DuplicateGroup.id == group_id)
-        .values(first_article_id=first_and_size[0], size=first_and_size[1])
+        .where(DuplicateGroup.id.in_(group_ids))
+        .values(first_article_id=first, size=size)
     )
+
+
+def refresh_group(connection: Connection, group_id: int) -> None:
+    refresh_groups(connection, [group_id])

@@ -2,21 +2,36 @@
 
 Everything else in ``storage`` is dialect-free SQLAlchemy. Here live: URL
 checks, engine set-up (SQLite pragmas and transaction control), write
-transactions, ``INSERT ... ON CONFLICT DO NOTHING`` and transaction-scoped locks.
+transactions, ``INSERT ... ON CONFLICT DO NOTHING``, transaction-scoped locks,
+which writer conflicts are worth a retry, and which full-text engine to speak.
 """
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 from storage.errors import ArchiveError
@@ -67,11 +82,12 @@ def create_archive_engine(url: URL) -> Engine:
     """An engine with the archive's connection settings for its database."""
     if is_sqlite(url):
         return _sqlite_engine(url)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -114,6 +130,41 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
+#: Values per IN list (SQLite allows 32,766 bound parameters per statement).
+IN_CHUNK = 2000
+
+
+def rows_where_in(
+    connection: Connection,
+    columns: Sequence[ColumnElement[Any]],
+    key: ColumnElement[Any],
+    values: Iterable[Any],
+) -> list[Row[Any]]:
+    """``SELECT columns FROM key's table WHERE key IN values``, for many values.
+
+    SQLite: IN lists of up to ``IN_CHUNK`` values. PostgreSQL: a join with
+    ``unnest(array)``, one parameter whatever the count, which the planner
+    answers with one index probe per value (an IN list of thousands is planned
+    and probed ten times slower).
+    """
+    ordered = sorted(set(values))
+    if not ordered:
+        return []
+    if connection.dialect.name != "postgresql":
+        rows: list[Row[Any]] = []
+        for start in range(0, len(ordered), IN_CHUNK):
+            chunk = ordered[start : start + IN_CHUNK]
+            rows.extend(connection.execute(select(*columns).where(key.in_(chunk))))
+        return rows
+    wanted = (
+        func.unnest(cast(bindparam("values", ordered, type_=ARRAY(key.type)), ARRAY(key.type)))
+        .table_valued("value")
+        .render_derived()
+    )
+    query = select(*columns).join_from(wanted, key.table, key == wanted.c.value)  # type: ignore[attr-defined]
+    return list(connection.execute(query))
+
+
 def insert_ignore(
     connection: Connection,
     model: type[DeclarativeBase],
@@ -138,13 +189,114 @@ def insert_ignore(
     return connection.execute(statement).scalar_one_or_none()
 
 
-def lock(connection: Connection, key: str) -> None:
-    """Serialise writers on ``key`` until the transaction ends.
+def bulk_insert(
+    connection: Connection,
+    model: type[DeclarativeBase],
+    rows: Sequence[Mapping[str, Any]],
+    conflict_columns: Sequence[str] = (),
+) -> None:
+    """Insert many rows (all with the same keys) in one execution.
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, a
-    write transaction already holds the database's single write lock.
+    With ``conflict_columns``, rows that conflict on them are skipped (``ON
+    CONFLICT DO NOTHING``). SQLite: ``executemany`` (one prepared statement,
+    stepped per row in C). PostgreSQL: one ``INSERT ... SELECT FROM unnest(...)``
+    with one array per column: a single small statement whatever the row count.
+    """
+    if not rows:
+        return
+    table = model.__table__
+    assert isinstance(table, Table)
+    if connection.dialect.name != "postgresql":
+        statement = sqlite_insert(table)
+        if conflict_columns:
+            statement = statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
+        connection.execute(statement, [dict(row) for row in rows])
+        return
+    columns = [table.c[name] for name in rows[0]]
+    arrays = {}
+    for n, column in enumerate(columns):
+        process = column.type.bind_processor(connection.dialect)
+        values = [row[column.name] for row in rows]
+        arrays[f"c{n}"] = [process(v) for v in values] if process else values
+    casts = ", ".join(
+        f"CAST(:c{n} AS {column.type.compile(connection.dialect)}[])"
+        for n, column in enumerate(columns)
+    )
+    names = ", ".join(f'"{column.name}"' for column in columns)
+    conflict = ""
+    if conflict_columns:
+        conflict = f" ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
+    connection.execute(
+        text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({casts}){conflict}'),
+        arrays,
+    )
+
+
+#: Advisory locks are striped: a key locks one of this many stripes (PostgreSQL keeps
+#: every lock a transaction holds in a shared table of limited size, so a batch of
+#: 500 articles cannot hold one lock per key).
+LOCK_STRIPES = 1024
+_LOCK_CLASS = 0x5057  # "PW": presswatch's advisory lock namespace
+
+
+def lock(connection: Connection, *keys: str) -> None:
+    """Serialise writers on each of ``keys`` until the transaction ends.
+
+    PostgreSQL: transaction-scoped advisory locks on the keys' stripes, all taken
+    by one statement in one global order (sorted), so two writers locking
+    overlapping sets cannot deadlock on them. SQLite: nothing to do, a write
+    transaction already holds the database's single write lock.
+    """
+    if connection.dialect.name != "postgresql" or not keys:
+        return
+    stripes = sorted({_lock_number(key) % LOCK_STRIPES for key in keys})
+    connection.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(:namespace, s) "
+            "FROM unnest(CAST(:stripes AS integer[])) AS s ORDER BY s"
+        ),
+        {"namespace": _LOCK_CLASS, "stripes": stripes},
+    )
+
+
+def _lock_number(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+
+
+#: A table's planner statistics are refreshed once this share of its rows changed.
+STALE_STATISTICS_SHARE = 0.2
+
+
+def refresh_stale_statistics(connection: Connection, tables: Sequence[str]) -> list[str]:
+    """PostgreSQL: ``ANALYZE`` those ``tables`` whose statistics lag behind their size.
+
+    Autovacuum does this in the background when it is on; a bulk load (or a server
+    running without autovacuum) can otherwise leave the planner believing the
+    tables are empty and choosing sequential scans for indexed lookups. SQLite:
+    nothing (its planner needs no statistics for these lookups). Returns the
+    tables analysed.
     """
     if connection.dialect.name != "postgresql":
-        return
-    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+        return []
+    stale = list(connection.scalars(
+        text(
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.relname = ANY(:tables) AND s.n_mod_since_analyze > "
+            "greatest(1000, :share * greatest(c.reltuples, 0))"
+        ),
+        {"tables": list(tables), "share": STALE_STATISTICS_SHARE},
+    ))
+    for table in stale:
+        connection.execute(text(f'ANALYZE "{table}"'))
+    return stale
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """A write that failed only because of another writer: deadlock or serialisation."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in {"40P01", "40001"}
+
+
+def fulltext_dialect(connection: Connection) -> str:
+    """Which full-text engine ``storage.fulltext`` must speak: 'fts5' or 'tsvector'."""
+    return "fts5" if connection.dialect.name == "sqlite" else "tsvector"

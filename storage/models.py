@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -101,21 +102,51 @@ class ArticleRevision(Base):
 
 
 class ArticleSignature(Base):
-    """One LSH band of an article's MinHash signature (dedupe level 3, storage.neardup).
+    """An article's MinHash signature (dedupe level 3, ``storage.neardup``), packed.
 
-    Candidate near-duplicates are the articles sharing a (band, bucket) pair: an
-    indexed lookup that works the same for every writer of a shared database.
+    Written once per article body; read to confirm the candidates that
+    ``article_lsh`` finds.
     """
 
     __tablename__ = "article_signatures"
-    __table_args__ = (Index("ix_article_signatures_band_bucket", "band", "bucket"),)
 
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
-    band: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bucket: Mapped[int] = mapped_column(BigInteger)
-    minhashes: Mapped[str] = mapped_column(Text)
+    minhashes: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ArticleLsh(Base):
+    """One LSH band key of an article's signature: the near-duplicate candidate index.
+
+    Candidates of a new article are the articles sharing any of its 16 keys: one
+    indexed ``bucket IN (...)`` lookup that works the same for every writer of a
+    shared database. On SQLite a WITHOUT ROWID table (the primary key is the table).
+    """
+
+    __tablename__ = "article_lsh"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+
+
+class RawPage(Base):
+    """The fetched HTML of an article's latest version (compressed), for `presswatch reparse`."""
+
+    __tablename__ = "raw_pages"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    parser_version: Mapped[str | None] = mapped_column(Text)
+    compression: Mapped[str] = mapped_column(Text)
+    html_sha256: Mapped[str] = mapped_column(String(64))
+    html: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class UrlAlias(Base):

@@ -198,6 +198,27 @@ def _postgresql_query(url: URL, sql: str, params: dict[str, Any]) -> QueryResult
         engine.dispose()
 
 
+def _drop_superuser(cursor: Any) -> None:
+    """A superuser connection reads as `pg_read_all_data` for this transaction.
+
+    A READ ONLY transaction still lets a superuser call server-side functions
+    that read or write files (`pg_read_file`, `lo_export`), signal other
+    sessions or change settings; the predefined role (PostgreSQL 14+) can read
+    every table and nothing more. A server without it refuses the query.
+    """
+    cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    row = cursor.fetchone()
+    if not (row and row[0]):
+        return
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = 'pg_read_all_data'")
+    if cursor.fetchone() is None:
+        raise ReadOnlyQueryError(
+            "presswatch query will not run as a PostgreSQL superuser on a server without the "
+            "pg_read_all_data role (PostgreSQL < 14): connect with a read-only role"
+        )
+    cursor.execute("SET LOCAL ROLE pg_read_all_data")
+
+
 def _run_pg(pg: Any, statement: str, params: Mapping[str, Any]) -> QueryResult:
     import psycopg
 
@@ -205,6 +226,7 @@ def _run_pg(pg: Any, statement: str, params: Mapping[str, Any]) -> QueryResult:
     pg.read_only = True
     try:
         with pg.cursor() as cursor:
+            _drop_superuser(cursor)
             # prepare=True: the extended protocol, which refuses a second statement.
             cursor.execute(statement, dict(params), prepare=True)
             columns = [column.name for column in cursor.description or ()]
@@ -212,6 +234,8 @@ def _run_pg(pg: Any, statement: str, params: Mapping[str, Any]) -> QueryResult:
             return QueryResult(columns=columns, rows=rows)
     except psycopg.errors.ReadOnlySqlTransaction as exc:
         raise ReadOnlyQueryError(_refused(f"writing ({exc.diag.message_primary})")) from exc
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise ReadOnlyQueryError(_refused(f"a privileged operation ({exc.diag.message_primary})")) from exc
     except psycopg.Error as exc:
         if "multiple commands" in str(exc):
             raise ReadOnlyQueryError(_refused("more than one statement")) from exc

@@ -14,7 +14,9 @@ class ArticleIn:
 
     ``url`` is the page's canonical URL as the crawler found it (rel=canonical or
     the fetched URL); ``fetched_url`` is the URL actually fetched when it differs,
-    recorded as an alias. Datetimes must be aware (any offset; stored in UTC).
+    and ``aliases`` the URLs that redirected to it: all recorded as aliases.
+    ``html`` is the fetched page, kept compressed in ``raw_pages`` with the
+    ``parser_version`` that read it. Datetimes must be aware (any offset; stored in UTC).
     """
 
     url: str
@@ -33,6 +35,9 @@ class ArticleIn:
     date_method: str | None
     source_evidence: str | None
     fetched_url: str | None = None
+    html: bytes | None = None
+    parser_version: str | None = None
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("published_at", "modified_at"):
@@ -97,3 +102,49 @@ class QueryResult:
 
     columns: list[str]
     rows: list[tuple[object, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Which articles `search`, `export` and `reparse` look at (all fields optional).
+
+    ``since``/``until`` bound the publication time (the first-seen time for
+    articles without one): ``since <= t < until``.
+    """
+
+    source_name: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                require_aware(value, name)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One full-text search result; ``snippet`` marks the matched terms with [ ]."""
+
+    article_id: int
+    url: str
+    headline: str | None
+    published_at: datetime | None
+    source_name: str
+    publisher: str | None
+    score: float
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A raw page kept in the archive, decompressed, with what `reparse` needs."""
+
+    article_id: int
+    article_url: str
+    fetched_url: str
+    source_name: str
+    fetched_at: datetime
+    parser_version: str | None
+    html: bytes

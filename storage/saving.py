@@ -1,16 +1,37 @@
-"""Write use-case: save one parsed page (dedupe levels 1 and 2, revisions)."""
+"""Write use-case: save parsed pages (dedupe levels 1–3, revisions, raw pages).
+
+Each page is normalised once (``hashing.Fingerprint``); its URL keys, text
+hashes and near-duplicate signature all come from that. Saving is idempotent
+for concurrent writers: on PostgreSQL a writer first takes advisory locks on
+every URL, body hash and band key of its pages (one statement, one global
+order), then relies on ``ON CONFLICT`` for the rest; SQLite writers hold the
+database's write lock for the whole transaction.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from storage.dedupe import NewArticle, link_duplicates, refresh_signature
-from storage.dialect import insert_ignore, lock
-from storage.hashing import body_hash, content_hash, is_duplicate_candidate
-from storage.models import Article, ArticleRevision, UrlAlias
+from storage import neardup
+from storage.dedupe import (
+    NewArticle,
+    find_matches,
+    find_matches_many,
+    link_duplicates,
+    link_many,
+    lock_keys,
+    refresh_signature,
+    store_signatures,
+)
+from storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
+from storage.hashing import Fingerprint
+from storage.models import Article, ArticleRevision, RawPage, UrlAlias
 from storage.records import ArticleIn, SaveOutcome, SaveResult
 from storage.urls import canonical_url
 
@@ -20,6 +41,8 @@ _METADATA = (
     "published_at", "modified_at", "source", "publisher", "language",
     "date_raw", "date_precision", "date_method", "source_evidence",
 )
+RAW_COMPRESSION = "zlib"
+_RAW_LEVEL = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,44 +51,142 @@ class _Page:
 
     article: ArticleIn
     url: str
+    fetched_url: str
     aliases: tuple[str, ...]
-    content_hash: str
-    body_hash: str | None
+    fingerprint: Fingerprint
+    text: NewArticle  # with a placeholder id until the row exists
+    html_sha256: str | None
+    html_compressed: bytes | None
 
     @classmethod
     def of(cls, article: ArticleIn) -> _Page:
         url = canonical_url(article.url)
-        fetched = canonical_url(article.fetched_url) if article.fetched_url else url
+        fetched = url
+        if article.fetched_url and article.fetched_url != article.url:
+            fetched = canonical_url(article.fetched_url)
+        fingerprint = Fingerprint.of(article.headline, article.body)
+        minhashes = neardup.signature_of_words(fingerprint.words)
         return cls(
             article=article,
             url=url,
-            aliases=tuple(dict.fromkeys((url, fetched))),
-            content_hash=content_hash(article.headline, article.body),
-            body_hash=body_hash(article.body),
+            fetched_url=fetched,
+            aliases=tuple(dict.fromkeys((url, fetched, *map(canonical_url, article.aliases)))),
+            fingerprint=fingerprint,
+            text=NewArticle.signed(
+                0, fingerprint.body_hash, fingerprint.duplicate_candidate, minhashes
+            ),
+            html_sha256=hashlib.sha256(article.html).hexdigest() if article.html else None,
+            html_compressed=zlib.compress(article.html, _RAW_LEVEL) if article.html else None,
         )
 
+    def new_article(self, article_id: int) -> NewArticle:
+        return replace(self.text, id=article_id)
 
-def save_article(connection: Connection, article: ArticleIn, now: datetime) -> SaveResult:
-    """Save inside the caller's write transaction; idempotent for concurrent writers."""
-    page = _Page.of(article)
+    def lock_keys(self) -> list[str]:
+        return [*(f"presswatch:url:{url}" for url in self.aliases), *lock_keys(self.text)]
+
+
+class PreparedBatch:
+    """Pages with every key worked out (normalised text, hashes, signature, compressed
+    HTML): pure CPU work, done before the write transaction, possibly in another thread."""
+
+    def __init__(self, articles: Sequence[ArticleIn]) -> None:
+        self.pages = [_Page.of(article) for article in articles]
+
+    def __len__(self) -> int:
+        return len(self.pages)
+
+
+def save_articles(
+    connection: Connection, articles: Sequence[ArticleIn] | PreparedBatch, now: datetime,
+    *, seen: bool = True,
+) -> list[SaveResult]:
+    """Save inside the caller's write transaction, in order; idempotent for concurrent writers.
+
+    ``seen=False`` (re-parsing stored pages) leaves ``last_seen_at`` alone.
+    """
+    batch = articles if isinstance(articles, PreparedBatch) else PreparedBatch(articles)
+    pages = batch.pages
+    if connection.dialect.name == "postgresql":
+        lock(connection, *(key for page in pages for key in page.lock_keys()))
+    archived = _archived_aliases(connection, {url for page in pages for url in page.aliases})
+    fresh: list[int] = []
+    later: list[int] = []
+    claimed: set[str] = set()
+    for n, page in enumerate(pages):
+        if archived.isdisjoint(page.aliases) and claimed.isdisjoint(page.aliases):
+            claimed.update(page.aliases)
+            fresh.append(n)
+        else:
+            later.append(n)  # archived, or a URL met earlier in this batch
+    results: dict[int, SaveResult] = {}
+    if fresh:
+        inserted = _insert_new(connection, [pages[n] for n in fresh], now)
+        results.update(zip(fresh, inserted, strict=True))
+    for n in later:
+        results[n] = _save(connection, pages[n], now, seen)
+    return [results[n] for n in range(len(pages))]
+
+
+def _archived_aliases(connection: Connection, urls: set[str]) -> set[str]:
+    aliases = rows_where_in(connection, [UrlAlias.url], UrlAlias.url, urls)
+    articles = rows_where_in(connection, [Article.url], Article.url, urls)
+    return {url for (url,) in (*aliases, *articles)}
+
+
+def _ids_by_url(connection: Connection, urls: list[str]) -> dict[str, int]:
+    rows = rows_where_in(connection, [Article.url, Article.id], Article.url, urls)
+    return {url: article_id for url, article_id in rows}
+
+
+def _insert_new(connection: Connection, pages: list[_Page], now: datetime) -> list[SaveResult]:
+    """Insert pages none of whose URLs is archived: a few statements for the whole batch."""
+    bulk_insert(connection, Article, [_new_row(page, now) for page in pages])
+    # Not RETURNING: SQLite cannot return the ids of a multi-row insert in order.
+    by_url = _ids_by_url(connection, [page.url for page in pages])
+    ids = [by_url[page.url] for page in pages]
+    bulk_insert(connection, UrlAlias, [
+        {"url": url, "article_id": article_id}
+        for page, article_id in zip(pages, ids, strict=True) for url in page.aliases
+    ], ["url"])
+    raw_rows = [
+        {"article_id": article_id, **_raw_values(page, now)}
+        for page, article_id in zip(pages, ids, strict=True) if page.html_sha256 is not None
+    ]
+    bulk_insert(connection, RawPage, raw_rows)
+    news = [page.new_article(article_id) for page, article_id in zip(pages, ids, strict=True)]
+    all_matches = find_matches_many(connection, news)
+    store_signatures(connection, news)
+    groups = link_many(connection, [(n.id, m) for n, m in zip(news, all_matches, strict=True)], now)
+    return [
+        SaveResult(
+            outcome=SaveOutcome.NEW if group_id is None else SaveOutcome.DUPLICATE,
+            article_id=new.id,
+            group_id=group_id,
+        )
+        for new, group_id in zip(news, groups, strict=True)
+    ]
+
+
+def _save(connection: Connection, page: _Page, now: datetime, seen: bool) -> SaveResult:
     article_id = find_article_id(connection, page.aliases)
     if article_id is None:
-        if page.body_hash is not None and is_duplicate_candidate(article.body):
-            lock(connection, f"presswatch:body:{page.body_hash}")
         new_id = insert_ignore(connection, Article, _new_row(page, now), ["url"])
         if new_id is not None:
             return _after_insert(connection, new_id, page, now)
-        article_id = find_article_id(connection, (page.url,))  # a concurrent writer won
+        article_id = find_article_id(connection, (page.url,))  # a writer without locks won
         assert article_id is not None, f"conflict on {page.url} but no row"
-    return _save_existing(connection, article_id, page, now)
+    return _save_existing(connection, article_id, page, now, seen)
 
 
 def find_article_id(connection: Connection, urls: tuple[str, ...]) -> int | None:
-    """The article stored under one of these canonical URLs, directly or as an alias."""
-    by_url = connection.scalar(select(Article.id).where(Article.url.in_(urls)).limit(1))
-    if by_url is not None:
-        return by_url
-    return connection.scalar(select(UrlAlias.article_id).where(UrlAlias.url.in_(urls)).limit(1))
+    """The article stored under one of these canonical URLs (every article is its own alias)."""
+    by_alias = connection.scalar(
+        select(UrlAlias.article_id).where(UrlAlias.url.in_(urls)).limit(1)
+    )
+    if by_alias is not None:
+        return by_alias
+    return connection.scalar(select(Article.id).where(Article.url.in_(urls)).limit(1))
 
 
 def _new_row(page: _Page, now: datetime) -> dict[str, Any]:
@@ -77,8 +198,8 @@ def _new_row(page: _Page, now: datetime) -> dict[str, Any]:
         "labels": a.labels,
         "body": a.body,
         "authors": a.authors,
-        "content_hash": page.content_hash,
-        "body_hash": page.body_hash,
+        "content_hash": page.fingerprint.content_hash,
+        "body_hash": page.fingerprint.body_hash,
         "first_seen_at": now,
         "updated_at": now,
         "last_seen_at": now,
@@ -90,8 +211,11 @@ def _after_insert(
     connection: Connection, article_id: int, page: _Page, now: datetime
 ) -> SaveResult:
     _record_aliases(connection, article_id, page.aliases)
-    new = NewArticle(id=article_id, body=page.article.body, body_hash=page.body_hash)
-    group_id = link_duplicates(connection, new, now)
+    _store_raw_page(connection, article_id, page, now, stored_sha256=None)
+    new = page.new_article(article_id)
+    matches = find_matches(connection, new)
+    store_signatures(connection, [new])
+    group_id = link_duplicates(connection, new, now, matches)
     outcome = SaveOutcome.NEW if group_id is None else SaveOutcome.DUPLICATE
     return SaveResult(outcome=outcome, article_id=article_id, group_id=group_id)
 
@@ -102,26 +226,77 @@ def _record_aliases(connection: Connection, article_id: int, urls: tuple[str, ..
 
 
 def _save_existing(
-    connection: Connection, article_id: int, page: _Page, now: datetime
+    connection: Connection, article_id: int, page: _Page, now: datetime, seen: bool
 ) -> SaveResult:
-    stored = connection.execute(
-        select(Article).where(Article.id == article_id).with_for_update()
+    stored: Row[*tuple[Any, ...]] = connection.execute(
+        select(Article, RawPage.html_sha256, RawPage.parser_version)
+        .outerjoin(RawPage, RawPage.article_id == Article.id)
+        .where(Article.id == article_id)
+        .with_for_update(of=Article.__table__)
     ).one()
     _record_aliases(connection, article_id, page.aliases)
+    raw_state = (stored.html_sha256, stored.parser_version)
+    _store_raw_page(connection, article_id, page, now, stored_sha256=raw_state)
     values = _refreshed_metadata(stored, page.article)
-    values["last_seen_at"] = now
-    if stored.content_hash == page.content_hash:
+    if seen:
+        values["last_seen_at"] = now
+    group_id = stored.duplicate_group_id
+    if stored.content_hash == page.fingerprint.content_hash:
         outcome = SaveOutcome.UNCHANGED
     else:
         _store_revision(connection, stored, now)
-        refresh_signature(connection, article_id, page.article.body)
         values.update(_new_text(page), updated_at=now)
         outcome = SaveOutcome.REVISED
-    connection.execute(update(Article).where(Article.id == article_id).values(**values))
-    return SaveResult(outcome, article_id, stored.duplicate_group_id)
+    if values:
+        connection.execute(update(Article).where(Article.id == article_id).values(**values))
+    if outcome is SaveOutcome.REVISED and stored.body_hash != page.fingerprint.body_hash:
+        new = page.new_article(article_id)
+        refresh_signature(connection, new)
+        group_id = link_duplicates(connection, new, now, find_matches(connection, new)) or group_id
+    return SaveResult(outcome, article_id, group_id)
 
 
-def _refreshed_metadata(stored: Row[Any], article: ArticleIn) -> dict[str, Any]:
+def _store_raw_page(
+    connection: Connection,
+    article_id: int,
+    page: _Page,
+    now: datetime,
+    stored_sha256: tuple[str | None, str | None] | None,
+) -> None:
+    """Keep the page's HTML (compressed) and parser version; rewrite only what changed."""
+    version = page.article.parser_version
+    if page.html_sha256 is None:
+        return
+    if stored_sha256 is not None and stored_sha256[0] is not None:
+        if stored_sha256[0] == page.html_sha256:
+            if stored_sha256[1] != version:
+                connection.execute(
+                    update(RawPage).where(RawPage.article_id == article_id)
+                    .values(parser_version=version)
+                )
+            return
+        connection.execute(
+            update(RawPage).where(RawPage.article_id == article_id).values(
+                **_raw_values(page, now)
+            )
+        )
+        return
+    connection.execute(insert(RawPage).values(article_id=article_id, **_raw_values(page, now)))
+
+
+def _raw_values(page: _Page, now: datetime) -> dict[str, Any]:
+    assert page.html_compressed is not None
+    return {
+        "url": page.fetched_url,
+        "fetched_at": now,
+        "parser_version": page.article.parser_version,
+        "compression": RAW_COMPRESSION,
+        "html_sha256": page.html_sha256,
+        "html": page.html_compressed,
+    }
+
+
+def _refreshed_metadata(stored: Row[*tuple[Any, ...]], article: ArticleIn) -> dict[str, Any]:
     values: dict[str, Any] = {
         name: getattr(article, name)
         for name in _METADATA
@@ -138,12 +313,12 @@ def _new_text(page: _Page) -> dict[str, Any]:
     return {
         "headline": page.article.headline,
         "body": page.article.body,
-        "content_hash": page.content_hash,
-        "body_hash": page.body_hash,
+        "content_hash": page.fingerprint.content_hash,
+        "body_hash": page.fingerprint.body_hash,
     }
 
 
-def _store_revision(connection: Connection, stored: Row[Any], now: datetime) -> None:
+def _store_revision(connection: Connection, stored: Row[*tuple[Any, ...]], now: datetime) -> None:
     latest = connection.scalar(
         select(func.max(ArticleRevision.revision)).where(ArticleRevision.article_id == stored.id)
     )
@@ -159,4 +334,3 @@ def _store_revision(connection: Connection, stored: Row[Any], now: datetime) -> 
             replaced_at=now,
         )
     )
-

@@ -13,22 +13,27 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, insert, inspect, select, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 
-from storage import ArchiveError, open_archive, upgrade_archive
+from storage import ArchiveError, neardup, open_archive, upgrade_archive
 from storage.migrate import alembic_config, head_revision
-from storage.models import Article, ArticleSignature, Base
+from storage.models import Article, ArticleLsh, ArticleSignature, Base
 
 ARCHIVE_TABLES = {
     "alembic_version",
     "articles",
+    "article_lsh",
     "article_revisions",
     "article_signatures",
+    "articles_fts",
     "crawl_runs",
     "crawl_errors",
     "duplicate_groups",
+    "raw_pages",
     "url_aliases",
 }
+#: FTS5 keeps its index in shadow tables next to the virtual table.
+FTS5_SHADOW_TABLES = {f"articles_fts_{part}" for part in ("config", "data", "docsize", "idx")}
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ARTICLE_COLUMNS = [
     "id", "url", "source_name", "headline", "labels", "published_at", "modified_at",
@@ -39,11 +44,31 @@ ARTICLE_COLUMNS = [
 
 
 def _table_names(url: str) -> set[str]:
+    """The archive's tables, FTS5 shadow tables left out."""
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        return set(inspect(engine).get_table_names()) - FTS5_SHADOW_TABLES
     finally:
         engine.dispose()
+
+
+def test_sqlite_full_text_index_is_fts5_with_its_shadow_tables(sqlite_url: str) -> None:
+    open_archive(sqlite_url).close()
+    engine = create_engine(sqlite_url)
+    try:
+        names = set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            sql = connection.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'")
+            )
+            triggers = set(connection.scalars(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ))
+    finally:
+        engine.dispose()
+    assert FTS5_SHADOW_TABLES <= names
+    assert "USING fts5" in sql and "content='articles'" in sql
+    assert triggers == {"articles_fts_insert", "articles_fts_update", "articles_fts_delete"}
 
 
 def test_migrations_create_exactly_the_archive_tables(archive_url: str) -> None:
@@ -73,10 +98,17 @@ def test_models_match_the_migrations(archive_url: str) -> None:
     engine = create_engine(archive_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_name": _not_full_text_index,
+            })
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def _not_full_text_index(name: str | None, kind: str, _parent: object) -> bool:
+    # articles_fts is dialect-specific DDL (storage.fulltext), deliberately not a model.
+    return not (kind == "table" and (name or "").startswith("articles_fts"))
 
 
 def test_opening_an_archive_twice_is_idempotent(archive_url: str) -> None:
@@ -196,7 +228,7 @@ def test_concurrent_first_opens_create_the_schema_once(archive_url: str) -> None
     assert _table_names(archive_url) == ARCHIVE_TABLES
 
 
-def test_upgrading_an_archive_signs_the_articles_it_already_holds(archive_url: str) -> None:
+def test_upgrading_an_archive_signs_and_indexes_the_articles_it_already_holds(archive_url: str) -> None:
     engine = create_engine(archive_url)
     try:
         with engine.begin() as connection:
@@ -209,10 +241,18 @@ def test_upgrading_an_archive_signs_the_articles_it_already_holds(archive_url: s
     finally:
         engine.dispose()
     with open_archive(archive_url) as archive, archive.engine.connect() as connection:
-        bands = connection.execute(
-            select(func.count()).select_from(ArticleSignature)
-        ).scalar_one()
-    assert bands == 16
+        signatures = connection.execute(select(ArticleSignature.minhashes)).scalars().all()
+        keys = connection.execute(select(ArticleLsh.bucket).order_by(ArticleLsh.bucket)).all()
+        found = connection.execute(text(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'word'"
+            if connection.dialect.name == "sqlite" else
+            "SELECT count(*) FROM articles_fts WHERE document @@ to_tsquery('simple', 'word')"
+        )).scalar_one()
+    expected = neardup.signature(" ".join(["word"] * 60 + ["end"]))
+    assert expected is not None
+    assert [neardup.decode(s) for s in signatures] == [expected]
+    assert [key for (key,) in keys] == sorted(set(neardup.band_keys(expected)))
+    assert found == 1  # and the full-text index holds what was archived before it existed
 
 
 def test_opening_a_current_archive_does_not_wait_for_a_writer(sqlite_url: str) -> None:

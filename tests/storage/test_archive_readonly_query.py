@@ -247,3 +247,20 @@ def test_sqlite_readers_see_committed_rows_while_a_writer_holds_the_lock(
                 writer.execute(text("UPDATE articles SET headline = 'uncommitted'"))
                 result = run_readonly_query(sqlite_url, "SELECT headline FROM articles")
     assert result.rows == [("Ministry announces support for small businesses",)]
+
+
+PG_PRIVILEGED = {
+    "read a server file": "SELECT pg_read_file('/etc/hostname')",
+    "list a server directory": "SELECT pg_ls_dir('/tmp')",
+    "write a server file": "SELECT lo_export(lo_from_bytea(0, 'x'), '/tmp/presswatch-must-not-exist')",
+    "kill other sessions": "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
+    "change a server setting": "SELECT set_config('log_statement', 'all', false)",
+}
+
+
+@pytest.mark.parametrize("statement", list(PG_PRIVILEGED.values()), ids=list(PG_PRIVILEGED))
+def test_a_superuser_connection_queries_without_superuser_powers(filled_pg_url: str, statement: str) -> None:
+    with pytest.raises(ReadOnlyQueryError, match="a privileged operation"):
+        run_readonly_query(filled_pg_url, statement)
+    assert not Path("/tmp/presswatch-must-not-exist").exists()
+    assert run_readonly_query(filled_pg_url, "SELECT count(*) AS n FROM articles").rows[0][0] > 0

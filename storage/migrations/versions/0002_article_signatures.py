@@ -11,8 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage import neardup
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -20,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    signatures = op.create_table(
+    op.create_table(
         "article_signatures",
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("band", sa.Integer(), nullable=False),
@@ -33,24 +31,8 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_article_signatures_band_bucket", "article_signatures", ["band", "bucket"])
-    assert signatures is not None
-    _backfill(signatures)
-
-
-def _backfill(signatures: sa.Table) -> None:
-    """Sign the articles archived before this revision."""
-    connection = op.get_bind()
-    articles = sa.table("articles", sa.column("id", sa.Integer), sa.column("body", sa.Text))
-    for article_id, body in connection.execute(sa.select(articles.c.id, articles.c.body)):
-        minhashes = neardup.signature(body)
-        if minhashes is None:
-            continue
-        rows = [
-            {"article_id": article_id, "band": band.band, "bucket": band.bucket,
-             "minhashes": neardup.encode(band.minhashes)}
-            for band in neardup.bands(minhashes)
-        ]
-        connection.execute(signatures.insert(), rows)
+    # The backfill that signed older articles here is gone: 0003 replaces this table
+    # with another signature format and signs every archived body itself.
 
 
 def downgrade() -> None:

@@ -1,0 +1,106 @@
+"""Read use-cases that stream: `export` rows and the raw pages `reparse` reads.
+
+Both walk the archive in primary-key order, one chunk per short read
+transaction (keyset pagination), so memory stays constant however large the
+archive is, and a long export never holds a snapshot open on SQLite.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
+
+from storage.models import Article, DuplicateGroup, RawPage
+from storage.records import ArticleFilter, StoredPage
+
+CHUNK = 500
+#: The columns `presswatch export` writes, in order.
+EXPORT_COLUMNS = (
+    "id", "url", "headline", "labels", "published_at", "modified_at", "source", "publisher",
+    "source_name", "language", "authors", "body", "content_hash", "first_seen_at",
+    "updated_at", "duplicate_group_id", "first_published_by",
+)
+_DECOMPRESS = {"zlib": zlib.decompress}
+
+
+def article_conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.source_name is not None:
+        conditions.append(Article.source_name == where.source_name)
+    published = func.coalesce(Article.published_at, Article.first_seen_at)
+    if where.since is not None:
+        conditions.append(published >= where.since)
+    if where.until is not None:
+        conditions.append(published < where.until)
+    return conditions
+
+
+def export_articles(engine: Engine, where: ArticleFilter) -> Iterator[dict[str, Any]]:
+    first = Article.__table__.alias("first_copy")
+    query = (
+        select(
+            *(getattr(Article, name) for name in EXPORT_COLUMNS[:-1]),
+            first.c.url.label("first_published_by"),
+        )
+        .outerjoin(DuplicateGroup, DuplicateGroup.id == Article.duplicate_group_id)
+        .outerjoin(first, first.c.id == DuplicateGroup.first_article_id)
+        .where(*article_conditions(where))
+    )
+    for rows in _chunks(engine, query, Article.id):
+        for row in rows:
+            yield dict(row._mapping)
+
+
+def stored_pages(engine: Engine, where: ArticleFilter) -> Iterator[StoredPage]:
+    for rows in _chunks(engine, _pages_query(where), RawPage.article_id):
+        for row in rows:
+            yield StoredPage(
+                article_id=row.article_id,
+                article_url=row.article_url,
+                fetched_url=row.url,
+                source_name=row.source_name,
+                fetched_at=row.fetched_at,
+                parser_version=row.parser_version,
+                html=_DECOMPRESS[row.compression](row.html),
+            )
+
+
+def count_stored_pages(connection: Connection, where: ArticleFilter) -> int:
+    query = _pages_query(where).with_only_columns(func.count())
+    return int(connection.scalar(query) or 0)
+
+
+def _pages_query(where: ArticleFilter) -> Select[*tuple[Any, ...]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.source_name is not None:
+        conditions.append(Article.source_name == where.source_name)
+    if where.since is not None:
+        conditions.append(RawPage.fetched_at >= where.since)
+    if where.until is not None:
+        conditions.append(RawPage.fetched_at < where.until)
+    query: Select[*tuple[Any, ...]] = (
+        select(
+            RawPage.article_id, Article.url.label("article_url"), RawPage.url,
+            Article.source_name, RawPage.fetched_at, RawPage.parser_version,
+            RawPage.compression, RawPage.html,
+        )
+        .join(Article, Article.id == RawPage.article_id)
+        .where(*conditions)
+    )
+    return query
+
+
+def _chunks(engine: Engine, query: Select[*tuple[Any, ...]], key: Any) -> Iterator[list[Any]]:
+    last: int | None = None
+    while True:
+        page = query if last is None else query.where(key > last)
+        with engine.connect() as connection:
+            rows = list(connection.execute(page.order_by(key).limit(CHUNK)).all())
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+        if len(rows) < CHUNK:
+            return

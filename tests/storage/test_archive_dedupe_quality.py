@@ -1,0 +1,157 @@
+"""Dedupe quality: syndicated and edited copies join one group, unrelated releases never do."""
+from __future__ import annotations
+
+import importlib.util
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storage import Archive, ArticleIn, SaveOutcome
+from storage.models import Article, ArticleRevision, DuplicateGroup
+
+MakeArticle = Callable[..., ArticleIn]
+T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TEXTGEN = Path(__file__).resolve().parents[2] / "benchmarks" / "textgen.py"
+
+PARAGRAPHS = [
+    ("The Ministry of Energy and the European Investment Bank signed an agreement on Tuesday "
+     "to finance three new solar power plants in the southern regions of the country."),
+    ("Under the agreement, the bank will provide a loan of 240 million euros with a maturity "
+     "of twenty years, while the ministry will contribute land and grid connections."),
+    ("The plants are expected to generate 1.2 terawatt hours of electricity a year and to "
+     "reduce carbon dioxide emissions by about 600,000 tonnes, the ministry said."),
+    ("Construction is scheduled to begin in the autumn, with the first plant due to be "
+     "connected to the national grid by the end of next year."),
+]
+RELEASE = "\n\n".join(PARAGRAPHS)
+
+
+def _textgen() -> Any:
+    spec = importlib.util.spec_from_file_location("presswatch_textgen", TEXTGEN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(archive: Archive, *columns: Any) -> list[tuple[Any, ...]]:
+    with archive.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(*columns))]
+
+
+def _outlet(make_article: MakeArticle, n: int, body: str, **changes: Any) -> ArticleIn:
+    fields: dict[str, Any] = {
+        "url": f"https://outlet{n}.example.com/news/solar-plants",
+        "source_name": f"outlet-{n}",
+        "publisher": f"Outlet {n}",
+        "headline": f"Outlet {n}: bank to finance solar plants",
+        "body": body,
+        "published_at": T1 + timedelta(hours=n),
+    }
+    return make_article(**{**fields, **changes})
+
+
+def test_edited_republications_join_the_group_of_the_original(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    edits = {
+        "dateline": "BAKU, March 2 (Outlet). " + RELEASE,
+        "changed paragraph": RELEASE.replace(
+            "by the end of next year", "in the second half of next year, officials said"
+        ),
+        "new headline only": RELEASE,
+        "sign-off": RELEASE + "\n\nFollow Outlet on social media for more news.",
+    }
+    original = archive.save_article(_outlet(make_article, 0, RELEASE), seen_at=T1)
+    outcomes = {
+        name: archive.save_article(_outlet(make_article, n, body), seen_at=T1).outcome
+        for n, (name, body) in enumerate(edits.items(), start=1)
+    }
+    assert outcomes == dict.fromkeys(edits, SaveOutcome.DUPLICATE)
+    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+        (original.article_id, 5)
+    ]
+
+
+def test_the_earliest_published_copy_is_first_even_when_archived_last(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    late = archive.save_article(_outlet(make_article, 2, RELEASE + " Outlet 2."), seen_at=T1)
+    archive.save_article(_outlet(make_article, 3, "DATELINE. " + RELEASE), seen_at=T1)
+    earliest = archive.save_article(
+        _outlet(make_article, 1, RELEASE, published_at=T1 - timedelta(days=1)), seen_at=T1
+    )
+    assert late.outcome is SaveOutcome.NEW and earliest.outcome is SaveOutcome.DUPLICATE
+    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+        (earliest.article_id, 3)
+    ]
+
+
+def test_unrelated_releases_on_the_same_topic_are_never_merged(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    # 400 releases built from the same sentence templates, names and topics, each ending
+    # in the same "about us" paragraph: similar vocabulary, different releases.
+    textgen, rng = _textgen(), random.Random(20261127)
+    about = ("About the ministry: the Ministry of Economy develops and implements state policy "
+             "on economic development, investment, trade and entrepreneurship in the country.")
+    articles = [
+        make_article(url=f"https://news.example.az/en/{n}", headline=textgen.headline(rng),
+                     body="\n\n".join([*textgen.paragraphs(rng, rng.randint(3, 5)), about]))
+        for n in range(400)
+    ]
+    for start in range(0, 400, 100):
+        archive.save_articles(articles[start : start + 100], seen_at=T1)
+    false_merges = _rows(archive, func.count(Article.duplicate_group_id))
+    assert false_merges == [(0,)]
+
+
+def test_a_flood_of_near_identical_pages_forms_one_group_in_bounded_time(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    template = (
+        "Official exchange rates of the Central Bank for {day}: the US dollar is 1.7000 manat, "
+        "the euro 1.8{n:03d} manat, the Russian rouble 0.0185 manat, the Turkish lira 0.0527 "
+        "manat, the pound sterling 2.1800 manat and the Chinese yuan 0.2349 manat. The "
+        "rates apply to all banks and exchange offices from nine o'clock in the morning, the "
+        "bank said in a statement published on its website on the same day."
+        "\n\nThe Central Bank sets the official rates every working day on the basis of the "
+        "average rates of the interbank currency market and of the international currency "
+        "markets. The official rate of the manat against foreign currencies is used for "
+        "accounting, taxation and customs purposes and for the statistics of the balance of "
+        "payments. Banks and exchange offices set their own buying and selling rates within "
+        "the limits established by the regulations of the Central Bank, and the rates of the "
+        "previous working day remain in force on weekends and public holidays."
+    )
+    pages = [
+        make_article(url=f"https://cbar.example.az/rates/{n}", headline=f"Rates for day {n}",
+                     body=template.format(day=f"day {n}", n=n))
+        for n in range(300)
+    ]
+    started = time.monotonic()
+    for start in range(0, 300, 50):
+        archive.save_articles(pages[start : start + 50], seen_at=T1)
+    for page in pages[:20]:  # and one by one, as a crawl saves them
+        archive.save_article(page, seen_at=T1 + timedelta(hours=1))
+    assert time.monotonic() - started < 30
+    assert _rows(archive, DuplicateGroup.size) == [(300,)]
+
+
+def test_an_article_revised_into_a_copy_joins_that_group(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    original = archive.save_article(_outlet(make_article, 0, RELEASE), seen_at=T1)
+    draft = "An earlier draft about something else entirely, too short to compare."
+    other = archive.save_article(_outlet(make_article, 1, draft), seen_at=T1)
+    revised = archive.save_article(_outlet(make_article, 1, "BAKU. " + RELEASE), seen_at=T1)
+    assert (revised.outcome, revised.article_id) == (SaveOutcome.REVISED, other.article_id)
+    assert revised.group_id is not None
+    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+        (original.article_id, 2)
+    ]
+    assert _rows(archive, ArticleRevision.body) == [(draft,)]

@@ -1,0 +1,168 @@
+"""Full-text search: ranking, filters, snippets, query syntax, and an index that follows writes."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from storage import Archive, ArticleFilter, ArticleIn
+from storage.fulltext import fts5_query, ts_config
+
+MakeArticle = Callable[..., ArticleIn]
+T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+FILLER = "The ministry published the figures on its website on Monday afternoon."
+
+
+def _save(archive: Archive, make_article: MakeArticle, slug: str, headline: str, body: str,
+          **changes: object) -> int:
+    article = make_article(url=f"https://news.example.az/en/{slug}", headline=headline,
+                           body=body, **changes)
+    return archive.save_article(article, seen_at=T1).article_id
+
+
+@pytest.fixture
+def corpus(archive: Archive, make_article: MakeArticle) -> dict[str, int]:
+    """Four releases: one about hydrogen in its headline, one in its body only, two others."""
+    return {
+        "headline": _save(archive, make_article, "hydrogen-strategy",
+                          "Government adopts hydrogen strategy", f"{FILLER} The plan runs to 2030.",
+                          published_at=datetime(2026, 3, 1, 10, 0, tzinfo=UTC)),
+        "body": _save(archive, make_article, "energy-week", "Energy week opens in Baku",
+                      f"Delegates discussed green hydrogen exports. {FILLER}",
+                      published_at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC)),
+        "other": _save(archive, make_article, "grain-harvest", "Grain harvest grows",
+                       f"The harvest grew by four percent. {FILLER}", source_name="agri-news",
+                       published_at=datetime(2026, 2, 20, 10, 0, tzinfo=UTC)),
+        "phrase": _save(archive, make_article, "green-bonds", "Green bonds issued",
+                        f"The first green bonds were issued to fund solar parks. {FILLER}",
+                        published_at=None),
+    }
+
+
+def test_matches_in_the_headline_rank_above_matches_in_the_body(
+    archive: Archive, corpus: dict[str, int]
+) -> None:
+    hits = archive.search("hydrogen")
+    assert [h.article_id for h in hits] == [corpus["headline"], corpus["body"]]
+    assert hits[0].score > hits[1].score > 0
+    assert hits[0].headline == "Government adopts hydrogen strategy"
+    assert hits[0].url == "https://news.example.az/en/hydrogen-strategy"
+
+
+def test_snippets_mark_the_matched_words(archive: Archive, corpus: dict[str, int]) -> None:
+    (hit,) = archive.search("exports")
+    assert hit.article_id == corpus["body"]
+    assert "[exports]" in hit.snippet
+    assert hit.snippet.startswith("Delegates discussed green hydrogen [exports]")
+
+
+def test_every_word_must_occur_and_stemming_finds_other_forms(
+    archive: Archive, corpus: dict[str, int]
+) -> None:
+    assert [h.article_id for h in archive.search("hydrogen exports")] == [corpus["body"]]
+    assert [h.article_id for h in archive.search("discussing")] == [corpus["body"]]  # discussed
+    assert archive.search("hydrogen harvest") == []
+
+
+def test_phrases_alternatives_and_exclusions(archive: Archive, corpus: dict[str, int]) -> None:
+    assert [h.article_id for h in archive.search('"green bonds"')] == [corpus["phrase"]]
+    assert {h.article_id for h in archive.search("harvest OR bonds")} == {
+        corpus["other"], corpus["phrase"]
+    }
+    assert [h.article_id for h in archive.search("hydrogen -exports")] == [corpus["headline"]]
+    assert archive.search("-hydrogen") == []
+    assert archive.search('"" ()') == []
+
+
+def test_filters_by_source_and_publication_time(archive: Archive, corpus: dict[str, int]) -> None:
+    def ids(where: ArticleFilter) -> set[int]:
+        return {h.article_id for h in archive.search("ministry", where)}
+
+    assert ids(ArticleFilter(source_name="agri-news")) == {corpus["other"]}
+    since = datetime(2026, 3, 1, tzinfo=UTC)
+    until = datetime(2026, 3, 2, tzinfo=UTC)
+    # "phrase" has no publication time: its first-seen time (T1 = 2 March) counts.
+    assert ids(ArticleFilter(since=since)) == {corpus["headline"], corpus["body"], corpus["phrase"]}
+    assert ids(ArticleFilter(until=until)) == {corpus["headline"], corpus["other"]}
+    assert ids(ArticleFilter(since=since, until=until)) == {corpus["headline"]}
+
+
+def test_the_limit_keeps_the_best_results(archive: Archive, corpus: dict[str, int]) -> None:
+    assert [h.article_id for h in archive.search("hydrogen", limit=1)] == [corpus["headline"]]
+    assert archive.search("hydrogen", limit=0) == []
+
+
+def test_the_index_follows_revisions(
+    archive: Archive, make_article: MakeArticle, corpus: dict[str, int]
+) -> None:
+    _save(archive, make_article, "energy-week", "Energy week opens in Baku",
+          f"Delegates discussed wind power. {FILLER}")
+    assert [h.article_id for h in archive.search("hydrogen")] == [corpus["headline"]]
+    assert [h.article_id for h in archive.search("wind")] == [corpus["body"]]
+
+
+def test_deleting_an_article_removes_it_from_the_index(
+    archive: Archive, corpus: dict[str, int]
+) -> None:
+    with archive.engine.begin() as connection:
+        connection.execute(text("DELETE FROM articles WHERE id = :id"), {"id": corpus["body"]})
+    assert [h.article_id for h in archive.search("hydrogen")] == [corpus["headline"]]
+
+
+def test_postgresql_stems_each_article_in_its_language(
+    pg_url: str, make_article: MakeArticle
+) -> None:
+    from storage import open_archive
+
+    with open_archive(pg_url) as archive:
+        russian = _save(archive, make_article, "kaspiy", "Уровень Каспийского моря",
+                        "Уровень моря опустился до исторического минимума.", language="ru")
+        german = _save(archive, make_article, "wasser", "Wasserstoff für Häfen",
+                       "Die Häfen bauen neue Anlagen.", language="de")
+        assert [h.article_id for h in archive.search("море")] == [russian]  # моря -> мор
+        assert [h.article_id for h in archive.search("Hafen")] == [german]  # Häfen -> haf
+        with archive.engine.connect() as connection:
+            configs = connection.execute(text(
+                "SELECT config::text FROM articles_fts ORDER BY article_id"
+            )).scalars().all()
+    assert configs == ["russian", "german"]
+
+
+@pytest.mark.parametrize(
+    ("language", "config"),
+    [("en", "english"), ("ru", "russian"), ("de-AT", "german"), ("TR", "turkish"),
+     ("fr_CA", "french"), ("es", "spanish"), ("az", "simple"), (None, "simple"), ("", "simple")],
+)
+def test_languages_map_to_postgresql_configurations(language: str | None, config: str) -> None:
+    assert ts_config(language) == config
+
+
+def test_postgresql_function_maps_languages_like_python(pg_url: str) -> None:
+    from storage import open_archive
+
+    languages = ["en", "ru", "de-AT", "TR", "fr_CA", "az", None]
+    with open_archive(pg_url) as archive, archive.engine.connect() as connection:
+        mapped = [
+            connection.scalar(text("SELECT presswatch_ts_config(:l)::text"), {"l": lang})
+            for lang in languages
+        ]
+    assert mapped == [ts_config(lang) for lang in languages]
+
+
+@pytest.mark.parametrize(
+    ("terms", "query"),
+    [
+        ("hydrogen strategy", '("hydrogen") AND ("strategy")'),
+        ('"green bonds" solar', '("green bonds") AND ("solar")'),
+        ("wind OR solar", '("wind" OR "solar")'),
+        ("hydrogen -exports", '("hydrogen") NOT "exports"'),
+        ('say "hi', '("say") AND ("hi")'),
+        ("AND NOT NEAR(", '("AND") AND ("NOT") AND ("NEAR(")'),
+        ("-only", None),
+        ("  ", None),
+    ],
+)
+def test_search_terms_become_safe_fts5_queries(terms: str, query: str | None) -> None:
+    assert fts5_query(terms) == query
