@@ -8,9 +8,9 @@ pages are parsed inline.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import signal
-import logging
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 

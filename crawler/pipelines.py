@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 
 from crawler.items import PageItem
-from crawler.parsing import PARSER_VERSION
 from crawler.parsing.article import Article
+from crawler.records import archive_record
 from storage import ArticleIn, SaveOutcome
 
 logger = logging.getLogger(__name__)
@@ -44,27 +44,13 @@ class ArchivePipeline:
 
 
 def to_archive_record(item: PageItem) -> ArticleIn:
-    article = item.article
-    return ArticleIn(
-        url=archive_url(article, item.fetched_url),
+    return archive_record(
+        item.article,
+        url=archive_url(item.article, item.fetched_url),
         fetched_url=item.fetched_url,
-        html=item.html or None,
-        parser_version=PARSER_VERSION,
-        aliases=tuple(item.redirect_urls),
         source_name=item.source_name,
-        headline=article.headline,
-        labels=article.labels,
-        published_at=article.published_at,
-        modified_at=article.modified_at,
-        source=article.source,
-        publisher=article.publisher,
-        body=article.body,
-        language=article.language,
-        authors=article.authors,
-        date_raw=article.date_raw,
-        date_precision=article.date_precision,
-        date_method=article.date_method,
-        source_evidence=article.source_evidence,
+        html=item.html or None,
+        aliases=tuple(item.redirect_urls),
     )
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from crawler.config import Source
-from crawler.parsing import parse_article
+from crawler.parsing import PARSER_VERSION, parse_article
 from crawler.parsing.article import Article
-from crawler.parsing.version import PARSER_VERSION
+from crawler.records import archive_record
 from storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, StoredPage
 
 logger = logging.getLogger(__name__)
@@ -95,23 +95,6 @@ def _batches(
 
 def to_record(article: Article, page: StoredPage) -> ArticleIn:
     """The archive record of a re-parsed page, keyed by its archived URL."""
-    return ArticleIn(
-        url=page.article_url,
-        fetched_url=page.fetched_url,
-        source_name=page.source_name,
-        headline=article.headline,
-        labels=article.labels,
-        published_at=article.published_at,
-        modified_at=article.modified_at,
-        source=article.source,
-        publisher=article.publisher,
-        body=article.body,
-        language=article.language,
-        authors=article.authors,
-        date_raw=article.date_raw,
-        date_precision=article.date_precision,
-        date_method=article.date_method,
-        source_evidence=article.source_evidence,
-        html=page.html,
-        parser_version=PARSER_VERSION,
+    return archive_record(
+        article, url=page.article_url, fetched_url=page.fetched_url, source_name=page.source_name, html=page.html
     )
