@@ -12,7 +12,7 @@ from crawler.config import Config
 from crawler.run import SourceReport
 from scheduler.output import print_rows
 
-CRAWL_COLUMNS = ("source", "status", "pages", "new", "updated", "unchanged", "duplicates", "errors", "seconds")
+CRAWL_COLUMNS = ("source", "status", "pages", "not_modified", "new", "updated", "unchanged", "duplicates", "errors", "seconds")
 SOURCE_COLUMNS = (
     "source", "publisher", "interval", "articles", "last_run", "last_status",
     "last_success", "last_new_article", "consecutive_failures",
@@ -21,7 +21,7 @@ SOURCE_COLUMNS = (
 
 def crawl_rows(reports: Sequence[SourceReport]) -> list[tuple[Any, ...]]:
     return [
-        (r.source, r.status, r.counts.pages_fetched, r.counts.new, r.counts.updated,
+        (r.source, r.status, r.counts.pages_fetched, r.counts.not_modified, r.counts.new, r.counts.updated,
          r.counts.unchanged, r.counts.duplicates, r.counts.errors, f"{r.seconds:.1f}")
         for r in reports
     ]

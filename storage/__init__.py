@@ -18,7 +18,9 @@ from storage.records import (
     SearchHit,
     SourceSummary,
     StoredPage,
+    Validators,
 )
+from storage.urls import canonical_url
 
 __all__ = [
     "Archive",
@@ -33,6 +35,8 @@ __all__ = [
     "SearchHit",
     "SourceSummary",
     "StoredPage",
+    "Validators",
+    "canonical_url",
     "open_archive",
     "run_readonly_query",
     "upgrade_archive",

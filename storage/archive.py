@@ -1,7 +1,7 @@
 """The archive: open (and migrate) a database, then save and read through it."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import TracebackType
@@ -20,11 +20,12 @@ from storage.dialect import (
     masked,
     parse_url,
     refresh_stale_statistics,
+    upsert,
     write_transaction,
 )
 from storage.errors import ArchiveError
 from storage.migrate import migrate_to_head
-from storage.models import Article, UrlAlias
+from storage.models import Article, PageValidator, UrlAlias
 from storage.records import (
     ArticleFilter,
     ArticleIn,
@@ -33,6 +34,7 @@ from storage.records import (
     SearchHit,
     SourceSummary,
     StoredPage,
+    Validators,
 )
 from storage.urls import canonical_url
 
@@ -156,6 +158,28 @@ class Archive:
                 )
                 found.update(connection.scalars(query))
         return {url for key in found for url in by_canonical[key]}
+
+    def validators(self, urls: Iterable[str]) -> dict[str, Validators]:
+        """The stored HTTP validators of those of ``urls`` that have any."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, Validators] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                query = select(PageValidator.url, PageValidator.etag, PageValidator.last_modified)
+                for url, etag, last_modified in connection.execute(query.where(PageValidator.url.in_(chunk))):
+                    found[url] = Validators(etag, last_modified)
+        return found
+
+    def save_validators(self, source_name: str, validators: Mapping[str, Validators]) -> None:
+        """Remember what these pages answered with, for the next run's conditional GET."""
+        now = self._now()
+        rows = [
+            {"url": url, "source_name": source_name, "etag": v.etag, "last_modified": v.last_modified, "checked_at": now}
+            for url, v in validators.items()
+        ]
+        with write_transaction(self._engine) as connection:
+            upsert(connection, PageValidator, rows, ["url"])
 
     def start_run(self, source_name: str) -> int:
         with write_transaction(self._engine) as connection:

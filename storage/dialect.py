@@ -189,6 +189,23 @@ def insert_ignore(
     return connection.execute(statement).scalar_one_or_none()
 
 
+def upsert(
+    connection: Connection,
+    model: type[DeclarativeBase],
+    rows: Sequence[Mapping[str, Any]],
+    conflict_columns: Sequence[str],
+) -> None:
+    """``INSERT ... ON CONFLICT (cols) DO UPDATE``: every other column takes the new value."""
+    if not rows:
+        return
+    table = model.__table__
+    assert isinstance(table, Table)
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values([dict(row) for row in rows])
+    changed = {name: statement.excluded[name] for name in rows[0] if name not in conflict_columns}
+    connection.execute(statement.on_conflict_do_update(index_elements=list(conflict_columns), set_=changed))
+
+
 def bulk_insert(
     connection: Connection,
     model: type[DeclarativeBase],

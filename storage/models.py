@@ -177,6 +177,19 @@ class CrawlRun(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class PageValidator(Base):
+    """The HTTP validators a listing page, feed or sitemap last answered with (conditional GET)."""
+
+    __tablename__ = "page_validators"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    source_name: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime]
 
 
 class CrawlError(Base):

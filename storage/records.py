@@ -76,6 +76,15 @@ class RunCounts:
     unchanged: int = 0
     duplicates: int = 0
     errors: int = 0
+    not_modified: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a page last answered with, to be sent back as If-None-Match / If-Modified-Since."""
+
+    etag: str | None
+    last_modified: str | None
 
 
 RUN_STATUSES = frozenset({"ok", "failed", "interrupted"})
@@ -94,6 +103,7 @@ class SourceSummary:
     last_success_at: datetime | None
     last_new_article_at: datetime | None
     consecutive_failures: int
+    last_run_errors: int | None = None  # pages that failed in the last run
 
 
 @dataclass(frozen=True, slots=True)

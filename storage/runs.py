@@ -66,7 +66,7 @@ def _summary(connection: Connection, name: str) -> SourceSummary:
         select(func.count(), func.max(Article.first_seen_at)).where(Article.source_name == name)
     ).one()
     last_run = connection.execute(
-        select(CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status)
+        select(CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status, CrawlRun.errors)
         .where(CrawlRun.source == name)
         .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
         .limit(1)
@@ -82,6 +82,7 @@ def _summary(connection: Connection, name: str) -> SourceSummary:
         last_run_started_at=last_run.started_at if last_run else None,
         last_run_finished_at=last_run.finished_at if last_run else None,
         last_run_status=last_run.status if last_run else None,
+        last_run_errors=last_run.errors if last_run else None,
         last_success_at=last_success,
         last_new_article_at=last_new,
         consecutive_failures=_failures_since(connection, name, last_ok_id),

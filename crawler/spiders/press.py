@@ -24,8 +24,7 @@ from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
 from crawler.parse_pool import ParsePool
 from crawler.parsing import Article
-from storage import Archive, RunCounts, SourceSummary
-from storage.urls import canonical_url
+from storage import Archive, RunCounts, SourceSummary, Validators, canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +35,31 @@ SITEMAP_MARGIN = timedelta(days=1)
 
 
 def previous_run_unfinished(previous: SourceSummary | None) -> bool:
-    """True when the source's last run was killed, failed or interrupted.
+    """True when the source's last run was killed, failed, interrupted or lost pages.
 
     Incremental crawling stops at the first listing page whose articles are all
-    archived; after a run that stopped part-way, newer pages can be archived while
-    older ones are not, so the next run must walk every listing page once.
+    archived, asks for entry pages conditionally and skips old sitemap entries;
+    after a run that stopped part-way or whose article fetches failed, older
+    articles can be missing while newer ones are archived, so the next run must
+    walk every listing page and sitemap entry once.
     """
-    return previous is not None and previous.last_run_status not in (None, "ok")
+    if previous is None or previous.last_run_status is None:
+        return False
+    return previous.last_run_status != "ok" or bool(previous.last_run_errors)
+
+
+def conditional_headers(validators: Validators | None) -> dict[str, str]:
+    if validators is None:
+        return {}
+    headers = {"If-None-Match": validators.etag, "If-Modified-Since": validators.last_modified}
+    return {name: value for name, value in headers.items() if value}
+
+
+def response_validators(response: Response) -> Validators | None:
+    etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+    if not (etag or modified):
+        return None
+    return Validators(etag.decode("latin-1") if etag else None, modified.decode("latin-1") if modified else None)
 
 
 class PressSpider(scrapy.Spider):
@@ -68,6 +85,8 @@ class PressSpider(scrapy.Spider):
         self.limits_hit: set[str] = set()
         self.resuming = False
         self.sitemap_since: datetime | None = None
+        self.stored_validators: dict[str, Validators] = {}  # sent as If-None-Match / If-Modified-Since
+        self.fresh_validators: dict[str, Validators] = {}  # what the entry pages answered this run
         crawl = source.crawl
         self.max_depth = crawl.max_depth or crawl.max_listing_pages
 
@@ -83,18 +102,29 @@ class PressSpider(scrapy.Spider):
         previous = self.archive_summary()
         self.resuming = not self.full and previous_run_unfinished(previous)
         if self.resuming:
-            logger.info("%s: the previous run did not complete; walking every listing page", self.name)
-        if not (self.full or self.resuming) and previous is not None and previous.last_success_at:
-            self.sitemap_since = previous.last_success_at - SITEMAP_MARGIN
+            logger.info("%s: the previous run did not complete or lost pages; walking every listing page", self.name)
+        if not (self.full or self.resuming):
+            if previous is not None and previous.last_success_at:
+                self.sitemap_since = previous.last_success_at - SITEMAP_MARGIN
+            self.stored_validators = self.archive.validators(self.entry_urls())
         self.run_id = self.archive.start_run(self.source.name)
+
+    def entry_urls(self) -> tuple[str, ...]:
+        """The pages every run starts from: where conditional GET pays."""
+        return self.source.start_urls + self.source.feeds + self.source.sitemaps
 
     def archive_summary(self) -> SourceSummary | None:
         return next((s for s in self.archive.source_summaries() if s.source_name == self.source.name), None)
 
     def on_closed(self, spider: scrapy.Spider, reason: str) -> None:
         status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
+        counts = self.counts()
         if self.run_id is not None:
-            self.archive.finish_run(self.run_id, status, self.counts())
+            self.archive.finish_run(self.run_id, status, counts)
+        if status == "ok" and counts.errors == 0 and self.fresh_validators:
+            # Only after a clean run: a page whose articles were not all archived must
+            # be fetched in full next time, not answered 304.
+            self.archive.save_validators(self.source.name, self.fresh_validators)
         if self.claims is not None:
             self.claims.release_all()
 
@@ -108,24 +138,44 @@ class PressSpider(scrapy.Spider):
             unchanged=value("unchanged"),
             duplicates=value("duplicates"),
             errors=value("errors"),
+            not_modified=value("not_modified"),
         )
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
             self.listings.add(url)
-            yield self.request(url, self.parse_listing, depth=0)
+            yield self.entry_request(url, self.parse_listing)
         for url in self.source.feeds:
-            yield self.request(url, self.parse_feed, depth=0)
+            yield self.entry_request(url, self.parse_feed)
         for url in self.source.sitemaps:
             self.listings.add(url)
-            yield self.request(url, self.parse_sitemap, depth=0)
+            yield self.entry_request(url, self.parse_sitemap)
+
+    def entry_request(self, url: str, callback: Any) -> scrapy.Request:
+        """A start URL, feed or sitemap request: conditional when the page told us its validators."""
+        headers = conditional_headers(self.stored_validators.get(url))
+        meta = {"handle_httpstatus_list": [304], "presswatch_entry": True}
+        return self.request(url, callback, depth=0, headers=headers, meta=meta)
+
+    def unchanged_entry(self, response: Response) -> bool:
+        """True for a 304 (nothing to do); otherwise remember the entry page's validators."""
+        if response.status == 304:
+            self.crawler.stats.inc_value("presswatch/not_modified")
+            return True
+        if response.meta.get("presswatch_entry") and response.status == 200:
+            validators = response_validators(response)
+            if validators is not None:
+                self.fresh_validators[response.url] = validators
+        return False
 
     def request(self, url: str, callback: Any, depth: int = 0, **kwargs: Any) -> scrapy.Request:
         meta = {**kwargs.pop("meta", {}), "presswatch_depth": depth}
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
     def parse_listing(self, response: Response) -> Iterable[scrapy.Request]:
+        if self.unchanged_entry(response):
+            return
         links = listing_links(response.body, response.url, self.source)
         fresh = self.unarchived(links.articles)
         yield from self.article_requests_for(fresh)
@@ -158,6 +208,8 @@ class PressSpider(scrapy.Spider):
         self.record_failure(url, "limit_reached", None, f"{key} = {value} reached: this and further pages not followed")
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+        if self.unchanged_entry(response):
+            return
         problems: list[str] = []
         try:
             urls = feed_links(response.body, response.url, problems)
@@ -169,6 +221,8 @@ class PressSpider(scrapy.Spider):
         yield from self.article_requests_for(self.unarchived(u for u in urls if is_article_url(u, self.source)))
 
     def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        if self.unchanged_entry(response):
+            return
         problems: list[str] = []
         try:
             pages, nested = sitemap_links(response.body, response.url, problems, since=self.sitemap_since)

@@ -93,6 +93,10 @@ def test_a_second_crawl_adds_nothing_and_fetches_no_article(demo_site, demo_conf
     assert second == [(0, 0, 0)] * 4
     article_paths = {t["path"] for t in truth}
     assert [r.path for r in server.requests if r.path in article_paths] == []
+    # every start page, feed and sitemap answered 304 Not Modified to the conditional GET
+    entry_statuses = {r.status for r in server.requests if not r.path.endswith("robots.txt")}
+    assert entry_statuses == {304}
+    assert rows(archive_url, "SELECT not_modified FROM crawl_runs ORDER BY id DESC LIMIT 4") == [(3,)] * 4
 
 
 def test_a_changed_page_adds_one_revision(demo_site, demo_config, truth, archive_url) -> None:
@@ -117,3 +121,22 @@ def test_a_changed_page_adds_one_revision(demo_site, demo_config, truth, archive
     [(new_body,)] = rows(archive_url, f"SELECT body FROM articles WHERE url = '{url}'")
     assert new_body.startswith(first_paragraph + " The figures were revised on Friday.")
     assert rows(archive_url, "SELECT count(*) FROM article_revisions") == [(1,)]
+
+
+def test_an_article_that_failed_is_fetched_by_the_next_run_wherever_it_is_listed(
+    demo_site, demo_config, truth, sqlite_url
+) -> None:
+    server, root = demo_site
+    oldest = [t for t in truth if t["site"] == "trend-wire"][-1]  # on the last listing page, not in the feed
+    page = root / (oldest["path"].lstrip("/") + ".html")
+    saved = page.read_bytes()
+    page.unlink()  # a 404 in the first run
+    crawl(demo_config, sqlite_url, "--source", "trend-wire")
+    assert rows(sqlite_url, "SELECT count(*) FROM page_validators") == [(0,)]  # not a clean run
+
+    page.write_bytes(saved)
+    server.clear_requests()
+    crawl(demo_config, sqlite_url, "--source", "trend-wire")
+    assert [r.path for r in server.requests if r.status == 304] == []
+    assert rows(sqlite_url, f"SELECT count(*) FROM articles WHERE url = '{server.base_url}{oldest['path']}'") == [(1,)]
+    assert rows(sqlite_url, "SELECT count(*) FROM page_validators") == [(3,)]  # clean now

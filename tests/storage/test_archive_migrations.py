@@ -29,6 +29,7 @@ ARCHIVE_TABLES = {
     "crawl_runs",
     "crawl_errors",
     "duplicate_groups",
+    "page_validators",
     "raw_pages",
     "url_aliases",
 }

@@ -95,6 +95,7 @@ def test_source_summaries_report_runs_articles_and_failures(
             last_success_at=success_at,
             last_new_article_at=T0 + timedelta(minutes=1),
             consecutive_failures=2,
+            last_run_errors=0,
         ),
         SourceSummary(
             source_name="other-daily",
@@ -105,6 +106,7 @@ def test_source_summaries_report_runs_articles_and_failures(
             last_success_at=None,
             last_new_article_at=None,
             consecutive_failures=1,
+            last_run_errors=2,
         ),
     ]
     assert last > ok
