@@ -199,6 +199,11 @@ class Archive:
         with self._engine.connect() as connection:
             return runs.source_summaries(connection)
 
+    def source_summary(self, source_name: str) -> SourceSummary:
+        """One source's state (zero articles and no runs when it was never crawled)."""
+        with self._engine.connect() as connection:
+            return runs.source_summary(connection, source_name)
+
     def close(self) -> None:
         self._engine.dispose()
 

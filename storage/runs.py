@@ -58,10 +58,10 @@ def record_failure(
 def source_summaries(connection: Connection) -> list[SourceSummary]:
     names = union(select(Article.source_name), select(CrawlRun.source)).subquery()
     sources = sorted(connection.scalars(select(names.c[0])))
-    return [_summary(connection, name) for name in sources]
+    return [source_summary(connection, name) for name in sources]
 
 
-def _summary(connection: Connection, name: str) -> SourceSummary:
+def source_summary(connection: Connection, name: str) -> SourceSummary:
     articles, last_new = connection.execute(
         select(func.count(), func.max(Article.first_seen_at)).where(Article.source_name == name)
     ).one()

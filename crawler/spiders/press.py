@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 SITEMAP_MARGIN = timedelta(days=1)
 
 
-def previous_run_unfinished(previous: SourceSummary | None) -> bool:
+def previous_run_unfinished(previous: SourceSummary) -> bool:
     """True when the source's last run was killed, failed, interrupted or lost pages.
 
     Incremental crawling stops at the first listing page whose articles are all
@@ -43,7 +43,7 @@ def previous_run_unfinished(previous: SourceSummary | None) -> bool:
     articles can be missing while newer ones are archived, so the next run must
     walk every listing page and sitemap entry once.
     """
-    if previous is None or previous.last_run_status is None:
+    if previous.last_run_status is None:  # never crawled
         return False
     return previous.last_run_status != "ok" or bool(previous.last_run_errors)
 
@@ -99,12 +99,12 @@ class PressSpider(scrapy.Spider):
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_opened(self, spider: scrapy.Spider) -> None:
-        previous = self.archive_summary()
+        previous = self.archive.source_summary(self.source.name)
         self.resuming = not self.full and previous_run_unfinished(previous)
         if self.resuming:
             logger.info("%s: the previous run did not complete or lost pages; walking every listing page", self.name)
         if not (self.full or self.resuming):
-            if previous is not None and previous.last_success_at:
+            if previous.last_success_at:
                 self.sitemap_since = previous.last_success_at - SITEMAP_MARGIN
             self.stored_validators = self.archive.validators(self.entry_urls())
         self.run_id = self.archive.start_run(self.source.name)
@@ -112,9 +112,6 @@ class PressSpider(scrapy.Spider):
     def entry_urls(self) -> tuple[str, ...]:
         """The pages every run starts from: where conditional GET pays."""
         return self.source.start_urls + self.source.feeds + self.source.sitemaps
-
-    def archive_summary(self) -> SourceSummary | None:
-        return next((s for s in self.archive.source_summaries() if s.source_name == self.source.name), None)
 
     def on_closed(self, spider: scrapy.Spider, reason: str) -> None:
         status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
@@ -246,19 +243,19 @@ class PressSpider(scrapy.Spider):
 
         Two links to one page (say, with and without `?utm_source=`) are one request.
         """
-        fresh: dict[str, str] = {}
+        fresh: dict[str, str] = {}  # canonical URL -> the link to request
         for url in urls:
             key = canonical_url(url)
             if key not in self.requested:
                 fresh.setdefault(key, url)
-        urls = list(fresh.values())
-        if self.claims is not None and urls:
-            urls = self.claims.claim(urls)
-        for url in urls:
+        if self.claims is not None and fresh:
+            granted = set(self.claims.claim(list(fresh.values())))
+            fresh = {key: url for key, url in fresh.items() if url in granted}
+        for key, url in fresh.items():
             if len(self.requested) >= self.source.crawl.max_articles:
                 self.limit_reached("max_articles", self.source.crawl.max_articles, url)
                 return
-            self.requested.add(canonical_url(url))
+            self.requested.add(key)
             yield self.request(url, self.parse_article_page)
 
     # -- articles --------------------------------------------------------------------------
