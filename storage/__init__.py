@@ -5,12 +5,14 @@ project and nothing of Scrapy.
 """
 from __future__ import annotations
 
-from storage.archive import Archive, open_archive, upgrade_archive
+from storage.archive import Archive, archive_exists, open_archive, upgrade_archive
+from storage.dialect import masked as masked_url
 from storage.errors import ArchiveError, ReadOnlyQueryError
 from storage.readonly import run_readonly_query
 from storage.records import (
     ArticleFilter,
     ArticleIn,
+    LayoutDrift,
     QueryResult,
     RunCounts,
     SaveOutcome,
@@ -27,6 +29,7 @@ __all__ = [
     "ArchiveError",
     "ArticleFilter",
     "ArticleIn",
+    "LayoutDrift",
     "QueryResult",
     "ReadOnlyQueryError",
     "RunCounts",
@@ -36,7 +39,9 @@ __all__ = [
     "SourceSummary",
     "StoredPage",
     "Validators",
+    "archive_exists",
     "canonical_url",
+    "masked_url",
     "open_archive",
     "run_readonly_query",
     "upgrade_archive",

@@ -1,6 +1,8 @@
 """The archive: open (and migrate) a database, then save and read through it."""
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -11,7 +13,7 @@ from sqlalchemy import Engine, select, union
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from storage import fulltext, reading, runs, saving
+from storage import fulltext, reading, recency, runs, saving
 from storage.columns import require_aware
 from storage.dialect import (
     create_archive_engine,
@@ -20,10 +22,12 @@ from storage.dialect import (
     masked,
     parse_url,
     refresh_stale_statistics,
+    sqlite_path,
     upsert,
     write_transaction,
 )
 from storage.errors import ArchiveError
+from storage.liveness import run_process_alive
 from storage.migrate import migrate_to_head
 from storage.models import Article, PageValidator, UrlAlias
 from storage.records import (
@@ -182,12 +186,32 @@ class Archive:
             upsert(connection, PageValidator, rows, ["url"])
 
     def start_run(self, source_name: str) -> int:
+        """A new ``running`` row for this process; runs of the source left by killed crawls become ``interrupted``."""
         with write_transaction(self._engine) as connection:
-            return runs.start_run(connection, source_name, self._now())
+            return runs.start_run(
+                connection, source_name, self._now(), host=socket.gethostname(), pid=os.getpid(),
+                alive=run_process_alive,
+            )
 
-    def finish_run(self, run_id: int, status: str, counts: RunCounts) -> None:
+    def finish_run(
+        self, run_id: int, status: str, counts: RunCounts, error_kinds: Mapping[str, int] | None = None
+    ) -> None:
         with write_transaction(self._engine) as connection:
-            runs.finish_run(connection, run_id, status, counts, self._now())
+            runs.finish_run(connection, run_id, status, counts, self._now(), error_kinds)
+
+    def due_for_revisit(self, source_name: str, published_since: datetime, seen_before: datetime, limit: int) -> list[str]:
+        """URLs of the source's articles published since `published_since` and last fetched before `seen_before`.
+
+        The fetched URL of the stored page where there is one (a rel=canonical may
+        point off the crawled site), newest first.
+        """
+        with self._engine.connect() as connection:
+            return recency.due_for_revisit(connection, source_name, published_since, seen_before, limit)
+
+    def publication_times(self, source_name: str, since: datetime) -> list[datetime]:
+        """When the source's articles since `since` were published (first seen, for those without a date)."""
+        with self._engine.connect() as connection:
+            return recency.publication_times(connection, source_name, since, self._now())
 
     def record_failure(
         self, run_id: int, url: str, kind: str, status: int | None, message: str
@@ -220,6 +244,13 @@ class Archive:
 
     def _now(self) -> datetime:
         return require_aware(self._clock(), "clock time")
+
+
+def archive_exists(url: str) -> bool:
+    """False only for a SQLite file that is not there yet (a server database is assumed to exist)."""
+    parsed = parse_url(url)
+    path = sqlite_path(parsed) if is_sqlite(parsed) else None
+    return path is None or path.exists()
 
 
 def open_archive(url: str, *, clock: Clock | None = None) -> Archive:

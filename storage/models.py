@@ -178,6 +178,10 @@ class CrawlRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revisited: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error_kinds: Mapped[str | None] = mapped_column(Text)  # JSON object: failures by kind
+    host: Mapped[str | None] = mapped_column(Text)  # the crawling process, to tell killed runs
+    pid: Mapped[int | None] = mapped_column(Integer)
 
 
 class PageValidator(Base):

@@ -1,7 +1,7 @@
 """The archive's input and output records (what other packages see)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -77,6 +77,7 @@ class RunCounts:
     duplicates: int = 0
     errors: int = 0
     not_modified: int = 0
+    revisited: int = 0  # article pages fetched again by the revisit policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,36 @@ class SourceSummary:
     last_new_article_at: datetime | None
     consecutive_failures: int
     last_run_errors: int | None = None  # pages that failed in the last run
+    last_run_error_kinds: dict[str, int] = field(default_factory=dict)  # the last run's failures by kind
+    drift: LayoutDrift | None = None  # what recent articles lack
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutDrift:
+    """What a source's recent pages lack: the sign of a changed site template.
+
+    ``recent_articles`` are the source's latest stored articles (at most
+    ``DRIFT_SAMPLE``); ``recent_pages`` the article pages its recent runs fetched,
+    of which ``pages_without_text`` gave no article text (not stored, failures of
+    kind ``empty`` or ``unparseable``).
+    """
+
+    recent_articles: int
+    without_headline: int
+    without_date: int
+    recent_pages: int
+    pages_without_text: int
+
+    def shares(self) -> dict[str, float | None]:
+        """Share missing per field (None when there is nothing recent to judge)."""
+        def share(part: int, whole: int) -> float | None:
+            return part / whole if whole else None
+
+        return {
+            "headline": share(self.without_headline, self.recent_articles),
+            "date": share(self.without_date, self.recent_articles),
+            "body": share(self.pages_without_text, self.recent_pages),
+        }
 
 
 @dataclass(frozen=True, slots=True)

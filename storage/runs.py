@@ -1,34 +1,73 @@
 """Crawl runs, their failures, and the per-source summary (`presswatch sources`)."""
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, union, update
 
 from storage.models import Article, CrawlError, CrawlRun
-from storage.records import RUN_STATUSES, RUNNING, RunCounts, SourceSummary
+from storage.records import RUN_STATUSES, RUNNING, LayoutDrift, RunCounts, SourceSummary
 
 #: Longest failure message kept (tracebacks are cut, the start says what happened).
 MAX_MESSAGE_CHARS = 4000
+#: Layout drift is judged on this many of a source's latest articles ...
+DRIFT_SAMPLE = 50
+#: ... and on the article pages of this many of its latest runs.
+DRIFT_RUNS = 10
+#: Failure kinds meaning "the page had no article text we could read".
+TEXTLESS_KINDS = ("empty", "unparseable")
+
+#: Is the process `pid` that started a run at `started_at` still running it?
+RunAlive = Callable[[int, datetime], bool]
 
 
-def start_run(connection: Connection, source_name: str, now: datetime) -> int:
+def start_run(
+    connection: Connection, source_name: str, now: datetime, *, host: str, pid: int, alive: RunAlive
+) -> int:
+    """A new ``running`` row; the source's earlier runs whose process is gone become ``interrupted``."""
+    close_abandoned_runs(connection, source_name, now, host=host, alive=alive)
     statement = insert(CrawlRun).values(
-        source=source_name, started_at=now, status=RUNNING, **asdict(RunCounts())
+        source=source_name, started_at=now, status=RUNNING, host=host, pid=pid, **asdict(RunCounts())
     )
     return connection.execute(statement.returning(CrawlRun.id)).scalar_one()
 
 
+def close_abandoned_runs(connection: Connection, source_name: str, now: datetime, *, host: str, alive: RunAlive) -> int:
+    """Mark ``interrupted`` the source's ``running`` rows left by crawls that were killed.
+
+    A row is abandoned when it was started on this host by a process that no longer
+    runs it, or carries no process at all (rows older than schema 0005). Rows of
+    other hosts are left alone: only that host can tell. Returns how many were closed.
+    """
+    rows = connection.execute(
+        select(CrawlRun.id, CrawlRun.host, CrawlRun.pid, CrawlRun.started_at)
+        .where(CrawlRun.source == source_name, CrawlRun.status == RUNNING)
+    ).all()
+    abandoned = [
+        row.id for row in rows
+        if row.host is None or row.pid is None or (row.host == host and not alive(row.pid, row.started_at))
+    ]
+    if abandoned:
+        connection.execute(
+            update(CrawlRun).where(CrawlRun.id.in_(abandoned)).values(status="interrupted", finished_at=now)
+        )
+    return len(abandoned)
+
+
 def finish_run(
-    connection: Connection, run_id: int, status: str, counts: RunCounts, now: datetime
+    connection: Connection, run_id: int, status: str, counts: RunCounts, now: datetime,
+    error_kinds: Mapping[str, int] | None = None,
 ) -> None:
     if status not in RUN_STATUSES:
         raise ValueError(f"run status {status!r} is not one of {sorted(RUN_STATUSES)}")
+    kinds = {kind: int(n) for kind, n in sorted((error_kinds or {}).items()) if n}
     result = connection.execute(
         update(CrawlRun)
         .where(CrawlRun.id == run_id)
-        .values(finished_at=now, status=status, **asdict(counts))
+        .values(finished_at=now, status=status, error_kinds=json.dumps(kinds) if kinds else None, **asdict(counts))
     )
     if result.rowcount != 1:
         raise ValueError(f"no crawl run with id {run_id}")
@@ -66,7 +105,7 @@ def source_summary(connection: Connection, name: str) -> SourceSummary:
         select(func.count(), func.max(Article.first_seen_at)).where(Article.source_name == name)
     ).one()
     last_run = connection.execute(
-        select(CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status, CrawlRun.errors)
+        select(CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status, CrawlRun.errors, CrawlRun.error_kinds)
         .where(CrawlRun.source == name)
         .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
         .limit(1)
@@ -86,6 +125,48 @@ def source_summary(connection: Connection, name: str) -> SourceSummary:
         last_success_at=last_success,
         last_new_article_at=last_new,
         consecutive_failures=_failures_since(connection, name, last_ok_id),
+        last_run_error_kinds=json.loads(last_run.error_kinds) if last_run and last_run.error_kinds else {},
+        drift=layout_drift(connection, name),
+    )
+
+
+def layout_drift(connection: Connection, name: str) -> LayoutDrift:
+    """What the source's latest articles and recent runs' pages lack (see LayoutDrift)."""
+    latest = (
+        select(Article.headline, Article.published_at)
+        .where(Article.source_name == name)
+        .order_by(Article.first_seen_at.desc(), Article.id.desc())
+        .limit(DRIFT_SAMPLE)
+        .subquery()
+    )
+    articles, without_headline, without_date = connection.execute(
+        select(
+            func.count(),
+            func.count().filter(func.coalesce(latest.c.headline, "") == ""),
+            func.count().filter(latest.c.published_at.is_(None)),
+        )
+    ).one()
+    recent_runs = (
+        select(CrawlRun.id, CrawlRun.new, CrawlRun.updated, CrawlRun.unchanged, CrawlRun.duplicates)
+        .where(CrawlRun.source == name, CrawlRun.status != RUNNING)
+        .order_by(CrawlRun.id.desc())
+        .limit(DRIFT_RUNS)
+        .subquery()
+    )
+    stored = connection.scalar(
+        select(func.coalesce(func.sum(recent_runs.c.new + recent_runs.c.updated + recent_runs.c.unchanged
+                                      + recent_runs.c.duplicates), 0))
+    )
+    textless = connection.scalar(
+        select(func.count()).select_from(CrawlError)
+        .where(CrawlError.run_id.in_(select(recent_runs.c.id)), CrawlError.kind.in_(TEXTLESS_KINDS))
+    )
+    return LayoutDrift(
+        recent_articles=int(articles),
+        without_headline=int(without_headline),
+        without_date=int(without_date),
+        recent_pages=int(stored or 0) + int(textless or 0),
+        pages_without_text=int(textless or 0),
     )
 
 

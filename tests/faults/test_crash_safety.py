@@ -72,6 +72,6 @@ def test_a_crawl_killed_at_40_percent_then_rerun_stores_every_article_exactly_on
     if db_url.startswith("sqlite"):
         assert sqlite_integrity(db_url) == "ok"
     runs = rows(db_url, "SELECT status, new FROM crawl_runs ORDER BY id")
-    assert runs == [("running", 0), ("ok", bigsite.ARTICLES - after_kill)]
+    assert runs == [("interrupted", 0), ("ok", bigsite.ARTICLES - after_kill)]  # the killed run, closed by the next
     refetched = [h.path for h in wire.hits[hits_before:] if bigsite.ARTICLE.match(h.path)]
     assert len(refetched) == len(set(refetched)) == bigsite.ARTICLES - after_kill  # only the missing ones

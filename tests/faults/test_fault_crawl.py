@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,6 +135,13 @@ def test_no_link_leaves_the_allowed_hosts_or_http(crawl: FaultCrawl) -> None:
 def test_each_source_has_a_finished_run(crawl: FaultCrawl) -> None:
     runs = rows(crawl.db_url, "SELECT source, status, new, errors FROM crawl_runs ORDER BY source")
     assert runs == [("faults", "ok", 10, 14), ("faults-ru", "ok", 4, 0), ("faults-slow", "ok", 0, 1)]
+
+
+def test_each_run_counts_its_failures_by_kind(crawl: FaultCrawl) -> None:
+    by_kind: Counter[str] = Counter()
+    for (kinds,) in rows(crawl.db_url, "SELECT error_kinds FROM crawl_runs WHERE error_kinds IS NOT NULL"):
+        by_kind.update(json.loads(kinds))
+    assert by_kind == Counter(f.kind for f in site.FAILED) + Counter({"limit_reached": 1})
 
 
 def test_peak_memory_stays_under_500_mb(crawl: FaultCrawl) -> None:

@@ -1,14 +1,18 @@
 """Crawl runs, their failures, and the per-source summary."""
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from storage import Archive, ArticleIn, RunCounts, SourceSummary
+from storage import Archive, ArticleIn, LayoutDrift, RunCounts, SourceSummary
 from storage.models import CrawlError, CrawlRun
 
 MakeArticle = Callable[..., ArticleIn]
@@ -37,7 +41,7 @@ def test_a_run_is_recorded_from_start_to_finish(archive: Archive, clock: Any) ->
 
 
 def test_run_counts_default_to_zero() -> None:
-    assert RunCounts() == RunCounts(0, 0, 0, 0, 0, 0)
+    assert RunCounts() == RunCounts(0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_finishing_with_an_unknown_status_or_run_is_refused(archive: Archive) -> None:
@@ -96,6 +100,8 @@ def test_source_summaries_report_runs_articles_and_failures(
             last_new_article_at=T0 + timedelta(minutes=1),
             consecutive_failures=2,
             last_run_errors=0,
+            drift=LayoutDrift(recent_articles=1, without_headline=0, without_date=0, recent_pages=1,
+                              pages_without_text=0),
         ),
         SourceSummary(
             source_name="other-daily",
@@ -107,6 +113,8 @@ def test_source_summaries_report_runs_articles_and_failures(
             last_new_article_at=None,
             consecutive_failures=1,
             last_run_errors=2,
+            drift=LayoutDrift(recent_articles=0, without_headline=0, without_date=0, recent_pages=0,
+                              pages_without_text=0),
         ),
     ]
     assert last > ok
@@ -125,9 +133,110 @@ def test_sources_with_articles_but_no_runs_are_summarised(
 ) -> None:
     archive.save_article(make_article(source_name="imported"), seen_at=T0)
     assert archive.source_summaries() == [
-        SourceSummary("imported", 1, None, None, None, None, T0, 0)
+        SourceSummary("imported", 1, None, None, None, None, T0, 0, drift=LayoutDrift(1, 0, 0, 0, 0))
     ]
 
 
 def test_an_empty_archive_has_no_source_summaries(archive: Archive) -> None:
     assert archive.source_summaries() == []
+
+
+def _run_rows(archive: Archive, *columns: Any) -> list[tuple[Any, ...]]:
+    with archive.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(*columns).order_by(CrawlRun.id))]
+
+
+def test_a_run_records_its_process_and_its_failures_by_kind(archive: Archive) -> None:
+    run_id = archive.start_run("example-en")
+    archive.finish_run(run_id, "ok", RunCounts(errors=3, revisited=4), {"timeout": 1, "http_status": 2, "empty": 0})
+    assert _run_rows(archive, CrawlRun.host, CrawlRun.pid, CrawlRun.error_kinds, CrawlRun.revisited) == [
+        (socket.gethostname(), os.getpid(), '{"http_status": 2, "timeout": 1}', 4)
+    ]
+    (summary,) = archive.source_summaries()
+    assert summary.last_run_error_kinds == {"http_status": 2, "timeout": 1}
+
+
+def _insert_running(archive: Archive, host: str | None, pid: int | None, started_at: datetime) -> None:
+    with archive.engine.begin() as connection:
+        connection.execute(
+            insert(CrawlRun).values(
+                source="example-en", started_at=started_at, status="running", host=host, pid=pid,
+                pages_fetched=0, new=0, updated=0, unchanged=0, duplicates=0, errors=0,
+            )
+        )
+
+
+def test_runs_left_running_by_a_killed_crawl_become_interrupted_when_the_next_run_starts(
+    archive: Archive, clock: Any
+) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid now belongs to no process
+    here = socket.gethostname()
+    _insert_running(archive, here, dead.pid, clock.now)  # killed
+    _insert_running(archive, None, None, clock.now)  # written before schema 0005
+    _insert_running(archive, "another-host", dead.pid, clock.now)  # only that host can tell
+    _insert_running(archive, here, os.getpid(), datetime.now(UTC))  # still running (this process)
+    _insert_running(archive, here, os.getpid(), datetime.now(UTC) - timedelta(days=30))  # pid since reused
+    clock.advance(minutes=5)
+    archive.start_run("example-en")
+    assert _run_rows(archive, CrawlRun.status, CrawlRun.finished_at) == [
+        ("interrupted", clock.now),
+        ("interrupted", clock.now),
+        ("running", None),
+        ("running", None),
+        ("interrupted", clock.now),
+        ("running", None),  # the new run
+    ]
+
+
+def test_layout_drift_counts_what_recent_articles_and_pages_lack(
+    archive: Archive, clock: Any, make_article: MakeArticle
+) -> None:
+    run_id = archive.start_run("example-en")
+    for n in range(6):
+        dateless = {"published_at": None, "date_raw": None} if n < 4 else {}
+        headless = {"headline": None} if n == 0 else {}
+        archive.save_article(
+            make_article(
+                url=f"https://news.example.az/en/{n}", body=f"Release {n}. " + "Text. " * 20, **dateless, **headless
+            ),
+            seen_at=clock.advance(minutes=1),
+        )
+    for n in range(2):
+        archive.record_failure(run_id, f"https://news.example.az/en/js-{n}", "empty", 200, "no article text")
+    archive.record_failure(run_id, "https://news.example.az/en/gone", "http_status", 404, "Not Found")
+    archive.finish_run(run_id, "ok", RunCounts(new=6, errors=3))
+    (summary,) = archive.source_summaries()
+    assert summary.drift == LayoutDrift(
+        recent_articles=6, without_headline=1, without_date=4, recent_pages=8, pages_without_text=2
+    )
+    assert summary.drift.shares() == {"headline": 1 / 6, "date": 4 / 6, "body": 2 / 8}
+
+
+def test_recent_articles_not_fetched_lately_are_due_for_revisit(
+    archive: Archive, clock: Any, make_article: MakeArticle
+) -> None:
+    def save(slug: str, published: datetime | None, seen: datetime) -> None:
+        archive.save_article(
+            make_article(url=f"https://news.example.az/en/{slug}", body=f"{slug} " * 30, published_at=published,
+                         fetched_url=f"https://www.example.az/en/{slug}?from=feed", html=b"<html>page</html>"),
+            seen_at=seen,
+        )
+
+    save("old", T0 - timedelta(days=3), T0 - timedelta(days=3))
+    save("fresh-seen-long-ago", T0 - timedelta(hours=5), T0 - timedelta(hours=5))
+    save("fresh-seen-lately", T0 - timedelta(hours=2), T0 - timedelta(minutes=30))
+    save("undated", None, T0 - timedelta(hours=8))
+    due = archive.due_for_revisit(
+        "example-en", published_since=T0 - timedelta(hours=24), seen_before=T0 - timedelta(hours=1), limit=10
+    )
+    assert due == [  # newest first, as fetched (not the canonical URL), undated ones by when first seen
+        "https://www.example.az/en/fresh-seen-long-ago?from=feed",
+        "https://www.example.az/en/undated?from=feed",
+    ]
+    assert archive.due_for_revisit("example-en", T0 - timedelta(hours=24), T0 - timedelta(hours=1), limit=1) == [
+        "https://www.example.az/en/fresh-seen-long-ago?from=feed"
+    ]
+    assert archive.publication_times("example-en", since=T0 - timedelta(days=1)) == [
+        T0 - timedelta(hours=8), T0 - timedelta(hours=5), T0 - timedelta(hours=2),
+    ]
