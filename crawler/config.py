@@ -55,6 +55,28 @@ class CrawlSettings:
     redis_url: str = ""
     parse_workers: int = 1
     claim_ttl: int = 900
+    revisit_within: str = "24h"  # re-fetch articles published this recently ("0h": never) ...
+    revisit_every: str = "6h"  # ... when last fetched longer ago than this
+    min_interval: str = "5m"  # bounds of `interval = "auto"`
+    max_interval: str = "6h"
+
+    @property
+    def revisit_within_seconds(self) -> int:
+        return interval_to_seconds(self.revisit_within, allow_zero=True)
+
+    @property
+    def revisit_every_seconds(self) -> int:
+        return interval_to_seconds(self.revisit_every)
+
+    @property
+    def interval_bounds(self) -> tuple[int, int]:
+        """(shortest, longest) interval in seconds an adaptive source may run at."""
+        return interval_to_seconds(self.min_interval), interval_to_seconds(self.max_interval)
+
+
+#: CrawlSettings keys that hold a duration such as "90s", "10m", "1h", "1d".
+DURATION_KEYS = ("revisit_within", "revisit_every", "min_interval", "max_interval")
+AUTO_INTERVAL = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +100,15 @@ class Source:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
 
     @property
+    def adaptive(self) -> bool:
+        """`interval = "auto"`: the service picks the interval from how often the source publishes."""
+        return self.interval == AUTO_INTERVAL
+
+    @property
     def interval_seconds(self) -> int:
+        """The configured interval; for an adaptive source, the longest it may back off to."""
+        if self.adaptive:
+            return self.crawl.interval_bounds[1]
         return interval_to_seconds(self.interval)
 
     def profile(self) -> ParseProfile:
@@ -112,11 +142,14 @@ class Config:
         return tuple(known[n] for n in names)
 
 
-def interval_to_seconds(text: str) -> int:
+def interval_to_seconds(text: str, *, allow_zero: bool = False) -> int:
     match = INTERVAL_PATTERN.match(text.strip())
     if not match:
         raise ValueError(f"not an interval: {text!r} (use e.g. '90s', '10m', '1h', '1d')")
-    return int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
+    seconds = int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
+    if seconds == 0 and not allow_zero:
+        raise ValueError(f"{text!r} is zero: give a positive duration such as '90s', '10m', '1h'")
+    return seconds
 
 
 def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
@@ -268,6 +301,8 @@ def _language(raw: dict[str, Any], label: str, problems: list[str]) -> str | Non
 
 def _interval(raw: dict[str, Any], label: str, problems: list[str]) -> str:
     value = raw.get("interval", "1h")
+    if value == AUTO_INTERVAL:
+        return AUTO_INTERVAL
     try:
         interval_to_seconds(str(value))
     except ValueError as exc:
@@ -376,8 +411,27 @@ def _crawl_settings(
             value = float(value)
         if type(value) is not expected:
             problems.append(f"{label}: key {f.name!r}: must be {expected.__name__}, got {value!r}")
+        elif f.name in DURATION_KEYS and not _duration_ok(value, f.name, label, problems):
+            pass
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             problems.append(f"{label}: key {f.name!r}: must not be negative")
         else:
             changes[f.name] = value
-    return replace(base, **changes)
+    settings = replace(base, **changes)
+    if "min_interval" in changes or "max_interval" in changes:
+        shortest, longest = settings.interval_bounds
+        if shortest > longest:
+            problems.append(
+                f"{label}: key 'min_interval': {settings.min_interval!r} is longer than "
+                f"max_interval {settings.max_interval!r}"
+            )
+    return settings
+
+
+def _duration_ok(value: str, key: str, label: str, problems: list[str]) -> bool:
+    try:
+        interval_to_seconds(value, allow_zero=key == "revisit_within")
+    except ValueError as exc:
+        problems.append(f"{label}: key {key!r}: {exc}")
+        return False
+    return True

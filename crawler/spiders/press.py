@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -86,6 +86,8 @@ class PressSpider(scrapy.Spider):
         self.resuming = False
         self.sitemap_since: datetime | None = None
         self.stored_validators: dict[str, Validators] = {}  # sent as If-None-Match / If-Modified-Since
+        self.revisits: list[str] = []  # recent articles to fetch again (the revisit policy)
+        self.revisit_requests = 0  # of `requested`: not counted against max_articles
         self.fresh_validators: dict[str, Validators] = {}  # what the entry pages answered this run
         crawl = source.crawl
         self.max_depth = crawl.max_depth or crawl.max_listing_pages
@@ -107,7 +109,26 @@ class PressSpider(scrapy.Spider):
             if previous.last_success_at:
                 self.sitemap_since = previous.last_success_at - SITEMAP_MARGIN
             self.stored_validators = self.archive.validators(self.entry_urls())
+        if not self.full:  # a full crawl fetches every article anyway
+            self.revisits = self.due_for_revisit()
         self.run_id = self.archive.start_run(self.source.name)
+
+    def due_for_revisit(self) -> list[str]:
+        """Recent articles not fetched for `revisit_every`: re-read to catch edits ("UPDATED" releases).
+
+        Articles published within `revisit_within` ("0h" turns the policy off),
+        newest first, at most `max_articles`. A changed page becomes a revision.
+        """
+        crawl = self.source.crawl
+        if not crawl.revisit_within_seconds:
+            return []
+        now = datetime.now(UTC)
+        return self.archive.due_for_revisit(
+            self.source.name,
+            published_since=now - timedelta(seconds=crawl.revisit_within_seconds),
+            seen_before=now - timedelta(seconds=crawl.revisit_every_seconds),
+            limit=crawl.max_articles,
+        )
 
     def entry_urls(self) -> tuple[str, ...]:
         """The pages every run starts from: where conditional GET pays."""
@@ -117,7 +138,7 @@ class PressSpider(scrapy.Spider):
         status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
         counts = self.counts()
         if self.run_id is not None:
-            self.archive.finish_run(self.run_id, status, counts)
+            self.archive.finish_run(self.run_id, status, counts, self.error_kinds())
         if status == "ok" and counts.errors == 0 and self.fresh_validators:
             # Only after a clean run: a page whose articles were not all archived must
             # be fetched in full next time, not answered 304.
@@ -136,7 +157,14 @@ class PressSpider(scrapy.Spider):
             duplicates=value("duplicates"),
             errors=value("errors"),
             not_modified=value("not_modified"),
+            revisited=value("revisited"),
         )
+
+    def error_kinds(self) -> dict[str, int]:
+        """The run's failures counted by kind (see `record_failure`)."""
+        prefix = "presswatch/errors/"
+        stats = self.crawler.stats.get_stats()
+        return {key[len(prefix):]: int(n) for key, n in stats.items() if key.startswith(prefix)}
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -148,6 +176,10 @@ class PressSpider(scrapy.Spider):
         for url in self.source.sitemaps:
             self.listings.add(url)
             yield self.entry_request(url, self.parse_sitemap)
+        for key, url in self.unrequested(self.revisits).items():
+            self.requested.add(key)
+            self.revisit_requests += 1
+            yield self.request(url, self.parse_article_page, meta={"presswatch_revisit": True})
 
     def entry_request(self, url: str, callback: Any) -> scrapy.Request:
         """A start URL, feed or sitemap request: conditional when the page told us its validators."""
@@ -238,12 +270,12 @@ class PressSpider(scrapy.Spider):
         known = self.archive.known_urls(urls)
         return [u for u in urls if u not in known]
 
-    def article_requests_for(self, urls: list[str]) -> Iterable[scrapy.Request]:
-        """Requests for article pages not yet requested in this run nor claimed by another process.
+    def unrequested(self, urls: Iterable[str]) -> dict[str, str]:
+        """{canonical URL: link} of `urls` not yet requested in this run nor claimed by another process.
 
         Two links to one page (say, with and without `?utm_source=`) are one request.
         """
-        fresh: dict[str, str] = {}  # canonical URL -> the link to request
+        fresh: dict[str, str] = {}
         for url in urls:
             key = canonical_url(url)
             if key not in self.requested:
@@ -251,9 +283,14 @@ class PressSpider(scrapy.Spider):
         if self.claims is not None and fresh:
             granted = set(self.claims.claim(list(fresh.values())))
             fresh = {key: url for key, url in fresh.items() if url in granted}
-        for key, url in fresh.items():
-            if len(self.requested) >= self.source.crawl.max_articles:
-                self.limit_reached("max_articles", self.source.crawl.max_articles, url)
+        return fresh
+
+    def article_requests_for(self, urls: list[str]) -> Iterable[scrapy.Request]:
+        """Requests for newly discovered article pages, at most `max_articles` per run."""
+        limit = self.source.crawl.max_articles
+        for key, url in self.unrequested(urls).items():
+            if len(self.requested) - self.revisit_requests >= limit:
+                self.limit_reached("max_articles", limit, url)
                 return
             self.requested.add(key)
             yield self.request(url, self.parse_article_page)
@@ -263,6 +300,8 @@ class PressSpider(scrapy.Spider):
         if not isinstance(response, scrapy.http.TextResponse):
             self.record_failure(response.url, "not_html", response.status, "response is not text/HTML")
             return
+        if response.meta.get("presswatch_revisit"):
+            self.crawler.stats.inc_value("presswatch/revisited")
         article = await self.read_article(response)
         if article is None:
             return

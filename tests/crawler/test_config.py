@@ -177,3 +177,24 @@ def test_cron_schedules_are_validated(tmp_path: Path) -> None:
     assert problems_of(tmp_path, base + 'cron = "0 * * * *"\ninterval = "1h"\n') == [
         "source 'wire': key 'cron': give either 'interval' or 'cron', not both"
     ]
+
+
+def test_revisit_policy_and_adaptive_bounds_are_durations(tmp_path: Path) -> None:
+    base = '[[sources]]\nname = "wire"\nstart_urls = ["https://wire.example/"]\n'
+    defaults = load_config(write(tmp_path, base)).sources[0].crawl
+    assert (defaults.revisit_within_seconds, defaults.revisit_every_seconds, defaults.interval_bounds) == (
+        86400, 21600, (300, 21600)
+    )
+    off = load_config(write(tmp_path, base + 'revisit_within = "0h"\ninterval = "auto"\nmax_interval = "1d"\n'))
+    assert off.sources[0].crawl.revisit_within_seconds == 0
+    assert off.sources[0].adaptive and off.sources[0].interval_seconds == 86400
+    assert problems_of(tmp_path, base + 'revisit_every = "0h"\nmin_interval = "soon"\n') == [
+        "source 'wire': key 'revisit_every': '0h' is zero: give a positive duration such as '90s', '10m', '1h'",
+        "source 'wire': key 'min_interval': not an interval: 'soon' (use e.g. '90s', '10m', '1h', '1d')",
+    ]
+    assert problems_of(tmp_path, '[crawl]\nmin_interval = "2h"\nmax_interval = "1h"\n\n' + base) == [
+        "[crawl]: key 'min_interval': '2h' is longer than max_interval '1h'"
+    ]
+    assert problems_of(tmp_path, base + 'interval = "0s"\n') == [
+        "source 'wire': key 'interval': '0s' is zero: give a positive duration such as '90s', '10m', '1h'"
+    ]

@@ -105,6 +105,11 @@ class FaultServer:
         with self._server._lock:
             return list(self._server.hits)
 
+    def clear_hits(self) -> None:
+        """Forget the requests so far (attempt numbers start again at 1)."""
+        with self._server._lock:
+            self._server.hits.clear()
+
     def hits_on(self, path: str) -> list[Hit]:
         return [h for h in self.hits if h.path == path]
 
