@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -10,14 +11,16 @@ from typing import TextIO
 from crawler.config import load_config
 from crawler.run import progress_stream, run_crawl
 from crawler.site_server import SiteServer
+from scheduler.cli_common import EXIT_CONFIG, PresswatchError
 from scheduler.output import print_rows
 from scheduler.reports import print_crawl_summary
-from storage import run_readonly_query
+from storage import masked_url, run_readonly_query
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 # A fixed port keeps the demo's article URLs the same from run to run, so a second
 # `presswatch demo` finds everything archived. Another free port is used if it is taken.
-DEMO_PORT = 8765
+# $PRESSWATCH_DEMO_PORT chooses another fixed port.
+DEFAULT_DEMO_PORT = 8765
 
 LATEST_SQL = """
 SELECT published_at, source, publisher, headline
@@ -25,20 +28,30 @@ FROM articles ORDER BY published_at DESC LIMIT 8
 """
 
 
+def demo_port() -> int:
+    value = os.environ.get("PRESSWATCH_DEMO_PORT", "")
+    if not value:
+        return DEFAULT_DEMO_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise PresswatchError(f"PRESSWATCH_DEMO_PORT={value!r} is not a TCP port (1-65535)", EXIT_CONFIG)
+    return int(value)
+
+
 def start_demo_server(out: TextIO) -> SiteServer:
+    port = demo_port()
     try:
-        return SiteServer(DEMO_DIR / "sites", port=DEMO_PORT).start()
+        return SiteServer(DEMO_DIR / "sites", port=port).start()
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise
-        out.write(f"port {DEMO_PORT} is busy; serving on another port (URLs will differ from earlier demo runs)\n")
+        out.write(f"port {port} is busy; serving on another port (URLs will differ from earlier demo runs)\n")
         return SiteServer(DEMO_DIR / "sites", port=0).start()
 
 
 def run_demo(db_url: str, out: TextIO) -> None:
     with start_demo_server(out) as server:
         config = load_config(DEMO_DIR / "sources.toml", base_url=server.base_url)
-        out.write(f"Serving {len(config.sources)} demo sites at {server.base_url}; crawling into {_display(db_url)}\n\n")
+        out.write(f"Serving {len(config.sources)} demo sites at {server.base_url}; crawling into {masked_url(db_url)}\n\n")
         reports = run_crawl(config.sources, db_url, progress=progress_stream())
     print_crawl_summary(reports, out)
     result = run_readonly_query(db_url, LATEST_SQL)
@@ -62,9 +75,3 @@ def command_name() -> str:
         return str(invoked.relative_to(Path.cwd()))
     except ValueError:
         return str(invoked)
-
-
-def _display(db_url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(db_url).render_as_string(hide_password=True)

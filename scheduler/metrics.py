@@ -32,6 +32,13 @@ class ServiceMetrics:
         self.articles = Counter("presswatch_articles", "Articles saved, by source and outcome.", ["source", "outcome"], registry=self.registry)
         self.pages = Counter("presswatch_pages_fetched", "Pages fetched, by source.", ["source"], registry=self.registry)
         self.errors = Counter("presswatch_page_errors", "Recorded page failures, by source.", ["source"], registry=self.registry)
+        self.not_modified = Counter(
+            "presswatch_pages_not_modified", "Pages answered 304 Not Modified, by source.", ["source"], registry=self.registry
+        )
+        self.revisited = Counter(
+            "presswatch_pages_revisited", "Recent articles fetched again (revisit policy), by source.", ["source"],
+            registry=self.registry,
+        )
         self.seconds = Gauge("presswatch_last_run_seconds", "Duration of the last run.", ["source"], registry=self.registry)
         self.last_success = Gauge(
             "presswatch_last_success_timestamp_seconds", "When the last ok run finished.", ["source"], registry=self.registry
@@ -50,6 +57,8 @@ class ServiceMetrics:
             self.articles.labels(result.source, outcome).inc(result.counts[outcome])
         self.pages.labels(result.source).inc(result.counts["pages_fetched"])
         self.errors.labels(result.source).inc(result.counts["errors"])
+        self.not_modified.labels(result.source).inc(result.counts["not_modified"])
+        self.revisited.labels(result.source).inc(result.counts["revisited"])
         if result.status == "ok":
             self.last_success.labels(result.source).set(time.time())
 

@@ -25,7 +25,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config
 from crawler.processes import die_with_parent
+from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
 from scheduler.metrics import ServiceMetrics
+from storage import Archive, ArchiveError, open_archive
 
 logger = logging.getLogger("presswatch.service")
 
@@ -38,7 +40,7 @@ def job_id(source: Source) -> str:
     return f"crawl:{source.name}"
 
 
-COUNT_KEYS = ("pages_fetched", "new", "updated", "unchanged", "duplicates", "errors")
+COUNT_KEYS = ("pages_fetched", "not_modified", "revisited", "new", "updated", "unchanged", "duplicates", "errors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,7 @@ def run_result(source: str, returncode: int, output: str, seconds: float) -> Run
     if returncode != 0 or not lines:
         return RunResult(source, "failed", seconds)
     record = json.loads(lines[-1])
-    return RunResult(source, record["status"], seconds, {k: int(record[k]) for k in COUNT_KEYS})
+    return RunResult(source, record["status"], seconds, {k: int(record.get(k, 0)) for k in COUNT_KEYS})
 
 
 def log_run(result: RunResult) -> None:
@@ -67,9 +69,10 @@ def log_run(result: RunResult) -> None:
         return
     c = result.counts
     logger.info(
-        "source=%s status=%s new=%d updated=%d duplicates=%d errors=%d pages=%d seconds=%.1f",
+        "source=%s status=%s new=%d updated=%d duplicates=%d errors=%d pages=%d not_modified=%d revisited=%d "
+        "seconds=%.1f",
         result.source, result.status, c["new"], c["updated"], c["duplicates"], c["errors"], c["pages_fetched"],
-        result.seconds,
+        c["not_modified"], c["revisited"], result.seconds,
     )
 
 
@@ -128,14 +131,47 @@ def _stop(child: subprocess.Popen[str], grace: float) -> None:
         child.wait()
 
 
-def schedule_sources(scheduler: BackgroundScheduler, runs: ChildRuns, config: Config, run_timeout: float | None) -> None:
+#: An adaptive source is rescheduled when its interval moves by at least this share.
+RETUNE_STEP = 0.1
+#: Seconds between two runs of an adaptive source (`interval = "auto"`).
+Cadence = Callable[[Source], int]
+
+
+class ArchiveCadence:
+    """Adaptive intervals from the archive: how often each source published lately (see `scheduler.cadence`)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self._archive: Archive | None = None
+
+    def __call__(self, source: Source) -> int:
+        shortest, longest = source.crawl.interval_bounds
+        now = datetime.now(timezone.utc)
+        try:
+            if self._archive is None:
+                self._archive = open_archive(self.db_url)
+            published = self._archive.publication_times(source.name, now - LOOKBACK)
+        except ArchiveError as exc:
+            logger.warning("source=%s adaptive interval unknown (%s); using %ds", source.name, exc, shortest)
+            return shortest
+        return adaptive_interval(published, now, shortest, longest)
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+
+
+def schedule_sources(
+    scheduler: BackgroundScheduler, runs: ChildRuns, config: Config, run_timeout: float | None,
+    cadence: Cadence | None = None,
+) -> None:
     """One job per source with a stable id; jobs of removed sources are dropped."""
     wanted = {job_id(s) for s in config.sources}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
             job.remove()
     for source in config.sources:
-        trigger, period = trigger_for(source)
+        trigger, period = trigger_for(source, cadence)
         existing = scheduler.get_job(job_id(source))
         first_run = {} if source.cron else {"next_run_time": datetime.now(timezone.utc)}
         kept = getattr(existing, "next_run_time", None)  # unset while the scheduler is not started
@@ -144,7 +180,7 @@ def schedule_sources(scheduler: BackgroundScheduler, runs: ChildRuns, config: Co
         scheduler.add_job(
             runs.run,
             trigger,
-            args=[source.name, run_timeout or default_timeout(period)],
+            args=[source.name, run_timeout or default_timeout(max(period, source.interval_seconds))],
             id=job_id(source),
             name=source.name,
             replace_existing=True,
@@ -160,18 +196,37 @@ def default_timeout(period: float) -> float:
     return min(max(3 * period, MIN_RUN_SECONDS), MAX_RUN_SECONDS)
 
 
-def trigger_for(source: Source) -> tuple[BaseTrigger, float]:
+def trigger_for(source: Source, cadence: Cadence | None = None) -> tuple[BaseTrigger, float]:
     """The source's trigger and its typical period in seconds.
 
     A `cron` expression runs in the source's time zone (UTC when it has none) at the
     times it names; an `interval` runs at once and then every interval, with up to
-    10 % jitter (at most a minute) so sources don't all fire together.
+    10 % jitter (at most a minute) so sources don't all fire together. An adaptive
+    source (`interval = "auto"`) runs at the interval `cadence` picks for it.
     """
     if source.cron:
         zone = ZoneInfo(source.timezone) if source.timezone else timezone.utc
         return CronTrigger.from_crontab(source.cron, timezone=zone), MAX_RUN_SECONDS
-    seconds = source.interval_seconds
-    return IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60)), seconds
+    seconds = cadence(source) if source.adaptive and cadence is not None else source.interval_seconds
+    return interval_trigger(seconds), seconds
+
+
+def interval_trigger(seconds: float) -> IntervalTrigger:
+    return IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60))
+
+
+def retune(scheduler: BackgroundScheduler, source: Source, cadence: Cadence) -> int | None:
+    """Re-pick an adaptive source's interval after a run; the new interval when it changed."""
+    job = scheduler.get_job(job_id(source))
+    if job is None or not source.adaptive:
+        return None
+    seconds = cadence(source)
+    if isinstance(job.trigger, IntervalTrigger):
+        current = job.trigger.interval.total_seconds()
+        if abs(seconds - current) < RETUNE_STEP * current:
+            return None
+    scheduler.reschedule_job(job.id, trigger=interval_trigger(seconds))
+    return seconds
 
 
 def run_service(
@@ -179,47 +234,67 @@ def run_service(
     metrics: ServiceMetrics | None = None,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per run says enough
-    runs = ChildRuns(config.path, db_url, log_level=log_level, on_result=_reporter(metrics))
-    scheduler = BackgroundScheduler(timezone=timezone.utc)
-    schedule_sources(scheduler, runs, config, run_timeout)
-    stop, reload = threading.Event(), threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGHUP, lambda *_: reload.set())
-    scheduler.start()
-    logger.info("serving %d source(s): %s", len(config.sources), ", ".join(s.name for s in config.sources))
-    while not stop.is_set():
-        stop.wait(0.5)
-        if reload.is_set():
-            reload.clear()
-            config = _reload(scheduler, runs, config, run_timeout)
-    logger.info("stopping: no new runs; waiting up to %.0fs for running crawls", GRACE_SECONDS)
-    scheduler.pause()
-    runs.stop_all(GRACE_SECONDS)
-    scheduler.shutdown(wait=True)
-    logger.info("stopped")
+    for chatty in ("apscheduler", "alembic"):  # our own line per run says enough
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    Service(config, db_url, run_timeout, log_level, metrics).serve()
 
 
-def _reporter(metrics: ServiceMetrics | None) -> Callable[[RunResult], None]:
-    if metrics is None:
-        return log_run
+class Service:
+    """The scheduler, its crawl children, and the config they follow (replaced on SIGHUP)."""
 
-    def report(result: RunResult) -> None:
+    def __init__(
+        self, config: Config, db_url: str, run_timeout: float | None, log_level: str, metrics: ServiceMetrics | None,
+    ) -> None:
+        self.config = config
+        self.run_timeout = run_timeout
+        self.metrics = metrics
+        self.cadence = ArchiveCadence(db_url)
+        self.runs = ChildRuns(config.path, db_url, log_level=log_level, on_result=self.on_result)
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+
+    def serve(self) -> None:
+        schedule_sources(self.scheduler, self.runs, self.config, self.run_timeout, self.cadence)
+        stop, reload = threading.Event(), threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: reload.set())
+        self.scheduler.start()
+        sources = ", ".join(self.schedule_text(s) for s in self.config.sources)
+        logger.info("serving %d source(s): %s", len(self.config.sources), sources)
+        while not stop.is_set():
+            stop.wait(0.5)
+            if reload.is_set():
+                reload.clear()
+                self.reload()
+        logger.info("stopping: no new runs; waiting up to %.0fs for running crawls", GRACE_SECONDS)
+        self.scheduler.pause()
+        self.runs.stop_all(GRACE_SECONDS)
+        self.scheduler.shutdown(wait=True)
+        self.cadence.close()
+        logger.info("stopped")
+
+    def schedule_text(self, source: Source) -> str:
+        job = self.scheduler.get_job(job_id(source))
+        if source.adaptive and job is not None and isinstance(job.trigger, IntervalTrigger):
+            return f"{source.name} (auto: every {describe_interval(int(job.trigger.interval.total_seconds()))})"
+        return f"{source.name} ({source.cron or 'every ' + source.interval})"
+
+    def on_result(self, result: RunResult) -> None:
         log_run(result)
-        metrics.observe(result)
+        if self.metrics is not None:
+            self.metrics.observe(result)
+        source = next((s for s in self.config.sources if s.name == result.source), None)
+        if source is not None and source.adaptive and not self.runs.stopping.is_set():
+            seconds = retune(self.scheduler, source, self.cadence)
+            if seconds is not None:
+                logger.info("source=%s interval=auto now every %s", source.name, describe_interval(seconds))
 
-    return report
-
-
-def _reload(scheduler: BackgroundScheduler, runs: ChildRuns, config: Config, run_timeout: float | None) -> Config:
-    try:
-        fresh = load_config(config.path)
-    except ConfigError as exc:
-        logger.error("config not reloaded, keeping the running one: %s", exc)
-        return config
-    schedule_sources(scheduler, runs, fresh, run_timeout)
-    logger.info("config reloaded: %d source(s)", len(fresh.sources))
-    return fresh
-
-
+    def reload(self) -> None:
+        try:
+            fresh = load_config(self.config.path)
+        except ConfigError as exc:
+            logger.error("config not reloaded, keeping the running one: %s", exc)
+            return
+        schedule_sources(self.scheduler, self.runs, fresh, self.run_timeout, self.cadence)
+        self.config = fresh
+        logger.info("config reloaded: %d source(s)", len(fresh.sources))

@@ -1,6 +1,8 @@
 """Helpers for end-to-end tests: the repo's demo fixtures and the real `presswatch` command."""
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +13,34 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("presswatch")
 PRESSWATCH = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executable, "-m", "scheduler.cli"]
 
 
-def run_presswatch(*args: str, stdin: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run the real `presswatch` command in its own process (Scrapy's reactor runs once per process)."""
+def run_presswatch(
+    *args: str, stdin: str | None = None, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `presswatch` command in its own process (Scrapy's reactor runs once per process).
+
+    `env` adds to (or overrides) this process's environment.
+    """
     return subprocess.run(
         [*PRESSWATCH, *args], input=stdin, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+        env={**os.environ, **env} if env else None,
     )
+
+
+def processes_mentioning(needle: str) -> list[int]:
+    """Live processes whose command line contains `needle` (crawl children carry the config path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if needle in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

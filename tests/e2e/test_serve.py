@@ -1,9 +1,7 @@
 """`presswatch serve` as a real process: it crawls on schedule and stops cleanly."""
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -11,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.helpers import PRESSWATCH, REPO
+from tests.e2e.helpers import PRESSWATCH, REPO, free_port, processes_mentioning
 
 
 def article_count(db_url: str) -> int:
@@ -23,20 +21,6 @@ def article_count(db_url: str) -> int:
         return 0
     finally:
         engine.dispose()
-
-
-def processes_mentioning(needle: str) -> list[int]:
-    """Live processes whose command line contains `needle` (crawl children carry the config path)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if needle in cmdline:
-                found.append(int(entry.name))
-    return found
 
 
 def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path, demo_config: Path, truth: list[dict]) -> None:
@@ -71,12 +55,6 @@ def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path,
 
 
 SOURCES = ("caspian-post", "gov-press", "trend-wire", "novosti-kaspiya")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scrape(port: int) -> dict[str, float]:

@@ -60,7 +60,9 @@ def test_a_run_result_is_read_from_the_childs_closing_json_line() -> None:
 
     output = 'noise\n{"source": "wire", "status": "ok", "seconds": 1.5, "pages_fetched": 9, "new": 3, "updated": 1, "unchanged": 4, "duplicates": 1, "errors": 2}\n'
     assert run_result("wire", 0, output, 2.0) == RunResult(
-        "wire", "ok", 2.0, {"pages_fetched": 9, "new": 3, "updated": 1, "unchanged": 4, "duplicates": 1, "errors": 2}
+        "wire", "ok", 2.0,
+        {"pages_fetched": 9, "not_modified": 0, "revisited": 0, "new": 3, "updated": 1, "unchanged": 4,
+         "duplicates": 1, "errors": 2},
     )
     assert run_result("wire", 3, output, 2.0) == RunResult("wire", "failed", 2.0)
     assert run_result("wire", 0, "", 2.0) == RunResult("wire", "failed", 2.0)

@@ -1,0 +1,131 @@
+"""`presswatch serve` against a live newsroom: new releases arrive on time, politely, runs never overlap.
+
+The issue's bounds, checked loosely (these are not benchmarks): with `interval = "3s"` a
+new release is archived within 2 intervals + 10 s; SIGTERM ends the service within 15 s
+with exit code 0 and no child left behind.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tests.e2e.helpers import processes_mentioning, run_presswatch
+from tests.faults.helpers import rows
+from tests.service.newsroom import Newsroom, sources_toml
+from tests.service.running_service import RunningService
+
+INTERVAL = 3.0
+
+
+def stored(db_url: str, url: str) -> bool:
+    try:
+        return bool(rows(db_url, f"SELECT 1 FROM articles WHERE url = '{url}'"))
+    except Exception:  # the archive is not created yet
+        return False
+
+
+def count(db_url: str) -> int:
+    try:
+        return int(rows(db_url, "SELECT count(*) FROM articles")[0][0])
+    except Exception:
+        return 0
+
+
+def finished_runs(db_url: str) -> list[tuple[datetime, datetime, str, int]]:
+    found = rows(db_url, "SELECT started_at, finished_at, status, new FROM crawl_runs WHERE finished_at IS NOT NULL ORDER BY id")
+    return [(datetime.fromisoformat(str(s)), datetime.fromisoformat(str(f)), status, new) for s, f, status, new in found]
+
+
+def start_service(tmp_path: Path, config_text: str) -> tuple[RunningService, str]:
+    """`presswatch serve` on `config_text` (written to tmp_path/sources.toml) and a fresh SQLite archive."""
+    config = tmp_path / "sources.toml"
+    config.write_text(config_text, encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'archive.db'}"
+    return RunningService(config, db_url), db_url
+
+
+def stop_cleanly(service: RunningService) -> None:
+    assert service.stop() == 0, service.log
+    assert service.stop_seconds is not None and service.stop_seconds < 15
+    assert processes_mentioning(str(service.config)) == []
+    assert service.lines[-1].endswith("stopped")
+
+
+def test_a_new_release_is_archived_within_two_intervals_and_runs_never_overlap(tmp_path: Path) -> None:
+    with Newsroom() as site:
+        site.publish(3, age=timedelta(days=1))
+        service, db_url = start_service(tmp_path, sources_toml(site, interval="3s"))
+        try:
+            service.wait_for(lambda: count(db_url) == 3, 60, "first 3 releases archived")
+            service.wait_for(lambda: service.runs_logged("newsroom") >= 2, 30, "a second run")
+            [path] = site.publish(1)
+            published_at = time.monotonic()
+            archived_at = service.wait_for(lambda: stored(db_url, site.base_url + path), 60, "the new release")
+            service.wait_for(lambda: service.runs_logged("newsroom") >= 4, 30, "more runs")
+        finally:
+            stop_cleanly(service)
+    assert archived_at - published_at <= 2 * INTERVAL + 10
+    runs = finished_runs(db_url)
+    assert all(status == "ok" for _, _, status, _ in runs), runs
+    assert sum(new for *_, new in runs) == 4
+    assert all(later[0] >= earlier[1] for earlier, later in zip(runs, runs[1:])), runs  # no overlap
+    article_fetches = site.article_hits()
+    assert sorted(article_fetches) == sorted(set(article_fetches))  # each release fetched once
+    assert len(article_fetches) == 4
+    assert "source=newsroom status=ok new=1 " in service.log
+
+
+def test_the_service_waits_out_retry_after_and_keeps_robots_crawl_delay(tmp_path: Path) -> None:
+    with Newsroom(crawl_delay=1) as site:
+        paths = site.publish(3, age=timedelta(days=1))
+        site.throttle_once(paths[1], retry_after=2)
+        service, db_url = start_service(tmp_path, sources_toml(site, interval="3s", retry_times=2))
+        try:
+            service.wait_for(lambda: count(db_url) == 3, 90, "3 releases archived")
+        finally:
+            stop_cleanly(service)
+        hits = [h for h in site.server.hits if h.path != "/robots.txt"]
+    first, second = [h.at for h in hits if h.path == paths[1]]
+    assert second - first >= 2 * 0.95  # Retry-After: 2
+    gaps = [later.at - earlier.at for earlier, later in zip(hits, hits[1:])]
+    assert min(gaps) >= 0.9, gaps  # Crawl-delay: 1
+    assert rows(db_url, "SELECT errors FROM crawl_runs ORDER BY id LIMIT 1") == [(0,)]
+
+
+def test_an_adaptive_source_tightens_to_its_shortest_interval_when_it_publishes_often(tmp_path: Path) -> None:
+    with Newsroom() as site:
+        site.publish(6)  # six releases this very moment: a busy source
+        service, db_url = start_service(tmp_path, sources_toml(site, interval="auto", min_interval="3s", max_interval="1h"))
+        try:
+            service.wait_for(lambda: "source=newsroom interval=auto now every 3s" in service.log, 60, "retuning")
+            [path] = site.publish(1)
+            service.wait_for(lambda: stored(db_url, site.base_url + path), 30, "the new release")
+            listed = run_presswatch("sources", "--config", str(service.config), "--db", db_url, "--format", "json")
+        finally:
+            stop_cleanly(service)
+    assert "serving 1 source(s): newsroom (auto: every 1h)" in service.log  # nothing archived yet
+    [row] = json.loads(listed.stdout)
+    assert (row["interval"], row["articles"], row["health"]) == ("auto (3s)", 7, "ok")
+
+
+def test_sighup_picks_up_a_new_source_and_a_broken_config_keeps_the_running_one(tmp_path: Path) -> None:
+    with Newsroom() as first, Newsroom(office="Embassy") as second:
+        first.publish(2, age=timedelta(days=1))
+        second.publish(3, age=timedelta(days=1))
+        service, db_url = start_service(tmp_path, sources_toml(first, interval="3s"))
+        try:
+            service.wait_for(lambda: count(db_url) == 2, 60, "the first source archived")
+            service.config.write_text("[[sources]]\nname = 'broken'\n", encoding="utf-8")
+            service.process.send_signal(signal.SIGHUP)
+            service.wait_for(lambda: "config not reloaded" in service.log, 20, "the broken config refused")
+            both = sources_toml(first, interval="3s") + sources_toml(second, "second", crawl_table=False, interval="3s")
+            service.config.write_text(both, encoding="utf-8")
+            service.process.send_signal(signal.SIGHUP)
+            service.wait_for(lambda: count(db_url) == 5, 60, "the added source archived")
+        finally:
+            stop_cleanly(service)
+    assert "config reloaded: 2 source(s)" in service.log
+    assert "source=newsroom status=ok" in service.log and "source=second status=ok new=3 " in service.log
