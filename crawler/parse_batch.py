@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.parsing import ParseProfile, parse_article
+from crawler.parsing.body import preload
 
 logger = logging.getLogger(__name__)
 GZIP_MAGIC = b"\x1f\x8b"
@@ -84,6 +85,7 @@ def _records(jobs: list[tuple[str, Path, ParseProfile | None]],
         yield from map(_job_args, jobs)
         return
     window = BATCH_PER_WORKER * workers  # bounds memory on huge manifests, keeps order
+    preload()  # imported once here, not once per worker: forked workers inherit it
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for start in range(0, len(jobs), window):
             yield from pool.map(_job_args, jobs[start:start + window], chunksize=4)

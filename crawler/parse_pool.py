@@ -3,21 +3,30 @@
 Parsing is pure CPU work (lxml, trafilatura, dateparser); in the crawl process it
 competes with Scrapy and the archive writes for one core. `ParsePool` hands each
 page to `parse_workers` spawned processes and awaits the `Article`; with 0 workers
-pages are parsed inline.
+pages are parsed inline. `parse_many` does the same for bulk work (`presswatch reparse`):
+an ordered stream of articles from a stream of pages.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import multiprocessing
+import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from crawler.parsing import Article, ParseProfile, parse_article
 from crawler.processes import die_with_parent
 
 logger = logging.getLogger(__name__)
+Page = tuple[bytes, str, ParseProfile | None]  # what parse_article takes
+POOL_THRESHOLD = 24  # pages: below this a worker pool costs more than it saves
+IN_FLIGHT_PER_WORKER = 16
+MAX_BULK_WORKERS = 4
 
 
 def _init_worker() -> None:
@@ -51,3 +60,32 @@ class ParsePool:
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def bulk_workers() -> int:
+    """Worker processes for bulk parsing: the CPUs this process may use, at most 4."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cpus or 1, MAX_BULK_WORKERS)
+
+
+def parse_many(pages: Iterable[Page], workers: int | None = None) -> Iterator[Article]:
+    """``parse_article`` of each page, in order: in worker processes when there are enough pages.
+
+    Pages are handed over a few at a time (``IN_FLIGHT_PER_WORKER`` each), so memory stays
+    flat however many pages the iterable yields.
+    """
+    workers = bulk_workers() if workers is None else workers
+    pages = iter(pages)
+    head = list(itertools.islice(pages, POOL_THRESHOLD))
+    if workers <= 1 or len(head) < POOL_THRESHOLD:
+        yield from (parse_article(*page) for page in itertools.chain(head, pages))
+        return
+    context = multiprocessing.get_context("spawn")  # the caller may hold threads and connections
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as executor:
+        pending: deque[Future[Article]] = deque()
+        for page in itertools.chain(head, pages):
+            pending.append(executor.submit(parse_article, *page))
+            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

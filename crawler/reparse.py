@@ -11,13 +11,15 @@ parser cannot read are counted and logged, never saved.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
 from crawler.config import Source
-from crawler.parsing import PARSER_VERSION, parse_article
-from crawler.parsing.article import Article
+from crawler.parse_pool import parse_many
+from crawler.parsing import PARSER_VERSION
+from crawler.parsing.article import Article, ParseProfile
 from crawler.records import archive_record
 from storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, StoredPage
 
@@ -73,14 +75,7 @@ def _batches(
     pages: Iterator[StoredPage], sources: Mapping[str, Source], report: ReparseReport
 ) -> Iterator[list[ArticleIn]]:
     batch: list[ArticleIn] = []
-    profiles = {name: source.profile() for name, source in sources.items()}
-    for page in pages:
-        report.pages += 1
-        profile = profiles.get(page.source_name)
-        if profile is None:
-            report.skipped += 1
-            continue
-        article = parse_article(page.html, page.fetched_url, profile)
+    for page, article in _parsed(pages, sources, report):
         if article.error:
             report.failed += 1
             logger.warning("reparse: %s: %s", page.fetched_url, article.error)
@@ -91,6 +86,27 @@ def _batches(
             batch = []
     if batch:
         yield batch
+
+
+def _parsed(
+    pages: Iterator[StoredPage], sources: Mapping[str, Source], report: ReparseReport
+) -> Iterator[tuple[StoredPage, Article]]:
+    """Each page of a configured source with its article, parsed by worker processes."""
+    profiles = {name: source.profile() for name, source in sources.items()}
+    kept: deque[StoredPage] = deque()  # the pages whose articles are still on their way
+
+    def configured() -> Iterator[tuple[bytes, str, ParseProfile]]:
+        for page in pages:
+            report.pages += 1
+            profile = profiles.get(page.source_name)
+            if profile is None:
+                report.skipped += 1
+                continue
+            kept.append(page)
+            yield page.html, page.fetched_url, profile
+
+    for article in parse_many(configured()):
+        yield kept.popleft(), article
 
 
 def to_record(article: Article, page: StoredPage) -> ArticleIn:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from storage.records import (
     StoredPage,
     Validators,
 )
+from storage.save_queue import SaveQueue
 from storage.urls import canonical_url
 
 Clock = Callable[[], datetime]
@@ -62,6 +64,8 @@ class Archive:
     def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
         self._engine = engine
         self._clock = clock
+        self._save_queue: SaveQueue | None = None
+        self._queue_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -85,6 +89,23 @@ class Archive:
         if not batch:
             return []
         return self._write(saving.PreparedBatch(batch), seen_at, seen)
+
+    def queue_article(self, a: ArticleIn) -> Future[SaveResult]:
+        """Save ``a`` in the background, batched with other queued pages (see ``storage.save_queue``).
+
+        The future holds the page's ``SaveResult`` (or the exception that stopped it);
+        ``flush()`` waits for every queued page, ``close()`` saves them before closing.
+        """
+        with self._queue_lock:
+            if self._save_queue is None:
+                self._save_queue = SaveQueue(self.save_articles)
+            save_queue = self._save_queue
+        return save_queue.submit(a)
+
+    def flush(self) -> None:
+        """Wait until every page given to ``queue_article`` is saved."""
+        if self._save_queue is not None:
+            self._save_queue.flush()
 
     def save_batches(
         self, batches: Iterable[Sequence[ArticleIn]], *, seen: bool = True
@@ -229,6 +250,10 @@ class Archive:
             return runs.source_summary(connection, source_name)
 
     def close(self) -> None:
+        with self._queue_lock:
+            save_queue, self._save_queue = self._save_queue, None
+        if save_queue is not None:
+            save_queue.close()
         self._engine.dispose()
 
     def __enter__(self) -> Archive:

@@ -42,7 +42,9 @@ _METADATA = (
     "date_raw", "date_precision", "date_method", "source_evidence",
 )
 RAW_COMPRESSION = "zlib"
-_RAW_LEVEL = 6
+# Level 3: 2.4x faster than the default 6 on real news pages (1.8 vs 4.3 ms a page on the
+# DEV corpus) for ~10 % more bytes; compressing runs once per fetched page.
+_RAW_LEVEL = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,9 @@ _ISO = re.compile(
 _TIME = re.compile(
     r"[\s,|/•·–—-]*"
     r"(?:(?:at|um|à|a las|às|alle|в|kl\.?|klo|o|saat|godz\.?|ob|om|le|–|-|,|г\.|года|r\.|uhr)\s*)*"
-    r"(\d{1,2})[:.h](\d{2})(?![\d.,]\d)(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?"
+    r"(\d{1,2})[:.h](\d{2})(?![\d.,]\d)(?::(\d{2}))?"
+    # "am"/"pm", but not the start of the next word ("12:41 Amid talks")
+    r"(?:\s*(a\.?m\.?|p\.?m\.?)(?![^\W\d_]))?"
     r"(?:\s*(?:uhr|h|ч\.?))?"
     r"(?:[ \t]*\(?((?:UTC|GMT)\s*[+-]\s*\d{1,2}(?::?\d{2})?|(?-i:%s)|[+-]\d{2}:?\d{2})\)?)?"
     .replace("%s", "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))),

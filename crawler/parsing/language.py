@@ -43,6 +43,11 @@ STOPWORDS: dict[str, frozenset[str]] = {
         "xh": "ukuba kwaye kodwa xa ngoko abantu ukuze kunye okanye",
     }.items()
 }
+# word -> the languages listing it: one dict lookup a word instead of one set per language
+_STOPWORD_LANGUAGES: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, stops in STOPWORDS.items() if word in stops)
+    for word in set().union(*STOPWORDS.values())
+}
 _WORD = re.compile(r"[^\W\d_]+")
 _ISO_CODES = (
     "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu "
@@ -127,9 +132,8 @@ def _by_stopwords(words: Iterable[str]) -> tuple[str | None, float]:
     total = 0
     for word in words:
         total += 1
-        for lang, stops in STOPWORDS.items():
-            if word in stops:
-                counts[lang] += 1
+        for lang in _STOPWORD_LANGUAGES.get(word, ()):
+            counts[lang] += 1
     ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
     (lang, hits), (_, runner_up) = ranked[0], ranked[1]
     if total < 5 or hits < 2:

@@ -22,10 +22,12 @@ def clean_text(value: str | None) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")  # exactly the characters for which str.isalnum() is False
+
+
 def fold(value: str) -> str:
     """A comparison key: case-folded letters and digits only."""
-    text = unicodedata.normalize("NFKC", value).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", value).casefold())
 
 
 _JOIN = "\x00"

@@ -6,7 +6,7 @@ import os
 import signal
 from pathlib import Path
 
-from crawler.parse_pool import ParsePool
+from crawler.parse_pool import POOL_THRESHOLD, ParsePool, parse_many
 from crawler.parsing import ParseProfile, parse_article
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,3 +41,11 @@ def test_a_dead_worker_makes_the_pool_parse_inline() -> None:
         assert article.headline == parse_article(page, URL, PROFILE).headline
     finally:
         pool.close()
+
+
+def test_bulk_parsing_in_workers_gives_every_article_in_input_order() -> None:
+    page = SEED.read_bytes()
+    jobs = [(page, f"{URL}-{n}", PROFILE) for n in range(POOL_THRESHOLD + 6)]
+    parsed = list(parse_many(jobs, workers=2))
+    assert [a.url for a in parsed] == [url for _, url, _ in jobs]
+    assert parsed[-1] == parse_article(page, jobs[-1][1], PROFILE)

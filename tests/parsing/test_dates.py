@@ -25,6 +25,12 @@ def test_visible_minute_time_refines_a_date_only_meta() -> None:
     assert _date(head, body) == ("2023-04-10T20:01:00+04:00", "text")
 
 
+def test_a_next_paragraph_starting_with_am_is_no_meridiem() -> None:
+    body = ("<h1>Berlin to host a trade forum</h1><div>29 July 2026 12:41</div>"
+            "<p>Amid the talks, the ministry said on Monday that the forum would open in July.</p>")
+    assert _date("", body) == ("2026-07-29T12:41:00+04:00", "text")
+
+
 def test_meta_date_alone_is_written_as_a_bare_day() -> None:
     head = '<meta property="article:published_time" content="2023-04-10">'
     assert _date(head, f"<h1>Talks in Astana</h1>{ARTICLE}") == ("2023-04-10", "meta")
