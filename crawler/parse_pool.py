@@ -29,9 +29,9 @@ IN_FLIGHT_PER_WORKER = 16
 MAX_BULK_WORKERS = 4
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl process's to handle
-    die_with_parent()
+    die_with_parent(parent_pid)
 
 
 class ParsePool:
@@ -41,7 +41,8 @@ class ParsePool:
         self.executor: ProcessPoolExecutor | None = None
         if workers > 0:
             self.executor = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+                workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(os.getpid(),),
             )
 
     async def parse(self, page: bytes, url: str, profile: ParseProfile) -> Article:
@@ -81,7 +82,7 @@ def parse_many(pages: Iterable[Page], workers: int | None = None) -> Iterator[Ar
         yield from (parse_article(*page) for page in itertools.chain(head, pages))
         return
     context = multiprocessing.get_context("spawn")  # the caller may hold threads and connections
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as executor:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)) as executor:
         pending: deque[Future[Article]] = deque()
         for page in itertools.chain(head, pages):
             pending.append(executor.submit(parse_article, *page))

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -34,6 +39,40 @@ logger = logging.getLogger("presswatch.service")
 GRACE_SECONDS = 10.0
 MIN_RUN_SECONDS = 300.0  # a run is never killed sooner, however short the interval
 MAX_RUN_SECONDS = 3600.0
+
+
+#: Set in every crawl child's environment (and so in its parse workers'): the service's pid.
+SERVICE_MARK = "PRESSWATCH_SERVICE_PID"
+
+
+class ConfigSnapshots:
+    """The config text the service validated, kept as files its crawl children read.
+
+    Children never read the user's file: an edit, even a broken one, takes effect
+    only when the service loads it again (SIGHUP or restart).
+    """
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="presswatch-serve-"))
+        self.taken = 0
+
+    def load(self, origin: str) -> Config:
+        """`origin` as it is now, validated, its text kept; a ConfigError names `origin`."""
+        try:
+            text = Path(origin).read_bytes()
+        except OSError:
+            return load_config(origin)  # raises the ConfigError that says what is wrong with the file
+        self.taken += 1
+        snapshot = self.directory / f"sources-{self.taken}.toml"
+        snapshot.write_bytes(text)
+        try:
+            return load_config(snapshot)
+        except ConfigError as exc:
+            snapshot.unlink()
+            raise ConfigError(origin, exc.problems) from None
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def job_id(source: Source) -> str:
@@ -97,19 +136,27 @@ class ChildRuns:
         started = time.monotonic()
         command = [sys.executable, "-m", "crawler", "--config", self.config_path, "--db", self.db_url,
                    "--source", source_name, "--log-level", self.log_level]
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
-        with self.lock:
-            self.children.add(child)
-        try:
-            output, _ = child.communicate(timeout=timeout)
-            result = run_result(source_name, child.returncode, output, time.monotonic() - started)
-        except subprocess.TimeoutExpired:
-            _stop(child, GRACE_SECONDS)
-            logger.error("source=%s killed after its %.0fs timeout", source_name, timeout)
-            result = RunResult(source_name, "timeout", time.monotonic() - started)
-        finally:
+        # The child's report goes to a file, not a pipe: a grandchild that outlives the
+        # child (a parse worker caught starting up) would hold a pipe open, and reading
+        # it to the end would hang this job.
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as report:
+            child = subprocess.Popen(
+                command, stdout=report, text=True, env={**os.environ, SERVICE_MARK: str(os.getpid())},
+                preexec_fn=partial(die_with_parent, os.getpid()),
+            )
             with self.lock:
-                self.children.discard(child)
+                self.children.add(child)
+            try:
+                child.wait(timeout=timeout)
+                report.seek(0)
+                result = run_result(source_name, child.returncode, report.read(), time.monotonic() - started)
+            except subprocess.TimeoutExpired:
+                _stop(child, GRACE_SECONDS)
+                logger.error("source=%s killed after its %.0fs timeout", source_name, timeout)
+                result = RunResult(source_name, "timeout", time.monotonic() - started)
+            finally:
+                with self.lock:
+                    self.children.discard(child)
         self.on_result(result)
 
     def stop_all(self, grace: float) -> None:
@@ -245,11 +292,13 @@ class Service:
     def __init__(
         self, config: Config, db_url: str, run_timeout: float | None, log_level: str, metrics: ServiceMetrics | None,
     ) -> None:
-        self.config = config
+        self.origin = config.path  # the user's file, read again on SIGHUP
+        self.snapshots = ConfigSnapshots()
+        self.config = self.snapshots.load(self.origin)
         self.run_timeout = run_timeout
         self.metrics = metrics
         self.cadence = ArchiveCadence(db_url)
-        self.runs = ChildRuns(config.path, db_url, log_level=log_level, on_result=self.on_result)
+        self.runs = ChildRuns(self.config.path, db_url, log_level=log_level, on_result=self.on_result)
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)
 
     def serve(self) -> None:
@@ -271,6 +320,7 @@ class Service:
         self.runs.stop_all(GRACE_SECONDS)
         self.scheduler.shutdown(wait=True)
         self.cadence.close()
+        self.snapshots.close()
         logger.info("stopped")
 
     def schedule_text(self, source: Source) -> str:
@@ -291,10 +341,11 @@ class Service:
 
     def reload(self) -> None:
         try:
-            fresh = load_config(self.config.path)
+            fresh = self.snapshots.load(self.origin)
         except ConfigError as exc:
             logger.error("config not reloaded, keeping the running one: %s", exc)
             return
+        self.runs.config_path = fresh.path
         schedule_sources(self.scheduler, self.runs, fresh, self.run_timeout, self.cadence)
         self.config = fresh
         logger.info("config reloaded: %d source(s)", len(fresh.sources))

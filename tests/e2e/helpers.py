@@ -26,16 +26,18 @@ def run_presswatch(
     )
 
 
-def processes_mentioning(needle: str) -> list[int]:
-    """Live processes whose command line contains `needle` (crawl children carry the config path)."""
+def processes_of_service(service_pid: int) -> list[int]:
+    """Live processes started by the `presswatch serve` with this pid: its crawl children and
+    their parse workers, which carry the service's pid in PRESSWATCH_SERVICE_PID."""
+    mark = f"PRESSWATCH_SERVICE_PID={service_pid}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                environ = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if needle in cmdline:
+            if mark in environ:
                 found.append(int(entry.name))
     return found
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.helpers import PRESSWATCH, REPO, free_port, processes_mentioning
+from tests.e2e.helpers import PRESSWATCH, REPO, free_port, processes_of_service
 
 
 def article_count(db_url: str) -> int:
@@ -45,7 +45,7 @@ def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path,
         _, log = service.communicate(timeout=30)
     assert service.returncode == 0, log
     assert time.monotonic() - started < 15
-    assert processes_mentioning(str(demo_config)) == []
+    assert processes_of_service(service.pid) == []
     assert "source=caspian-post status=ok" in log
     assert "stopped" in log
     new = {s: metrics[f'presswatch_articles_total{{outcome="new",source="{s}"}}'] for s in SOURCES}

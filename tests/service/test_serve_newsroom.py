@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.e2e.helpers import processes_mentioning, run_presswatch
+from tests.e2e.helpers import processes_of_service, run_presswatch
 from tests.faults.helpers import rows
 from tests.service.newsroom import Newsroom, sources_toml
 from tests.service.running_service import RunningService
@@ -50,7 +50,7 @@ def start_service(tmp_path: Path, config_text: str) -> tuple[RunningService, str
 def stop_cleanly(service: RunningService) -> None:
     assert service.stop() == 0, service.log
     assert service.stop_seconds is not None and service.stop_seconds < 15
-    assert processes_mentioning(str(service.config)) == []
+    assert processes_of_service(service.process.pid) == []
     assert service.lines[-1].endswith("stopped")
 
 
@@ -59,6 +59,7 @@ def test_a_new_release_is_archived_within_two_intervals_and_runs_never_overlap(t
         site.publish(3, age=timedelta(days=1))
         service, db_url = start_service(tmp_path, sources_toml(site, interval="3s"))
         try:
+            service.wait_for(lambda: processes_of_service(service.process.pid) != [], 30, "a crawl child running")
             service.wait_for(lambda: count(db_url) == 3, 60, "first 3 releases archived")
             service.wait_for(lambda: service.runs_logged("newsroom") >= 2, 30, "a second run")
             [path] = site.publish(1)
@@ -121,6 +122,11 @@ def test_sighup_picks_up_a_new_source_and_a_broken_config_keeps_the_running_one(
             service.config.write_text("[[sources]]\nname = 'broken'\n", encoding="utf-8")
             service.process.send_signal(signal.SIGHUP)
             service.wait_for(lambda: "config not reloaded" in service.log, 20, "the broken config refused")
+            refused_at = len(service.lines)
+            service.wait_for(lambda: any("source=newsroom status=" in line for line in service.lines[refused_at:]),
+                             30, "a run after the refusal")
+            after = [line for line in service.lines[refused_at:] if "source=newsroom status=" in line]
+            assert "status=ok" in after[0], service.log  # children still read the config the service runs
             both = sources_toml(first, interval="3s") + sources_toml(second, "second", crawl_table=False, interval="3s")
             service.config.write_text(both, encoding="utf-8")
             service.process.send_signal(signal.SIGHUP)
