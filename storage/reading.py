@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 
 from storage.models import Article, DuplicateGroup, RawPage
+from storage.recency import appeared
 from storage.records import ArticleFilter, StoredPage
 
 CHUNK = 500
@@ -29,7 +30,7 @@ def article_conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if where.source_name is not None:
         conditions.append(Article.source_name == where.source_name)
-    published = func.coalesce(Article.published_at, Article.first_seen_at)
+    published = appeared()
     if where.since is not None:
         conditions.append(published >= where.since)
     if where.until is not None:

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from storage.models import Article, RawPage
+
+
+def appeared() -> ColumnElement[datetime]:
+    """When an article appeared: its publication time, or when it was first seen if it has none."""
+    return func.coalesce(Article.published_at, Article.first_seen_at)
 
 
 def due_for_revisit(
@@ -16,13 +21,13 @@ def due_for_revisit(
     Each as the URL its page was fetched from when a raw page is stored (a
     rel=canonical may name another host), else the canonical URL; newest first.
     """
-    appeared = func.coalesce(Article.published_at, Article.first_seen_at)
+    when = appeared()
     query = (
         select(func.coalesce(RawPage.url, Article.url))
         .select_from(Article)
         .outerjoin(RawPage, RawPage.article_id == Article.id)
-        .where(Article.source_name == source_name, appeared >= published_since, Article.last_seen_at < seen_before)
-        .order_by(appeared.desc(), Article.id.desc())
+        .where(Article.source_name == source_name, when >= published_since, Article.last_seen_at < seen_before)
+        .order_by(when.desc(), Article.id.desc())
         .limit(limit)
     )
     return list(connection.scalars(query))
@@ -30,6 +35,6 @@ def due_for_revisit(
 
 def publication_times(connection: Connection, source_name: str, since: datetime, now: datetime) -> list[datetime]:
     """When the source's articles published in [since, now] appeared (first seen, for undated ones)."""
-    appeared = func.coalesce(Article.published_at, Article.first_seen_at)
-    query = select(appeared).where(Article.source_name == source_name, appeared >= since, appeared <= now)
+    when = appeared()
+    query = select(when).where(Article.source_name == source_name, when >= since, when <= now)
     return sorted(connection.scalars(query))
