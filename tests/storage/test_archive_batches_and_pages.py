@@ -6,12 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, open_archive
 from storage.hashing import content_hash
 from storage.models import Article, ArticleRevision, DuplicateGroup, RawPage, UrlAlias
 from storage.saving import RAW_COMPRESSION
+from tests.storage.helpers import count_rows, select_rows
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -19,19 +18,6 @@ T2 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 T3 = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
 PAGE = b"<html><head><title>Support</title></head><body><h1>Support</h1><p>Text</p></body></html>"
 CANONICAL = "https://news.example.az/en/economy/support-programme"
-
-
-def _rows(archive: Archive, *columns: Any, order_by: Any = None) -> list[tuple[Any, ...]]:
-    query = select(*columns)
-    if order_by is not None:
-        query = query.order_by(order_by)
-    with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(query)]
-
-
-def _count(archive: Archive, model: Any) -> int:
-    with archive.engine.connect() as connection:
-        return int(connection.scalar(select(func.count()).select_from(model)) or 0)
 
 
 # --- Level 1: redirects and rel=canonical -------------------------------------------------
@@ -45,7 +31,7 @@ def test_redirect_urls_are_aliases_of_the_article(
         aliases=("http://news.example.az/?p=77", "https://short.example/x1#top"),
     )
     result = archive.save_article(article, seen_at=T1)
-    assert sorted(_rows(archive, UrlAlias.url, UrlAlias.article_id)) == [
+    assert sorted(select_rows(archive, UrlAlias.url, UrlAlias.article_id)) == [
         ("http://news.example.az/?p=77", result.article_id),
         (CANONICAL, result.article_id),
         ("https://short.example/x1", result.article_id),
@@ -67,8 +53,8 @@ def test_a_page_fetched_under_another_url_with_rel_canonical_is_the_canonical_ro
         seen_at=T2,
     )
     assert (mobile.outcome, mobile.article_id) == (SaveOutcome.UNCHANGED, first.article_id)
-    assert _rows(archive, Article.url) == [(CANONICAL,)]
-    assert _count(archive, UrlAlias) == 2
+    assert select_rows(archive, Article.url) == [(CANONICAL,)]
+    assert count_rows(archive, UrlAlias) == 2
 
 
 # --- Raw pages ---------------------------------------------------------------------------
@@ -81,7 +67,7 @@ def test_the_fetched_html_is_kept_compressed_with_the_parser_version(
         make_article(fetched_url=CANONICAL + "?utm_medium=x", html=PAGE, parser_version="7"),
         seen_at=T1,
     )
-    (row,) = _rows(archive, RawPage.article_id, RawPage.url, RawPage.fetched_at,
+    (row,) = select_rows(archive, RawPage.article_id, RawPage.url, RawPage.fetched_at,
                    RawPage.parser_version, RawPage.compression, RawPage.html)
     assert row[:5] == (result.article_id, CANONICAL, T1, "7", RAW_COMPRESSION)
     assert zlib.decompress(row[5]) == PAGE
@@ -97,7 +83,7 @@ def test_a_changed_page_replaces_the_stored_html_and_the_same_page_keeps_it(
 ) -> None:
     archive.save_article(make_article(html=PAGE, parser_version="1"), seen_at=T1)
     archive.save_article(make_article(html=PAGE, parser_version="1"), seen_at=T2)
-    assert _rows(archive, RawPage.fetched_at) == [(T1,)]
+    assert select_rows(archive, RawPage.fetched_at) == [(T1,)]
     changed = PAGE.replace(b"Text", b"Longer text")
     archive.save_article(make_article(html=changed, parser_version="2"), seen_at=T3)
     assert [(p.html, p.parser_version, p.fetched_at) for p in archive.stored_pages()] == [
@@ -109,7 +95,7 @@ def test_pages_saved_without_html_keep_no_raw_page(
     archive: Archive, make_article: MakeArticle
 ) -> None:
     archive.save_article(make_article(), seen_at=T1)
-    assert _count(archive, RawPage) == 0
+    assert count_rows(archive, RawPage) == 0
     assert list(archive.stored_pages()) == []
 
 
@@ -148,9 +134,9 @@ def test_a_batch_gives_the_outcomes_of_saving_one_by_one(
     ]
     with open_archive(archive_url) as archive:
         batched = archive.save_articles(batch, seen_at=T1)
-        state = _rows(archive, Article.id, Article.url, Article.body, Article.duplicate_group_id,
+        state = select_rows(archive, Article.id, Article.url, Article.body, Article.duplicate_group_id,
                       order_by=Article.id)
-        revisions = _rows(archive, ArticleRevision.article_id, ArticleRevision.body)
+        revisions = select_rows(archive, ArticleRevision.article_id, ArticleRevision.body)
     first = batched[0].article_id
     assert [(r.outcome, r.article_id) for r in batched] == [
         (SaveOutcome.NEW, first),
@@ -176,11 +162,11 @@ def test_a_batch_stores_every_key_like_single_saves(
         seen_at=T1,
     )
     assert [r.outcome for r in results] == [SaveOutcome.NEW, SaveOutcome.DUPLICATE]
-    assert _rows(archive, Article.content_hash, Article.first_seen_at, order_by=Article.id) == [
+    assert select_rows(archive, Article.content_hash, Article.first_seen_at, order_by=Article.id) == [
         (content_hash(make_article().headline, make_article().body), T1)
     ] * 2
-    assert _count(archive, UrlAlias) == 3 and _count(archive, RawPage) == 2
-    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+    assert count_rows(archive, UrlAlias) == 3 and count_rows(archive, RawPage) == 2
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (results[0].article_id, 2)
     ]
 
@@ -193,7 +179,7 @@ def test_save_batches_streams_results_in_order(archive: Archive, make_article: M
         [SaveOutcome.DUPLICATE] * 3,
         [SaveOutcome.DUPLICATE] * 3,
     ]
-    assert _rows(archive, DuplicateGroup.size) == [(9,)]
+    assert select_rows(archive, DuplicateGroup.size) == [(9,)]
 
 
 def test_an_empty_batch_saves_nothing(archive: Archive) -> None:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from storage import Archive, ArticleIn, SaveOutcome
 from storage.models import Article, ArticleRevision, DuplicateGroup
+from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -37,11 +38,6 @@ def _textgen() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _rows(archive: Archive, *columns: Any) -> list[tuple[Any, ...]]:
-    with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(select(*columns))]
 
 
 def _outlet(make_article: MakeArticle, n: int, body: str, **changes: Any) -> ArticleIn:
@@ -73,7 +69,7 @@ def test_edited_republications_join_the_group_of_the_original(
         for n, (name, body) in enumerate(edits.items(), start=1)
     }
     assert outcomes == dict.fromkeys(edits, SaveOutcome.DUPLICATE)
-    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (original.article_id, 5)
     ]
 
@@ -87,7 +83,7 @@ def test_the_earliest_published_copy_is_first_even_when_archived_last(
         _outlet(make_article, 1, RELEASE, published_at=T1 - timedelta(days=1)), seen_at=T1
     )
     assert late.outcome is SaveOutcome.NEW and earliest.outcome is SaveOutcome.DUPLICATE
-    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (earliest.article_id, 3)
     ]
 
@@ -107,7 +103,7 @@ def test_unrelated_releases_on_the_same_topic_are_never_merged(
     ]
     for start in range(0, 400, 100):
         archive.save_articles(articles[start : start + 100], seen_at=T1)
-    false_merges = _rows(archive, func.count(Article.duplicate_group_id))
+    false_merges = select_rows(archive, func.count(Article.duplicate_group_id))
     assert false_merges == [(0,)]
 
 
@@ -139,7 +135,7 @@ def test_a_flood_of_near_identical_pages_forms_one_group_in_bounded_time(
     for page in pages[:20]:  # and one by one, as a crawl saves them
         archive.save_article(page, seen_at=T1 + timedelta(hours=1))
     assert time.monotonic() - started < 30
-    assert _rows(archive, DuplicateGroup.size) == [(300,)]
+    assert select_rows(archive, DuplicateGroup.size) == [(300,)]
 
 
 def test_an_article_revised_into_a_copy_joins_that_group(
@@ -151,7 +147,7 @@ def test_an_article_revised_into_a_copy_joins_that_group(
     revised = archive.save_article(_outlet(make_article, 1, "BAKU. " + RELEASE), seen_at=T1)
     assert (revised.outcome, revised.article_id) == (SaveOutcome.REVISED, other.article_id)
     assert revised.group_id is not None
-    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (original.article_id, 2)
     ]
-    assert _rows(archive, ArticleRevision.body) == [(draft,)]
+    assert select_rows(archive, ArticleRevision.body) == [(draft,)]

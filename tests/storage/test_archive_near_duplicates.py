@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from storage import Archive, ArticleIn, SaveOutcome
 from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup
 from storage.neardup import BANDS, band_keys, decode, shingles, signature, similarity
+from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -39,11 +39,6 @@ UNRELATED = (
     "textile output declined slightly, according to the figures published by the ministry.\n\n"
     "The full report will be presented to parliament at the end of the month, the ministry said."
 )
-
-
-def _rows(archive: Archive, *columns: Any) -> list[tuple[Any, ...]]:
-    with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(select(*columns))]
 
 
 def test_signatures_estimate_similarity_of_edited_and_unrelated_texts() -> None:
@@ -87,10 +82,10 @@ def test_a_release_republished_with_small_edits_joins_the_group(
         seen_at=T2,
     )
     assert copy.outcome is SaveOutcome.DUPLICATE and copy.group_id is not None
-    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (original.article_id, 2)
     ]
-    assert sorted(_rows(archive, Article.publisher, Article.duplicate_group_id)) == [
+    assert sorted(select_rows(archive, Article.publisher, Article.duplicate_group_id)) == [
         ("Example News", copy.group_id), ("Other Daily", copy.group_id)
     ]
 
@@ -104,9 +99,9 @@ def test_different_releases_of_one_ministry_are_not_duplicates(
         seen_at=T2,
     )
     assert other.outcome is SaveOutcome.NEW
-    assert _rows(archive, DuplicateGroup.id) == []
-    assert _rows(archive, func.count(ArticleSignature.article_id)) == [(2,)]
-    assert _rows(archive, func.count(func.distinct(ArticleLsh.article_id))) == [(2,)]
+    assert select_rows(archive, DuplicateGroup.id) == []
+    assert select_rows(archive, func.count(ArticleSignature.article_id)) == [(2,)]
+    assert select_rows(archive, func.count(func.distinct(ArticleLsh.article_id))) == [(2,)]
 
 
 def test_a_revised_body_replaces_the_stored_signature(
@@ -116,11 +111,11 @@ def test_a_revised_body_replaces_the_stored_signature(
     archive.save_article(make_article(body=UNRELATED), seen_at=T2)
     expected = signature(UNRELATED)
     assert expected is not None
-    stored = _rows(archive, ArticleSignature.article_id, ArticleSignature.minhashes)
+    stored = select_rows(archive, ArticleSignature.article_id, ArticleSignature.minhashes)
     assert [(article_id, decode(packed)) for article_id, packed in stored] == [
         (first.article_id, expected)
     ]
-    assert sorted(_rows(archive, ArticleLsh.bucket, ArticleLsh.article_id)) == [
+    assert sorted(select_rows(archive, ArticleLsh.bucket, ArticleLsh.article_id)) == [
         (key, first.article_id) for key in sorted(set(band_keys(expected)))
     ]
 
@@ -129,5 +124,5 @@ def test_articles_too_short_to_compare_store_no_signature(
     archive: Archive, make_article: MakeArticle
 ) -> None:
     archive.save_article(make_article(body="Too short to compare."), seen_at=T1)
-    assert _rows(archive, ArticleSignature.article_id) == []
-    assert _rows(archive, ArticleLsh.article_id) == []
+    assert select_rows(archive, ArticleSignature.article_id) == []
+    assert select_rows(archive, ArticleLsh.article_id) == []

@@ -14,28 +14,25 @@ from sqlalchemy import insert, select
 
 from storage import Archive, ArticleIn, LayoutDrift, RunCounts, SourceSummary
 from storage.models import CrawlError, CrawlRun
+from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fake clock's start
-
-
-def _runs(archive: Archive) -> list[tuple[Any, ...]]:
-    query = select(
-        CrawlRun.id, CrawlRun.source, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status,
-        CrawlRun.pages_fetched, CrawlRun.new, CrawlRun.updated, CrawlRun.unchanged,
-        CrawlRun.duplicates, CrawlRun.errors,
-    ).order_by(CrawlRun.id)
-    with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(query)]
+RUN_COLUMNS = (
+    CrawlRun.id, CrawlRun.source, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status,
+    CrawlRun.pages_fetched, CrawlRun.new, CrawlRun.updated, CrawlRun.unchanged, CrawlRun.duplicates, CrawlRun.errors,
+)
 
 
 def test_a_run_is_recorded_from_start_to_finish(archive: Archive, clock: Any) -> None:
     run_id = archive.start_run("example-en")
-    assert _runs(archive) == [(run_id, "example-en", T0, None, "running", 0, 0, 0, 0, 0, 0)]
+    assert select_rows(archive, *RUN_COLUMNS, order_by=CrawlRun.id) == [
+        (run_id, "example-en", T0, None, "running", 0, 0, 0, 0, 0, 0)
+    ]
     clock.advance(minutes=3)
     counts = RunCounts(pages_fetched=40, new=7, updated=2, unchanged=30, duplicates=1, errors=3)
     archive.finish_run(run_id, "ok", counts)
-    assert _runs(archive) == [
+    assert select_rows(archive, *RUN_COLUMNS, order_by=CrawlRun.id) == [
         (run_id, "example-en", T0, T0 + timedelta(minutes=3), "ok", 40, 7, 2, 30, 1, 3)
     ]
 
@@ -141,15 +138,11 @@ def test_an_empty_archive_has_no_source_summaries(archive: Archive) -> None:
     assert archive.source_summaries() == []
 
 
-def _run_rows(archive: Archive, *columns: Any) -> list[tuple[Any, ...]]:
-    with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(select(*columns).order_by(CrawlRun.id))]
-
-
 def test_a_run_records_its_process_and_its_failures_by_kind(archive: Archive) -> None:
     run_id = archive.start_run("example-en")
     archive.finish_run(run_id, "ok", RunCounts(errors=3, revisited=4), {"timeout": 1, "http_status": 2, "empty": 0})
-    assert _run_rows(archive, CrawlRun.host, CrawlRun.pid, CrawlRun.error_kinds, CrawlRun.revisited) == [
+    process_and_kinds = (CrawlRun.host, CrawlRun.pid, CrawlRun.error_kinds, CrawlRun.revisited)
+    assert select_rows(archive, *process_and_kinds, order_by=CrawlRun.id) == [
         (socket.gethostname(), os.getpid(), '{"http_status": 2, "timeout": 1}', 4)
     ]
     (summary,) = archive.source_summaries()
@@ -179,7 +172,7 @@ def test_runs_left_running_by_a_killed_crawl_become_interrupted_when_the_next_ru
     _insert_running(archive, here, os.getpid(), datetime.now(UTC) - timedelta(days=30))  # pid since reused
     clock.advance(minutes=5)
     archive.start_run("example-en")
-    assert _run_rows(archive, CrawlRun.status, CrawlRun.finished_at) == [
+    assert select_rows(archive, CrawlRun.status, CrawlRun.finished_at, order_by=CrawlRun.id) == [
         ("interrupted", clock.now),
         ("interrupted", clock.now),
         ("running", None),

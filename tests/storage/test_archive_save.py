@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from storage import Archive, ArticleIn, SaveOutcome, open_archive
 from storage.hashing import content_hash
 from storage.models import Article, ArticleRevision, DuplicateGroup, UrlAlias
+from tests.storage.helpers import count_rows, select_rows
 
 MakeArticle = Callable[..., ArticleIn]
 UTC = UTC
@@ -28,19 +29,6 @@ NEW_BODY = (
 )
 
 
-def _rows(archive: Archive, *columns: Any, order_by: Any = None) -> list[tuple[Any, ...]]:
-    query = select(*columns)
-    if order_by is not None:
-        query = query.order_by(order_by)
-    with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(query)]
-
-
-def _count(archive: Archive, model: Any) -> int:
-    with archive.engine.connect() as connection:
-        return int(connection.scalar(select(func.count()).select_from(model)) or 0)
-
-
 # --- Level 1: one row per canonical URL -------------------------------------------------
 
 
@@ -51,7 +39,7 @@ def test_first_save_of_a_page_is_new_and_stores_every_field(
     result = archive.save_article(article, seen_at=T1)
     assert result.outcome is SaveOutcome.NEW and result.outcome == "new"
     assert result.group_id is None
-    stored = _rows(
+    stored = select_rows(
         archive, Article.id, Article.url, Article.source_name, Article.headline, Article.labels,
         Article.published_at, Article.source, Article.publisher, Article.body, Article.language,
         Article.authors, Article.content_hash, Article.date_method, Article.first_seen_at,
@@ -77,7 +65,7 @@ def test_tracking_parameter_variants_of_a_url_are_one_row(
     results = [archive.save_article(make_article(url=url), seen_at=T1) for url in variants]
     assert [r.outcome for r in results] == ["new", "unchanged", "unchanged", "unchanged"]
     assert {r.article_id for r in results} == {results[0].article_id}
-    assert _rows(archive, Article.url) == [("https://news.example.az/en/economy/support-programme",)]
+    assert select_rows(archive, Article.url) == [("https://news.example.az/en/economy/support-programme",)]
 
 
 def test_same_content_again_is_unchanged_and_only_moves_last_seen(
@@ -86,10 +74,10 @@ def test_same_content_again_is_unchanged_and_only_moves_last_seen(
     first = archive.save_article(make_article(), seen_at=T1)
     again = archive.save_article(make_article(), seen_at=T2)
     assert (again.outcome, again.article_id) == (SaveOutcome.UNCHANGED, first.article_id)
-    assert _rows(archive, Article.first_seen_at, Article.updated_at, Article.last_seen_at) == [
+    assert select_rows(archive, Article.first_seen_at, Article.updated_at, Article.last_seen_at) == [
         (T1, T1, T2)
     ]
-    assert _count(archive, ArticleRevision) == 0
+    assert count_rows(archive, ArticleRevision) == 0
 
 
 def test_whitespace_and_case_changes_are_not_a_revision(
@@ -101,7 +89,7 @@ def test_whitespace_and_case_changes_are_not_a_revision(
         body=RELEASE_BODY.replace(" ", "\u00a0").replace("\n\n", "\n \n"),
     )
     assert archive.save_article(reflowed, seen_at=T2).outcome is SaveOutcome.UNCHANGED
-    assert _count(archive, ArticleRevision) == 0
+    assert count_rows(archive, ArticleRevision) == 0
 
 
 # --- Revisions ----------------------------------------------------------------------------
@@ -114,7 +102,7 @@ def test_changed_body_becomes_exactly_one_revision_with_the_old_text(
     first = archive.save_article(old, seen_at=T1)
     revised = archive.save_article(make_article(body=NEW_BODY), seen_at=T2)
     assert (revised.outcome, revised.article_id) == (SaveOutcome.REVISED, first.article_id)
-    assert _rows(
+    assert select_rows(
         archive, ArticleRevision.article_id, ArticleRevision.revision, ArticleRevision.headline,
         ArticleRevision.body, ArticleRevision.published_at, ArticleRevision.source,
         ArticleRevision.content_hash, ArticleRevision.replaced_at,
@@ -122,7 +110,7 @@ def test_changed_body_becomes_exactly_one_revision_with_the_old_text(
         first.article_id, 1, old.headline, old.body, datetime(2026, 3, 2, 8, 30, tzinfo=UTC),
         "Ministry of Economy", content_hash(old.headline, old.body), T2,
     )]
-    assert _rows(
+    assert select_rows(
         archive, Article.body, Article.content_hash, Article.first_seen_at, Article.updated_at
     ) == [(NEW_BODY, content_hash(old.headline, NEW_BODY), T1, T2)]
 
@@ -135,19 +123,19 @@ def test_each_further_change_adds_the_next_revision(
     archive.save_article(make_article(body=versions[1]), seen_at=T2)
     third = archive.save_article(make_article(body=versions[2]), seen_at=T3)
     assert third.outcome is SaveOutcome.REVISED
-    assert _rows(
+    assert select_rows(
         archive, ArticleRevision.revision, ArticleRevision.body, ArticleRevision.replaced_at,
         order_by=ArticleRevision.revision,
     ) == [(1, versions[0], T2), (2, versions[1], T3)]
-    assert _rows(archive, Article.body) == [(versions[2],)]
+    assert select_rows(archive, Article.body) == [(versions[2],)]
 
 
 def test_changed_headline_alone_is_a_revision(archive: Archive, make_article: MakeArticle) -> None:
     archive.save_article(make_article(), seen_at=T1)
     result = archive.save_article(make_article(headline="Ministry extends support"), seen_at=T2)
     assert result.outcome is SaveOutcome.REVISED
-    assert _rows(archive, ArticleRevision.headline) == [(make_article().headline,)]
-    assert _rows(archive, Article.headline) == [("Ministry extends support",)]
+    assert select_rows(archive, ArticleRevision.headline) == [(make_article().headline,)]
+    assert select_rows(archive, Article.headline) == [("Ministry extends support",)]
 
 
 def test_label_only_change_is_not_a_revision_but_updates_the_labels(
@@ -156,8 +144,8 @@ def test_label_only_change_is_not_a_revision_but_updates_the_labels(
     archive.save_article(make_article(labels=()), seen_at=T1)
     result = archive.save_article(make_article(labels=("PHOTO", "UPDATED")), seen_at=T2)
     assert result.outcome is SaveOutcome.UNCHANGED
-    assert _count(archive, ArticleRevision) == 0
-    assert _rows(archive, Article.labels, Article.updated_at, Article.last_seen_at) == [
+    assert count_rows(archive, ArticleRevision) == 0
+    assert select_rows(archive, Article.labels, Article.updated_at, Article.last_seen_at) == [
         (("PHOTO", "UPDATED"), T1, T2)
     ]
 
@@ -167,7 +155,7 @@ def test_a_later_page_without_a_date_keeps_the_stored_date(
 ) -> None:
     archive.save_article(make_article(), seen_at=T1)
     archive.save_article(make_article(published_at=None, source=None), seen_at=T2)
-    assert _rows(archive, Article.published_at, Article.source) == [
+    assert select_rows(archive, Article.published_at, Article.source) == [
         (datetime(2026, 3, 2, 8, 30, tzinfo=UTC), "Ministry of Economy")
     ]
 
@@ -194,9 +182,9 @@ def test_republished_body_on_another_site_forms_a_duplicate_group(
     copy = archive.save_article(_copy(make_article), seen_at=T2)
     assert copy.outcome is SaveOutcome.DUPLICATE
     assert copy.article_id != original.article_id and copy.group_id is not None
-    groups = _rows(archive, DuplicateGroup.id, DuplicateGroup.first_article_id, DuplicateGroup.size)
+    groups = select_rows(archive, DuplicateGroup.id, DuplicateGroup.first_article_id, DuplicateGroup.size)
     assert groups == [(copy.group_id, original.article_id, 2)]
-    assert _rows(
+    assert select_rows(
         archive, Article.id, Article.publisher, Article.duplicate_group_id, order_by=Article.id
     ) == [
         (original.article_id, "Example News", copy.group_id),
@@ -212,7 +200,7 @@ def test_first_copy_is_the_earliest_published_even_when_seen_later(
     copy = archive.save_article(_copy(make_article), seen_at=T1)  # published 10:15 UTC
     original = archive.save_article(make_article(), seen_at=T2)  # published 08:30 UTC
     assert original.outcome is SaveOutcome.DUPLICATE
-    assert _rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (original.article_id, 2)
     ]
     assert copy.group_id is None
@@ -225,7 +213,7 @@ def test_without_publication_times_the_first_seen_copy_is_first(
     first = archive.save_article(make_article(published_at=None), seen_at=T1)
     second = archive.save_article(copy, seen_at=T2)
     assert second.outcome is SaveOutcome.DUPLICATE
-    assert _rows(archive, DuplicateGroup.first_article_id) == [(first.article_id,)]
+    assert select_rows(archive, DuplicateGroup.first_article_id) == [(first.article_id,)]
 
 
 def test_a_third_copy_joins_the_existing_group(archive: Archive, make_article: MakeArticle) -> None:
@@ -235,8 +223,8 @@ def test_a_third_copy_joins_the_existing_group(archive: Archive, make_article: M
         _copy(make_article, url="https://third.example.org/news/1", publisher="Third"), seen_at=T3
     )
     assert (third.outcome, third.group_id) == (SaveOutcome.DUPLICATE, second.group_id)
-    assert _rows(archive, DuplicateGroup.size) == [(3,)]
-    assert _count(archive, Article) == 3
+    assert select_rows(archive, DuplicateGroup.size) == [(3,)]
+    assert count_rows(archive, Article) == 3
 
 
 def test_short_boilerplate_bodies_are_not_duplicates(
@@ -245,7 +233,7 @@ def test_short_boilerplate_bodies_are_not_duplicates(
     first = archive.save_article(make_article(body="Read more."), seen_at=T1)
     second = archive.save_article(_copy(make_article, body="Read more."), seen_at=T2)
     assert (first.outcome, second.outcome) == (SaveOutcome.NEW, SaveOutcome.NEW)
-    assert _count(archive, DuplicateGroup) == 0
+    assert count_rows(archive, DuplicateGroup) == 0
 
 
 def test_pages_without_a_body_are_not_duplicates(
@@ -254,7 +242,7 @@ def test_pages_without_a_body_are_not_duplicates(
     archive.save_article(make_article(body=None), seen_at=T1)
     second = archive.save_article(_copy(make_article, body=None), seen_at=T2)
     assert second.outcome is SaveOutcome.NEW
-    assert _rows(archive, Article.body_hash) == [(None,), (None,)]
+    assert select_rows(archive, Article.body_hash) == [(None,), (None,)]
 
 
 # --- Aliases and known_urls ------------------------------------------------------------------
@@ -263,7 +251,7 @@ def test_pages_without_a_body_are_not_duplicates(
 def test_fetched_url_is_recorded_as_an_alias(archive: Archive, make_article: MakeArticle) -> None:
     article = make_article(fetched_url="https://news.example.az/?p=123&utm_source=rss")
     result = archive.save_article(article, seen_at=T1)
-    assert sorted(_rows(archive, UrlAlias.url, UrlAlias.article_id)) == [
+    assert sorted(select_rows(archive, UrlAlias.url, UrlAlias.article_id)) == [
         ("https://news.example.az/?p=123", result.article_id),
         ("https://news.example.az/en/economy/support-programme", result.article_id),
     ]
@@ -291,7 +279,7 @@ def test_a_page_saved_again_under_its_alias_is_the_same_article(
     )
     again = archive.save_article(make_article(url="https://news.example.az/?p=123"), seen_at=T2)
     assert (again.outcome, again.article_id) == (SaveOutcome.UNCHANGED, first.article_id)
-    assert _count(archive, Article) == 1
+    assert count_rows(archive, Article) == 1
 
 
 def test_known_urls_handles_many_urls(archive: Archive, make_article: MakeArticle) -> None:
@@ -334,8 +322,8 @@ def test_concurrent_writers_of_one_page_store_one_row(
     outcomes = _save_concurrently(archive_url, [make_article()] * 5, writers=4)
     assert Counter(outcomes) == {SaveOutcome.NEW: 1, SaveOutcome.UNCHANGED: 19}
     with open_archive(archive_url) as archive:
-        assert _count(archive, Article) == 1
-        assert _count(archive, UrlAlias) == 1
+        assert count_rows(archive, Article) == 1
+        assert count_rows(archive, UrlAlias) == 1
 
 
 def test_concurrent_writers_of_copies_build_one_group(
@@ -348,5 +336,5 @@ def test_concurrent_writers_of_copies_build_one_group(
         SaveOutcome.NEW: 1, SaveOutcome.DUPLICATE: 5, SaveOutcome.UNCHANGED: 12
     }
     with open_archive(archive_url) as archive:
-        assert _rows(archive, DuplicateGroup.size) == [(6,)]
-        assert _rows(archive, func.count(func.distinct(Article.duplicate_group_id))) == [(1,)]
+        assert select_rows(archive, DuplicateGroup.size) == [(6,)]
+        assert select_rows(archive, func.count(func.distinct(Article.duplicate_group_id))) == [(1,)]
