@@ -80,11 +80,11 @@ def body_from_selector(tree: HtmlElement, selector: str) -> str | None:
         return None
     paragraphs: list[str] = []
     for element in elements:
-        paragraphs += list(_container_paragraphs(element))
+        paragraphs += list(container_paragraphs(element))
     return join_paragraphs(paragraphs) or None
 
 
-def _container_paragraphs(container: HtmlElement) -> Iterable[str]:
+def container_paragraphs(container: HtmlElement) -> Iterable[str]:
     if container.tag in BLOCKS:
         yield element_text(container)
         return
@@ -97,7 +97,7 @@ def _container_paragraphs(container: HtmlElement) -> Iterable[str]:
         if tag in BLOCKS or tag in CONTAINERS:
             yield clean_text(" ".join(loose))
             loose = []
-            yield from _container_paragraphs(child)
+            yield from container_paragraphs(child)
             loose.append(child.tail or "")
         elif tag == "br":
             yield clean_text(" ".join(loose))
@@ -138,14 +138,19 @@ def body_from_trafilatura(tree: HtmlElement, url: str) -> str | None:
 def furniture(tree: HtmlElement) -> list[HtmlElement]:
     """The short elements whose class names them page furniture (see ``_FURNITURE``), in
     document order; nested ones included."""
-    found: list[HtmlElement] = []
-    for element in tree.iter(*_FURNITURE_TAGS):
-        classes = element.get("class")
-        if not classes or "dateline" in classes or not _FURNITURE_CLASS.search(classes):
-            continue
-        if _normalized_length(element.text_content()) < FURNITURE_MAX_CHARS:
-            found.append(element)
-    return found
+    return [element for element in tree.iter(*_FURNITURE_TAGS) if _marked_furniture(element)]
+
+
+def is_furniture(element: HtmlElement) -> bool:
+    """A short element whose class names it page furniture (a kicker, a date line, a share bar)."""
+    return element.tag in _FURNITURE_TAGS and _marked_furniture(element)
+
+
+def _marked_furniture(element: HtmlElement) -> bool:
+    classes = element.get("class")
+    if not classes or "dateline" in classes or not _FURNITURE_CLASS.search(classes):
+        return False
+    return _normalized_length(element.text_content()) < FURNITURE_MAX_CHARS
 
 
 def _normalized_length(text: str) -> int:

@@ -28,6 +28,7 @@ from crawler.parsing.language import choose_language, declared_language
 from crawler.parsing.pagetext import PageText, anchored_at, headline_element, page_text
 from crawler.parsing.structured import Structured, ld_text, read_structured
 from crawler.parsing.text import clean_text, element_text
+from crawler.parsing.text_block import text_block_body
 from crawler.parsing.timezones import zone, zone_for_host
 
 logger = logging.getLogger(__name__)
@@ -230,7 +231,7 @@ def _body(page: _Page) -> str | None:
         selected = body_from_selector(page.tree, page.profile.selectors["body"])
         if selected:
             return selected
-    body = body_from_trafilatura(page.tree, page.url)
+    body = text_block_body(page.tree) or body_from_trafilatura(page.tree, page.url)
     declared = _ld_body(page.structured)
     if declared and (not body or _covers_much_more(declared, body)):
         return declared
