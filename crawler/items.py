@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crawler.parsing.article import Article
+from storage import PreparedContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,3 +16,4 @@ class PageItem:
     source_name: str
     html: bytes = b""
     redirect_urls: tuple[str, ...] = ()
+    prepared: PreparedContent | None = None  # the save keys, when a parse worker worked them out

@@ -18,9 +18,11 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple
 
 from crawler.parsing import Article, ParseProfile, parse_article
 from crawler.processes import die_with_parent
+from storage import PreparedContent
 
 logger = logging.getLogger(__name__)
 Page = tuple[bytes, str, ParseProfile | None]  # what parse_article takes
@@ -34,8 +36,25 @@ def _init_worker(parent_pid: int) -> None:
     die_with_parent(parent_pid)
 
 
+class ParsedPage(NamedTuple):
+    """A page's article and, when a worker parsed it, what saving it needs worked out."""
+
+    article: Article
+    prepared: PreparedContent | None = None
+
+
+def parse_for_archive(page: bytes, url: str, profile: ParseProfile) -> ParsedPage:
+    """``parse_article``, then (in the worker, off the crawl process) the page's save keys."""
+    article = parse_article(page, url, profile)
+    if article.error:
+        return ParsedPage(article)
+    return ParsedPage(article, PreparedContent.of(article.headline, article.body, page))
+
+
 class ParsePool:
-    """`await pool.parse(page, url, profile)`: an Article, parsed in a worker or inline."""
+    """`await pool.parse(page, url, profile)`: a ParsedPage, parsed in a worker or inline.
+
+    Inline (no workers) the save keys are left to the archive's writer thread."""
 
     def __init__(self, workers: int) -> None:
         self.executor: ProcessPoolExecutor | None = None
@@ -45,18 +64,18 @@ class ParsePool:
                 initializer=_init_worker, initargs=(os.getpid(),),
             )
 
-    async def parse(self, page: bytes, url: str, profile: ParseProfile) -> Article:
+    async def parse(self, page: bytes, url: str, profile: ParseProfile) -> ParsedPage:
         if self.executor is None:
-            return parse_article(page, url, profile)
+            return ParsedPage(parse_article(page, url, profile))
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.executor, parse_article, page, url, profile)
+            return await loop.run_in_executor(self.executor, parse_for_archive, page, url, profile)
         except BrokenProcessPool:
             logger.error("a parse worker died (killed or out of memory); parsing in the crawl process from now on")
             broken, self.executor = self.executor, None
             if broken is not None:
                 broken.shutdown(wait=False, cancel_futures=True)
-            return parse_article(page, url, profile)
+            return ParsedPage(parse_article(page, url, profile))
 
     def close(self) -> None:
         if self.executor is not None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from crawler.parsing import PARSER_VERSION
 from crawler.parsing.article import Article
-from storage import ArticleIn
+from storage import ArticleIn, PreparedContent
 
 
 def archive_record(
     article: Article, *, url: str, fetched_url: str | None, source_name: str,
-    html: bytes | None, aliases: tuple[str, ...] = (),
+    html: bytes | None, aliases: tuple[str, ...] = (), prepared: PreparedContent | None = None,
 ) -> ArticleIn:
     """The record to save for `article`, read from `html` by this parser version."""
     return ArticleIn(
@@ -31,4 +31,5 @@ def archive_record(
         date_precision=article.date_precision,
         date_method=article.date_method,
         source_evidence=article.source_evidence,
+        prepared=prepared,
     )

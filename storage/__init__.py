@@ -8,6 +8,7 @@ from __future__ import annotations
 from storage.archive import Archive, archive_exists, open_archive, upgrade_archive
 from storage.dialect import masked as masked_url
 from storage.errors import ArchiveError, ReadOnlyQueryError
+from storage.prepared import PreparedContent
 from storage.readonly import run_readonly_query
 from storage.records import (
     ArticleFilter,
@@ -30,6 +31,7 @@ __all__ = [
     "ArticleFilter",
     "ArticleIn",
     "LayoutDrift",
+    "PreparedContent",
     "QueryResult",
     "ReadOnlyQueryError",
     "RunCounts",

@@ -4,8 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from storage.columns import require_aware
+
+if TYPE_CHECKING:
+    from storage.prepared import PreparedContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +21,8 @@ class ArticleIn:
     and ``aliases`` the URLs that redirected to it: all recorded as aliases.
     ``html`` is the fetched page, kept compressed in ``raw_pages`` with the
     ``parser_version`` that read it. Datetimes must be aware (any offset; stored in UTC).
+    ``prepared`` is ``PreparedContent.of(headline, body, html)`` when it was worked out ahead
+    (in a parse worker); saving works it out itself when it is None.
     """
 
     url: str
@@ -38,6 +44,7 @@ class ArticleIn:
     html: bytes | None = None
     parser_version: str | None = None
     aliases: tuple[str, ...] = ()
+    prepared: PreparedContent | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("published_at", "modified_at"):

@@ -28,6 +28,9 @@ _SOURCE_LINE = re.compile(
 )
 
 
+_WORD = re.compile(r"\w+")
+
+
 # Where a text credits its source: the lead ("BAKU, April 10 (AZERTAG) —", "…, Azertag
 # reports.") or the closing lines ("Source: APA", "— Reuters"). The same words in the middle
 # of a longer text ("…, Reuters reported last year") are the writer citing someone.
@@ -78,12 +81,26 @@ def text_attribution(body: str) -> Attribution | None:
             or find_attribution("\n\n".join(paragraphs[-CLOSING_PARAGRAPHS:])))
 
 
+@lru_cache(maxsize=1)
+def _first_words() -> frozenset[str]:
+    """The first word of every agency name: a text without one of them names no agency."""
+    return frozenset(match.group(0) for name in gazetteer() if (match := _WORD.match(name)))
+
+
+def _may_name_an_agency(text: str) -> bool:
+    # One word scan instead of six searches with the whole gazetteer as an alternation.
+    # Every name starts with a word character (checked by the tests) and every pattern
+    # matches a name only at a word boundary, so its first word is a word of the text.
+    first_words = _first_words()
+    return any(word in first_words for word in _WORD.findall(text))
+
+
 def find_attribution(text: str) -> Attribution | None:
     """The earliest agency the text credits, as its canonical name."""
     if not text:
         return None
     best: tuple[int, Attribution] | None = None
-    for pattern in _patterns():
+    for pattern in _patterns() if _may_name_an_agency(text) else ():
         match = pattern.search(text)
         if match and (best is None or match.start("agency") < best[0]):
             canonical = gazetteer()[match.group("agency")]

@@ -54,11 +54,12 @@ def published_date(tree: HtmlElement, structured: Structured, page: PageText, ur
                    ctx: DateContext, selected: str | None = None) -> FoundDate | None:
     """The best publication date, or None when the page gives no trustworthy one."""
     structured_found = _first_valid(_published_candidates(tree, structured, ctx, selected), ctx)
-    text_found = _text_date(page, ctx)
     if structured_found is None:
-        return text_found or _first_valid(_url_candidates(url, ctx), ctx)
-    if text_found and _refines(text_found, structured_found):
-        return with_zone(text_found, structured_found.value.tzinfo)
+        return _text_date(page, ctx) or _first_valid(_url_candidates(url, ctx), ctx)
+    if _may_be_refined(structured_found):  # the visible text is read only when it can help
+        text_found = _text_date(page, ctx)
+        if text_found and _refines(text_found, structured_found):
+            return with_zone(text_found, structured_found.value.tzinfo)
     return structured_found
 
 
@@ -136,10 +137,14 @@ def plausible(value: datetime, now: datetime) -> bool:
     return probe <= now + timedelta(days=1)
 
 
+def _may_be_refined(structured: FoundDate) -> bool:
+    """A structured value without a time of day (date only, or exactly midnight)."""
+    return structured.precision == "day" or structured.value.time() == time(0, 0)
+
+
 def _refines(text: FoundDate, structured: FoundDate) -> bool:
     """A visible date with a time on the same day as a date-only structured value."""
-    at_midnight = structured.value.time() == time(0, 0)
-    if text.precision == "day" or not (structured.precision == "day" or at_midnight):
+    if text.precision == "day" or not _may_be_refined(structured):
         return False
     return text.value.date() == structured.value.date()
 

@@ -22,8 +22,7 @@ from crawler.config import Source
 from crawler.discovery import FeedError, feed_links, is_article_url, listing_links, sitemap_links
 from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
-from crawler.parse_pool import ParsePool
-from crawler.parsing import Article
+from crawler.parse_pool import ParsedPage, ParsePool
 from storage import Archive, RunCounts, SourceSummary, Validators, canonical_url
 
 logger = logging.getLogger(__name__)
@@ -302,25 +301,27 @@ class PressSpider(scrapy.Spider):
             return
         if response.meta.get("presswatch_revisit"):
             self.crawler.stats.inc_value("presswatch/revisited")
-        article = await self.read_article(response)
-        if article is None:
+        parsed = await self.read_article(response)
+        if parsed is None:
             return
         yield PageItem(
-            article=article,
+            article=parsed.article,
             fetched_url=response.url,
             source_name=self.source.name,
             html=response.body,
             redirect_urls=tuple(response.meta.get("redirect_urls", ())),
+            prepared=parsed.prepared,
         )
 
-    async def read_article(self, response: Response) -> Article | None:
+    async def read_article(self, response: Response) -> ParsedPage | None:
         """The page's article, or None (the reason recorded) when there is none to store."""
         try:
-            article = await self.parser.parse(response.body, response.url, self.profile)
+            parsed = await self.parser.parse(response.body, response.url, self.profile)
         except Exception as exc:  # the parser must never take the crawl down with it
             logger.exception("%s: the parser failed on %s", self.name, response.url)
             self.record_failure(response.url, "parse_error", response.status, f"{type(exc).__name__}: {exc}")
             return None
+        article = parsed.article
         if article.error:
             self.record_failure(response.url, "unparseable", response.status, article.error)
             return None
@@ -329,7 +330,7 @@ class PressSpider(scrapy.Spider):
             reason = f"no article text found ({len(body)} characters; JavaScript-only, blank or an error page)"
             self.record_failure(response.url, "empty", response.status, reason)
             return None
-        return article
+        return parsed
 
     # -- failures --------------------------------------------------------------------------
     def on_error(self, failure: Failure) -> None:

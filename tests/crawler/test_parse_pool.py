@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
+import zlib
 from pathlib import Path
 
-from crawler.parse_pool import POOL_THRESHOLD, ParsePool, parse_many
+from crawler.parse_pool import POOL_THRESHOLD, ParsedPage, ParsePool, parse_many
 from crawler.parsing import ParseProfile, parse_article
+from storage import PreparedContent
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "fixtures/demo/sites/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
@@ -15,7 +18,7 @@ URL = "https://demo.example/caspian-post/en/news/politics/seed-2548871"
 PROFILE = ParseProfile(publisher="Caspian Post", timezone="Asia/Baku", language="en")
 
 
-def parse_with(pool: ParsePool, page: bytes) -> object:
+def parse_with(pool: ParsePool, page: bytes) -> ParsedPage:
     return asyncio.run(pool.parse(page, URL, PROFILE))
 
 
@@ -23,9 +26,25 @@ def test_a_worker_parses_exactly_like_the_crawl_process() -> None:
     page = SEED.read_bytes()
     pool = ParsePool(1)
     try:
-        assert parse_with(pool, page) == parse_article(page, URL, PROFILE)
+        assert parse_with(pool, page).article == parse_article(page, URL, PROFILE)
     finally:
         pool.close()
+
+
+def test_a_worker_also_works_out_what_saving_the_page_needs() -> None:
+    page = SEED.read_bytes()
+    pool = ParsePool(1)
+    try:
+        article, prepared = parse_with(pool, page)
+    finally:
+        pool.close()
+    assert prepared == PreparedContent.of(article.headline, article.body, page)
+    assert zlib.decompress(prepared.html_compressed) == page
+    assert prepared.html_sha256 == hashlib.sha256(page).hexdigest()
+
+
+def test_inline_parsing_leaves_the_save_keys_to_the_archive() -> None:
+    assert parse_with(ParsePool(0), SEED.read_bytes()).prepared is None
 
 
 def test_a_dead_worker_makes_the_pool_parse_inline() -> None:
@@ -36,7 +55,7 @@ def test_a_dead_worker_makes_the_pool_parse_inline() -> None:
         assert pool.executor is not None
         for pid in list(pool.executor._processes):  # noqa: SLF001 - the test kills a worker on purpose
             os.kill(pid, signal.SIGKILL)
-        article = parse_with(pool, page)
+        article = parse_with(pool, page).article
         assert pool.executor is None
         assert article.headline == parse_article(page, URL, PROFILE).headline
     finally:

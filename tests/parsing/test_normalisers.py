@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import lxml.html
 import pytest
 
-from crawler.parsing.attribution import find_attribution, text_attribution
+from crawler.parsing.attribution import find_attribution, gazetteer, text_attribution
 from crawler.parsing.authors import clean_authors, find_authors
 from crawler.parsing.charset import UnreadableInput, decode_html
 from crawler.parsing.dates import plausible
@@ -134,6 +134,13 @@ def test_attribution_patterns_name_the_agency(text, source, evidence) -> None:
 ])
 def test_common_words_are_not_agencies(text) -> None:
     assert find_attribution(text) is None
+
+
+@pytest.mark.parametrize("name", sorted(gazetteer()))
+def test_every_agency_name_is_found_where_a_text_credits_it(name) -> None:
+    found = find_attribution(f"Talks ended in Astana on Monday, {name} reports.")
+    assert found is not None
+    assert found.source == gazetteer()[name]
 
 
 def test_trailing_agency_reports_becomes_source() -> None:
