@@ -57,6 +57,7 @@ _PROMO = re.compile(
 SHORT_BODY = 1000  # characters: below this the strict pass may have cut real text
 RECALL_RATIO = 0.6
 HEADER_PARAGRAPHS = 4
+HEADER_LINE_CHARS = 100  # a longer paragraph is text: the headline does not come after it
 MIN_HEADLINE_KEY = 12  # folded characters: shorter headlines are matched only whole
 TRAILER_PARAGRAPHS = 3
 _DATE_LIKE = re.compile(
@@ -229,9 +230,11 @@ def tidy_body(body: str | None, headlines: Sequence[str], date_raws: Sequence[st
 
 
 def _after_headline(paragraphs: list[str], head_keys: Sequence[str]) -> list[str]:
-    """Everything after the headline, when it shows up among the first paragraphs."""
+    """Everything after the headline, when it shows up among the first paragraphs with only
+    short lines (kicker, date, breadcrumbs) above it."""
     for index in reversed(range(min(HEADER_PARAGRAPHS, len(paragraphs)))):
-        if _is_headline(fold(paragraphs[index]), head_keys):
+        if _is_headline(fold(paragraphs[index]), head_keys) and all(
+                len(above) < HEADER_LINE_CHARS for above in paragraphs[:index]):
             return paragraphs[index + 1:]
     return paragraphs
 

@@ -24,6 +24,15 @@ def test_tidy_body_drops_page_furniture_only(paragraphs, kept) -> None:
     assert body == "\n\n".join(kept)
 
 
+def test_a_short_paragraph_naming_the_headline_after_the_text_is_kept() -> None:
+    text = ["The ministry signed the agreement on Monday with the national grid operator and two "
+            "development banks in the capital.",
+            "Both sides praised the deal, which covers three new substations in the western region "
+            "and a new control centre.",
+            "The ministry later corrected the figures (grid law passed)."]
+    assert tidy_body("\n\n".join(text), ["Grid law passed"], []) == "\n\n".join(text)
+
+
 def test_visible_standfirst_missing_from_the_text_is_put_first() -> None:
     lead = "The cabinet approved the grid acceleration law presented by the ministry."
     page = f"Grid law passed {lead} The ministry signed"
