@@ -25,8 +25,8 @@ RAW_LEVEL = 3
 class PreparedContent:
     """A page's text keys and compressed HTML, ready to save."""
 
-    fingerprint: Fingerprint
-    text: NewArticle  # with a placeholder id until the row exists
+    content_hash: str  # headline + body: decides revisions
+    text: NewArticle  # body hash, near-duplicate signature; a placeholder id until the row exists
     html_sha256: str | None
     html_compressed: bytes | None
 
@@ -34,8 +34,8 @@ class PreparedContent:
     def of(cls, headline: str | None, body: str | None, html: bytes | None) -> PreparedContent:
         fingerprint = Fingerprint.of(headline, body)
         minhashes = neardup.signature_of_words(fingerprint.words)
-        return cls(
-            fingerprint=fingerprint,
+        return cls(  # not the Fingerprint itself: its word list would be pickled for nothing
+            content_hash=fingerprint.content_hash,
             text=NewArticle.signed(
                 0, fingerprint.body_hash, fingerprint.duplicate_candidate, minhashes
             ),

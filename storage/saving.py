@@ -1,7 +1,7 @@
 """Write use-case: save parsed pages (dedupe levels 1–3, revisions, raw pages).
 
-Each page is normalised once (``hashing.Fingerprint``); its URL keys, text
-hashes and near-duplicate signature all come from that. Saving is idempotent
+Each page is normalised once (``prepared.PreparedContent``, possibly in a parse
+worker); its text hashes and near-duplicate signature come from that. Saving is idempotent
 for concurrent writers: on PostgreSQL a writer first takes advisory locks on
 every URL, body hash and band key of its pages (one statement, one global
 order), then relies on ``ON CONFLICT`` for the rest; SQLite writers hold the
@@ -27,7 +27,6 @@ from storage.dedupe import (
     store_signatures,
 )
 from storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
-from storage.hashing import Fingerprint
 from storage.models import Article, ArticleRevision, RawPage, UrlAlias
 from storage.prepared import RAW_COMPRESSION, PreparedContent
 from storage.records import ArticleIn, SaveOutcome, SaveResult
@@ -60,12 +59,17 @@ class _Page:
             url=url,
             fetched_url=fetched,
             aliases=tuple(dict.fromkeys((url, fetched, *map(canonical_url, article.aliases)))),
-            content=article.prepared or PreparedContent.of(article.headline, article.body, article.html),
+            content=article.prepared
+            or PreparedContent.of(article.headline, article.body, article.html),
         )
 
     @property
-    def fingerprint(self) -> Fingerprint:
-        return self.content.fingerprint
+    def content_hash(self) -> str:
+        return self.content.content_hash
+
+    @property
+    def body_hash(self) -> str | None:
+        return self.content.text.body_hash
 
     @property
     def text(self) -> NewArticle:
@@ -198,8 +202,8 @@ def _new_row(page: _Page, now: datetime) -> dict[str, Any]:
         "labels": a.labels,
         "body": a.body,
         "authors": a.authors,
-        "content_hash": page.fingerprint.content_hash,
-        "body_hash": page.fingerprint.body_hash,
+        "content_hash": page.content_hash,
+        "body_hash": page.body_hash,
         "first_seen_at": now,
         "updated_at": now,
         "last_seen_at": now,
@@ -241,7 +245,7 @@ def _save_existing(
     if seen:
         values["last_seen_at"] = now
     group_id = stored.duplicate_group_id
-    if stored.content_hash == page.fingerprint.content_hash:
+    if stored.content_hash == page.content_hash:
         outcome = SaveOutcome.UNCHANGED
     else:
         _store_revision(connection, stored, now)
@@ -249,7 +253,7 @@ def _save_existing(
         outcome = SaveOutcome.REVISED
     if values:
         connection.execute(update(Article).where(Article.id == article_id).values(**values))
-    if outcome is SaveOutcome.REVISED and stored.body_hash != page.fingerprint.body_hash:
+    if outcome is SaveOutcome.REVISED and stored.body_hash != page.body_hash:
         new = page.new_article(article_id)
         refresh_signature(connection, new)
         group_id = link_duplicates(connection, new, now, find_matches(connection, new)) or group_id
@@ -313,8 +317,8 @@ def _new_text(page: _Page) -> dict[str, Any]:
     return {
         "headline": page.article.headline,
         "body": page.article.body,
-        "content_hash": page.fingerprint.content_hash,
-        "body_hash": page.fingerprint.body_hash,
+        "content_hash": page.content_hash,
+        "body_hash": page.body_hash,
     }
 
 
