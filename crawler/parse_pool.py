@@ -9,16 +9,17 @@ an ordered stream of articles from a stream of pages.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from crawler.parsing import Article, ParseProfile, parse_article
 from crawler.processes import die_with_parent
@@ -29,6 +30,7 @@ Page = tuple[bytes, str, ParseProfile | None]  # what parse_article takes
 POOL_THRESHOLD = 24  # pages: below this a worker pool costs more than it saves
 IN_FLIGHT_PER_WORKER = 16
 MAX_BULK_WORKERS = 4
+T = TypeVar("T")
 
 
 def _init_worker(parent_pid: int) -> None:
@@ -43,12 +45,16 @@ class ParsedPage(NamedTuple):
     prepared: PreparedContent | None = None
 
 
-def parse_for_archive(page: bytes, url: str, profile: ParseProfile) -> ParsedPage:
-    """``parse_article``, then (in the worker, off the crawl process) the page's save keys."""
+def parse_for_archive(page: bytes, url: str, profile: ParseProfile | None, *,
+                      compress: bool = True) -> ParsedPage:
+    """``parse_article``, then (in the worker, off the crawl process) the page's save keys.
+
+    ``compress=False`` leaves compressing the HTML to the archive, which does it only if the
+    page must be stored (a reparse reads pages the archive already holds)."""
     article = parse_article(page, url, profile)
     if article.error:
         return ParsedPage(article)
-    return ParsedPage(article, PreparedContent.of(article.headline, article.body, page))
+    return ParsedPage(article, PreparedContent.of(article.headline, article.body, page, compress=compress))
 
 
 class ParsePool:
@@ -89,7 +95,21 @@ def bulk_workers() -> int:
 
 
 def parse_many(pages: Iterable[Page], workers: int | None = None) -> Iterator[Article]:
-    """``parse_article`` of each page, in order: in worker processes when there are enough pages.
+    """``parse_article`` of each page, in order: in worker processes when there are enough pages."""
+    return _map_pages(parse_article, pages, workers)
+
+
+def parse_many_for_archive(pages: Iterable[Page], workers: int | None = None, *,
+                           compress: bool = True) -> Iterator[ParsedPage]:
+    """``parse_for_archive`` of each page, in order (inline: the save keys are left to the archive)."""
+    return _map_pages(functools.partial(parse_for_archive, compress=compress), pages, workers,
+                      inline=lambda *page: ParsedPage(parse_article(*page)))
+
+
+def _map_pages(function: Callable[[bytes, str, ParseProfile | None], T], pages: Iterable[Page],
+               workers: int | None, inline: Callable[..., T] | None = None) -> Iterator[T]:
+    """``function`` of each page, in order: in worker processes when there are enough pages
+    (else ``inline``, by default ``function`` itself, in this process).
 
     Pages are handed over a few at a time (``IN_FLIGHT_PER_WORKER`` each), so memory stays
     flat however many pages the iterable yields.
@@ -98,13 +118,14 @@ def parse_many(pages: Iterable[Page], workers: int | None = None) -> Iterator[Ar
     pages = iter(pages)
     head = list(itertools.islice(pages, POOL_THRESHOLD))
     if workers <= 1 or len(head) < POOL_THRESHOLD:
-        yield from (parse_article(*page) for page in itertools.chain(head, pages))
+        here = inline or function
+        yield from (here(*page) for page in itertools.chain(head, pages))
         return
     context = multiprocessing.get_context("spawn")  # the caller may hold threads and connections
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)) as executor:
-        pending: deque[Future[Article]] = deque()
+        pending: deque[Future[T]] = deque()
         for page in itertools.chain(head, pages):
-            pending.append(executor.submit(parse_article, *page))
+            pending.append(executor.submit(function, *page))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 yield pending.popleft().result()
         while pending:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from crawler.config import Source
-from crawler.parse_pool import parse_many
+from crawler.parse_pool import ParsedPage, parse_many_for_archive
 from crawler.parsing import PARSER_VERSION
-from crawler.parsing.article import Article, ParseProfile
+from crawler.parsing.article import ParseProfile
 from crawler.records import archive_record
 from storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, StoredPage
 
@@ -75,12 +75,12 @@ def _batches(
     pages: Iterator[StoredPage], sources: Mapping[str, Source], report: ReparseReport
 ) -> Iterator[list[ArticleIn]]:
     batch: list[ArticleIn] = []
-    for page, article in _parsed(pages, sources, report):
-        if article.error:
+    for page, parsed in _parsed(pages, sources, report):
+        if parsed.article.error:
             report.failed += 1
-            logger.warning("reparse: %s: %s", page.fetched_url, article.error)
+            logger.warning("reparse: %s: %s", page.fetched_url, parsed.article.error)
             continue
-        batch.append(to_record(article, page))
+        batch.append(to_record(parsed, page))
         if len(batch) >= BATCH:
             yield batch
             batch = []
@@ -90,7 +90,7 @@ def _batches(
 
 def _parsed(
     pages: Iterator[StoredPage], sources: Mapping[str, Source], report: ReparseReport
-) -> Iterator[tuple[StoredPage, Article]]:
+) -> Iterator[tuple[StoredPage, ParsedPage]]:
     """Each page of a configured source with its article, parsed by worker processes."""
     profiles = {name: source.profile() for name, source in sources.items()}
     kept: deque[StoredPage] = deque()  # the pages whose articles are still on their way
@@ -105,12 +105,13 @@ def _parsed(
             kept.append(page)
             yield page.html, page.fetched_url, profile
 
-    for article in parse_many(configured()):
-        yield kept.popleft(), article
+    for parsed in parse_many_for_archive(configured(), compress=False):  # stored already
+        yield kept.popleft(), parsed
 
 
-def to_record(article: Article, page: StoredPage) -> ArticleIn:
+def to_record(parsed: ParsedPage, page: StoredPage) -> ArticleIn:
     """The archive record of a re-parsed page, keyed by its archived URL."""
     return archive_record(
-        article, url=page.article_url, fetched_url=page.fetched_url, source_name=page.source_name, html=page.html
+        parsed.article, url=page.article_url, fetched_url=page.fetched_url,
+        source_name=page.source_name, html=page.html, prepared=parsed.prepared,
     )

@@ -1,9 +1,11 @@
 """What saving a page works out from its headline, body and HTML alone.
 
 Normalising the text, hashing it, its near-duplicate signature and compressing the raw page
-are pure CPU work: about half a millisecond a page, which in a crawl would otherwise run in
-the crawl process next to the reactor. A parse worker can do it instead and hand the result
-over with the article (``ArticleIn.prepared``); saving does it itself when nobody did.
+are pure CPU work: about half a millisecond a page on a press release, several on a big news
+page. In a crawl it would otherwise run in the crawl process next to the reactor; a parse
+worker does it instead and hands the result over with the article (``ArticleIn.prepared``).
+Saving does it itself when nobody did. This module imports nothing heavy (no SQLAlchemy),
+so workers stay quick to start.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import zlib
 from dataclasses import dataclass
 
 from storage import neardup
-from storage.dedupe import NewArticle
 from storage.hashing import Fingerprint
 
 RAW_COMPRESSION = "zlib"
@@ -23,22 +24,29 @@ RAW_LEVEL = 3
 
 @dataclass(frozen=True, slots=True)
 class PreparedContent:
-    """A page's text keys and compressed HTML, ready to save."""
+    """A page's text keys and, unless left for later, its compressed HTML."""
 
     content_hash: str  # headline + body: decides revisions
-    text: NewArticle  # body hash, near-duplicate signature; a placeholder id until the row exists
+    body_hash: str | None  # body only: groups copies
+    duplicate_candidate: bool  # body long enough for exact-copy grouping
+    minhashes: tuple[int, ...] | None  # near-duplicate signature
     html_sha256: str | None
-    html_compressed: bytes | None
+    html_compressed: bytes | None  # None with HTML: compress when the page must be stored
 
     @classmethod
-    def of(cls, headline: str | None, body: str | None, html: bytes | None) -> PreparedContent:
+    def of(cls, headline: str | None, body: str | None, html: bytes | None, *,
+           compress: bool = True) -> PreparedContent:
+        # Not the Fingerprint itself: its word list would be pickled back from a worker for nothing.
         fingerprint = Fingerprint.of(headline, body)
-        minhashes = neardup.signature_of_words(fingerprint.words)
-        return cls(  # not the Fingerprint itself: its word list would be pickled for nothing
+        return cls(
             content_hash=fingerprint.content_hash,
-            text=NewArticle.signed(
-                0, fingerprint.body_hash, fingerprint.duplicate_candidate, minhashes
-            ),
+            body_hash=fingerprint.body_hash,
+            duplicate_candidate=fingerprint.duplicate_candidate,
+            minhashes=neardup.signature_of_words(fingerprint.words),
             html_sha256=hashlib.sha256(html).hexdigest() if html else None,
-            html_compressed=zlib.compress(html, RAW_LEVEL) if html else None,
+            html_compressed=compressed_html(html) if html and compress else None,
         )
+
+
+def compressed_html(html: bytes) -> bytes:
+    return zlib.compress(html, RAW_LEVEL)

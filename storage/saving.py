@@ -28,7 +28,7 @@ from storage.dedupe import (
 )
 from storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
 from storage.models import Article, ArticleRevision, RawPage, UrlAlias
-from storage.prepared import RAW_COMPRESSION, PreparedContent
+from storage.prepared import RAW_COMPRESSION, PreparedContent, compressed_html
 from storage.records import ArticleIn, SaveOutcome, SaveResult
 from storage.urls import canonical_url
 
@@ -47,6 +47,7 @@ class _Page:
     fetched_url: str
     aliases: tuple[str, ...]
     content: PreparedContent
+    text: NewArticle  # with a placeholder id until the row exists
 
     @classmethod
     def of(cls, article: ArticleIn) -> _Page:
@@ -54,13 +55,16 @@ class _Page:
         fetched = url
         if article.fetched_url and article.fetched_url != article.url:
             fetched = canonical_url(article.fetched_url)
+        content = article.prepared or PreparedContent.of(article.headline, article.body, article.html)
         return cls(
             article=article,
             url=url,
             fetched_url=fetched,
             aliases=tuple(dict.fromkeys((url, fetched, *map(canonical_url, article.aliases)))),
-            content=article.prepared
-            or PreparedContent.of(article.headline, article.body, article.html),
+            content=content,
+            text=NewArticle.signed(
+                0, content.body_hash, content.duplicate_candidate, content.minhashes
+            ),
         )
 
     @property
@@ -69,19 +73,18 @@ class _Page:
 
     @property
     def body_hash(self) -> str | None:
-        return self.content.text.body_hash
-
-    @property
-    def text(self) -> NewArticle:
-        return self.content.text
+        return self.content.body_hash
 
     @property
     def html_sha256(self) -> str | None:
         return self.content.html_sha256
 
-    @property
-    def html_compressed(self) -> bytes | None:
-        return self.content.html_compressed
+    def html_compressed(self) -> bytes:
+        """The raw page compressed (now, if whoever prepared the page left that for later)."""
+        if self.content.html_compressed is not None:
+            return self.content.html_compressed
+        assert self.article.html is not None
+        return compressed_html(self.article.html)
 
     def new_article(self, article_id: int) -> NewArticle:
         return replace(self.text, id=article_id)
@@ -289,14 +292,13 @@ def _store_raw_page(
 
 
 def _raw_values(page: _Page, now: datetime) -> dict[str, Any]:
-    assert page.html_compressed is not None
     return {
         "url": page.fetched_url,
         "fetched_at": now,
         "parser_version": page.article.parser_version,
         "compression": RAW_COMPRESSION,
         "html_sha256": page.html_sha256,
-        "html": page.html_compressed,
+        "html": page.html_compressed(),
     }
 
 

@@ -60,6 +60,8 @@ HEADER_PARAGRAPHS = 4
 HEADER_LINE_CHARS = 100  # a longer paragraph is text: the headline does not come after it
 MIN_HEADLINE_KEY = 12  # folded characters: shorter headlines are matched only whole
 TRAILER_PARAGRAPHS = 3
+MIN_LEAD_CHARS = 40
+LEAD_PROBE_CHARS = 60
 _DATE_LIKE = re.compile(
     r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\b\d{1,2}\.?\s+[^\W\d_]{3,12}\.?,?\s+\d{4}"
     r"|\b[^\W\d_]{3,12}\.?\s+\d{1,2},?\s+\d{4}"
@@ -280,12 +282,17 @@ def _is_boilerplate(paragraph: str) -> bool:
     )
 
 
+def missing_lead(body: str | None, lead: str | None) -> str | None:
+    """The standfirst (cleaned) when it is long enough to matter and the text lacks it."""
+    lead = clean_text(lead)
+    if not body or len(lead) < MIN_LEAD_CHARS or lead[:LEAD_PROBE_CHARS] in body:
+        return None
+    return lead
+
+
 def with_lead(body: str | None, lead: str | None, page_text: str) -> str | None:
     """Put the page's visible standfirst in front of the text when the extractor missed it."""
-    lead = clean_text(lead)
-    if not body or len(lead) < 40:
+    missing = missing_lead(body, lead)
+    if missing is None or missing[:LEAD_PROBE_CHARS] not in " ".join(page_text.split()):
         return body
-    probe = lead[:60]
-    if probe in body or probe not in " ".join(page_text.split()):
-        return body
-    return f"{lead}\n\n{body}"
+    return f"{missing}\n\n{body}"

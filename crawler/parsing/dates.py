@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone, tzinfo
 
@@ -50,14 +50,17 @@ class FoundDate:
     method: str
 
 
-def published_date(tree: HtmlElement, structured: Structured, page: PageText, url: str,
-                   ctx: DateContext, selected: str | None = None) -> FoundDate | None:
-    """The best publication date, or None when the page gives no trustworthy one."""
+def published_date(tree: HtmlElement, structured: Structured, page: Callable[[], PageText],
+                   url: str, ctx: DateContext, selected: str | None = None) -> FoundDate | None:
+    """The best publication date, or None when the page gives no trustworthy one.
+
+    ``page`` gives the page's visible text; it is asked for only when the structured
+    dates leave the time open."""
     structured_found = _first_valid(_published_candidates(tree, structured, ctx, selected), ctx)
     if structured_found is None:
-        return _text_date(page, ctx) or _first_valid(_url_candidates(url, ctx), ctx)
-    if _may_be_refined(structured_found):  # the visible text is read only when it can help
-        text_found = _text_date(page, ctx)
+        return _text_date(page(), ctx) or _first_valid(_url_candidates(url, ctx), ctx)
+    if _may_be_refined(structured_found):
+        text_found = _text_date(page(), ctx)
         if text_found and _refines(text_found, structured_found):
             return with_zone(text_found, structured_found.value.tzinfo)
     return structured_found

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +21,7 @@ from crawler.parsing.body import (
     body_from_selector,
     body_from_trafilatura,
     join_paragraphs,
+    missing_lead,
     tidy_body,
     with_lead,
 )
@@ -86,12 +89,17 @@ def _extract(tree: HtmlElement, url: str, profile: ParseProfile) -> Article:
     headline, labels = pick_headline(tree, page.structured, page.site_names,
                                      page.selected.get("headline"))
     anchor = headline_element(tree, headline)
-    text = page_text(tree, anchor)
     raw_body = _body(page)
-    if anchor is None and raw_body:  # no headline shown: dates sit near the text's start
-        text = anchored_at(text, raw_body.split("\n", 1)[0][:40])
+
+    @cache
+    def text() -> PageText:  # the whole page's text: read only when a field needs it
+        visible = page_text(tree, anchor)
+        if anchor is None and raw_body:  # no headline shown: dates sit near the text's start
+            return anchored_at(visible, raw_body.split("\n", 1)[0][:40])
+        return visible
+
     language = choose_language(declared_language(tree, page.structured), profile.language,
-                               raw_body or text.text)
+                               raw_body or text().text)
     published, modified = _dates(page, text, language)
     body = _tidy(page, raw_body, headline, published, text)
     attribution = _attribution(page, body)
@@ -117,7 +125,7 @@ def _read(tree: HtmlElement, url: str, profile: ParseProfile) -> _Page:
                  site_names(structured, publisher, host), _selected_texts(tree, profile))
 
 
-def _dates(page: _Page, text: PageText, language: str | None
+def _dates(page: _Page, text: Callable[[], PageText], language: str | None
            ) -> tuple[dates.FoundDate | None, dates.FoundDate | None]:
     ctx = dates.context(_date_languages(language, page.profile),
                         _date_order(page.tree, page.profile),
@@ -135,11 +143,12 @@ def _dates(page: _Page, text: PageText, language: str | None
 
 
 def _tidy(page: _Page, raw_body: str | None, headline: str | None,
-          published: dates.FoundDate | None, text: PageText) -> str | None:
+          published: dates.FoundDate | None, text: Callable[[], PageText]) -> str | None:
     candidates = headline_candidates(page.tree, page.structured, None)
     headlines = [headline or "", *(raw for _, raw in candidates)]
     body = tidy_body(raw_body, headlines, [published.raw] if published else [])
-    return with_lead(body, _description(page.structured), text.text)
+    lead = missing_lead(body, _description(page.structured))
+    return with_lead(body, lead, text().text) if lead else body
 
 
 def _attribution(page: _Page, body: str | None) -> Attribution | None:
