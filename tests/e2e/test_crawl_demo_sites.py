@@ -4,12 +4,16 @@ Runs against a temp SQLite file and a fresh PostgreSQL database (`archive_url`, 
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.request import urlopen
 
 from sqlalchemy import create_engine, text
 
+from storage.hashing import Fingerprint
 from tests.e2e.helpers import run_presswatch
 
 SEED_PATH = "/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"
@@ -140,3 +144,21 @@ def test_an_article_that_failed_is_fetched_by_the_next_run_wherever_it_is_listed
     assert [r.path for r in server.requests if r.status == 304] == []
     assert rows(sqlite_url, f"SELECT count(*) FROM articles WHERE url = '{server.base_url}{oldest['path']}'") == [(1,)]
     assert rows(sqlite_url, "SELECT count(*) FROM page_validators") == [(3,)]  # clean now
+
+
+def test_raw_pages_and_text_keys_worked_out_in_the_parse_worker_are_exact(crawled_demo) -> None:
+    """The crawl's parse worker prepares each page for saving; what lands must equal the page
+    as served and the keys the archive itself would compute."""
+    stored = rows(
+        crawled_demo.db_url,
+        "SELECT a.url, a.headline, a.body, a.content_hash, a.body_hash, r.compression, r.html_sha256, r.html "
+        "FROM articles a JOIN raw_pages r ON r.article_id = a.id",
+    )
+    assert len(stored) >= 10
+    for url, headline, body, content_hash, body_hash, compression, sha256, html in stored:
+        served = urlopen(url).read()  # noqa: S310 - the loopback demo server
+        assert compression == "zlib"
+        assert zlib.decompress(html) == served, url
+        assert sha256 == hashlib.sha256(served).hexdigest(), url
+        keys = Fingerprint.of(headline, body)
+        assert (content_hash, body_hash) == (keys.content_hash, keys.body_hash), url

@@ -130,7 +130,9 @@ def test_sighup_picks_up_a_new_source_and_a_broken_config_keeps_the_running_one(
             both = sources_toml(first, interval="3s") + sources_toml(second, "second", crawl_table=False, interval="3s")
             service.config.write_text(both, encoding="utf-8")
             service.process.send_signal(signal.SIGHUP)
-            service.wait_for(lambda: count(db_url) == 5, 60, "the added source archived")
+            # The run, not just its articles: stopping while it closes would fail it.
+            service.wait_for(lambda: count(db_url) == 5 and service.runs_logged("second") >= 1, 60,
+                             "the added source archived")
         finally:
             stop_cleanly(service)
     assert "config reloaded: 2 source(s)" in service.log
