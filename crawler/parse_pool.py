@@ -2,9 +2,10 @@
 
 Parsing is pure CPU work (lxml, trafilatura, dateparser); in the crawl process it
 competes with Scrapy and the archive writes for one core. `ParsePool` hands each
-page to `parse_workers` spawned processes and awaits the `Article`; with 0 workers
-pages are parsed inline. `parse_many` does the same for bulk work (`presswatch reparse`):
-an ordered stream of articles from a stream of pages.
+page to `parse_workers` spawned processes and awaits the `Article`, with the page's
+save keys worked out there too (`storage.PreparedContent`); with 0 workers pages are
+parsed inline. `parse_many_for_archive` does the same for bulk work (`presswatch
+reparse`): an ordered stream of parsed pages from a stream of pages.
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from crawler.parsing import Article, ParseProfile, parse_article
 from crawler.processes import die_with_parent
@@ -30,7 +31,6 @@ Page = tuple[bytes, str, ParseProfile | None]  # what parse_article takes
 POOL_THRESHOLD = 24  # pages: below this a worker pool costs more than it saves
 IN_FLIGHT_PER_WORKER = 16
 MAX_BULK_WORKERS = 4
-T = TypeVar("T")
 
 
 def _init_worker(parent_pid: int) -> None:
@@ -94,22 +94,10 @@ def bulk_workers() -> int:
     return min(cpus or 1, MAX_BULK_WORKERS)
 
 
-def parse_many(pages: Iterable[Page], workers: int | None = None) -> Iterator[Article]:
-    """``parse_article`` of each page, in order: in worker processes when there are enough pages."""
-    return _map_pages(parse_article, pages, workers)
-
-
 def parse_many_for_archive(pages: Iterable[Page], workers: int | None = None, *,
                            compress: bool = True) -> Iterator[ParsedPage]:
-    """``parse_for_archive`` of each page, in order (inline: the save keys are left to the archive)."""
-    return _map_pages(functools.partial(parse_for_archive, compress=compress), pages, workers,
-                      inline=lambda *page: ParsedPage(parse_article(*page)))
-
-
-def _map_pages(function: Callable[[bytes, str, ParseProfile | None], T], pages: Iterable[Page],
-               workers: int | None, inline: Callable[..., T] | None = None) -> Iterator[T]:
-    """``function`` of each page, in order: in worker processes when there are enough pages
-    (else ``inline``, by default ``function`` itself, in this process).
+    """``parse_for_archive`` of each page, in order: in worker processes when there are enough
+    pages, else in this process (the save keys then left to the archive).
 
     Pages are handed over a few at a time (``IN_FLIGHT_PER_WORKER`` each), so memory stays
     flat however many pages the iterable yields.
@@ -118,14 +106,14 @@ def _map_pages(function: Callable[[bytes, str, ParseProfile | None], T], pages: 
     pages = iter(pages)
     head = list(itertools.islice(pages, POOL_THRESHOLD))
     if workers <= 1 or len(head) < POOL_THRESHOLD:
-        here = inline or function
-        yield from (here(*page) for page in itertools.chain(head, pages))
+        yield from (ParsedPage(parse_article(*page)) for page in itertools.chain(head, pages))
         return
+    parse = functools.partial(parse_for_archive, compress=compress)
     context = multiprocessing.get_context("spawn")  # the caller may hold threads and connections
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)) as executor:
-        pending: deque[Future[T]] = deque()
+        pending: deque[Future[ParsedPage]] = deque()
         for page in itertools.chain(head, pages):
-            pending.append(executor.submit(function, *page))
+            pending.append(executor.submit(parse, *page))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 yield pending.popleft().result()
         while pending:

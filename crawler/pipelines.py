@@ -87,7 +87,7 @@ def to_archive_record(item: PageItem) -> ArticleIn:
         source_name=item.source_name,
         html=item.html or None,
         aliases=tuple(item.redirect_urls),
-        prepared=item.prepared if item.html else None,
+        prepared=item.prepared,
     )
 
 

@@ -22,7 +22,8 @@ class ArticleIn:
     ``html`` is the fetched page, kept compressed in ``raw_pages`` with the
     ``parser_version`` that read it. Datetimes must be aware (any offset; stored in UTC).
     ``prepared`` is ``PreparedContent.of(headline, body, html)`` when it was worked out ahead
-    (in a parse worker); saving works it out itself when it is None.
+    (in a parse worker, possibly leaving the compressing for later); saving works it out
+    itself when it is None.
     """
 
     url: str

@@ -38,6 +38,8 @@ _METADATA = (
     "published_at", "modified_at", "source", "publisher", "language",
     "date_raw", "date_precision", "date_method", "source_evidence",
 )
+
+
 @dataclass(frozen=True, slots=True)
 class _Page:
     """An ArticleIn with its keys worked out."""
@@ -94,8 +96,9 @@ class _Page:
 
 
 class PreparedBatch:
-    """Pages with every key worked out (normalised text, hashes, signature, compressed
-    HTML): pure CPU work, done before the write transaction, possibly in another thread."""
+    """Pages with every key worked out (normalised text, hashes, signature; compressed HTML
+    unless left for later): pure CPU work, done before the write transaction, possibly in
+    another thread, or already in a parse worker (``ArticleIn.prepared``)."""
 
     def __init__(self, articles: Sequence[ArticleIn]) -> None:
         self.pages = [_Page.of(article) for article in articles]

@@ -8,7 +8,7 @@ import signal
 import zlib
 from pathlib import Path
 
-from crawler.parse_pool import POOL_THRESHOLD, ParsedPage, ParsePool, parse_many
+from crawler.parse_pool import POOL_THRESHOLD, ParsedPage, ParsePool, parse_many_for_archive
 from crawler.parsing import ParseProfile, parse_article
 from storage import PreparedContent
 
@@ -65,6 +65,14 @@ def test_a_dead_worker_makes_the_pool_parse_inline() -> None:
 def test_bulk_parsing_in_workers_gives_every_article_in_input_order() -> None:
     page = SEED.read_bytes()
     jobs = [(page, f"{URL}-{n}", PROFILE) for n in range(POOL_THRESHOLD + 6)]
-    parsed = list(parse_many(jobs, workers=2))
-    assert [a.url for a in parsed] == [url for _, url, _ in jobs]
-    assert parsed[-1] == parse_article(page, jobs[-1][1], PROFILE)
+    parsed = list(parse_many_for_archive(jobs, workers=2, compress=False))
+    assert [p.article.url for p in parsed] == [url for _, url, _ in jobs]
+    last = parse_article(page, jobs[-1][1], PROFILE)
+    assert parsed[-1] == (last, PreparedContent.of(last.headline, last.body, page, compress=False))
+    assert parsed[-1].prepared.html_compressed is None  # a reparse leaves compressing to the archive
+
+
+def test_a_few_pages_are_parsed_here_and_their_save_keys_left_to_the_archive() -> None:
+    page = SEED.read_bytes()
+    parsed = list(parse_many_for_archive([(page, URL, PROFILE)], workers=2))
+    assert parsed == [(parse_article(page, URL, PROFILE), None)]
