@@ -35,7 +35,29 @@ _EXPORTS = {
     "run_readonly_query": ("storage.readonly", "run_readonly_query"),
     "upgrade_archive": ("storage.archive", "upgrade_archive"),
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArticleFilter",
+    "ArticleIn",
+    "LayoutDrift",
+    "PreparedContent",
+    "QueryResult",
+    "ReadOnlyQueryError",
+    "RunCounts",
+    "SaveOutcome",
+    "SaveResult",
+    "SearchHit",
+    "SourceSummary",
+    "StoredPage",
+    "Validators",
+    "archive_exists",
+    "canonical_url",
+    "masked_url",
+    "open_archive",
+    "run_readonly_query",
+    "upgrade_archive",
+]
 
 
 def __getattr__(name: str) -> Any:
