@@ -6,6 +6,7 @@ import resource
 import subprocess
 import threading
 import time
+from contextlib import nullcontext
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +39,19 @@ def run_measured(
     env: dict[str, str] | None = None,
     progress: Callable[[float], None] | None = None,
     progress_every: float = 5.0,
+    stdin_path: Path | None = None,
 ) -> Measured:
-    """Run `command` to completion, stdout into `out_path`, stderr into `log_path`.
+    """Run `command` to completion, stdin from `stdin_path` (else ours), stdout into
+    `out_path`, stderr into `log_path`.
 
     `progress(elapsed)` is called from a helper thread every `progress_every` seconds
     while the child runs, so long phases show signs of life.
     """
     parent_before, overflows_before = _own_cpu(), listen_overflows()
-    with out_path.open("wb") as out, log_path.open("wb") as log:
+    stdin = stdin_path.open("rb") if stdin_path is not None else nullcontext()
+    with stdin as given, out_path.open("wb") as out, log_path.open("wb") as log:
         started = time.perf_counter()
-        child = subprocess.Popen(list(command), stdout=out, stderr=log, cwd=cwd, env=env)
+        child = subprocess.Popen(list(command), stdin=given, stdout=out, stderr=log, cwd=cwd, env=env)
         done = threading.Event()
         ticker = _start_ticker(done, started, progress, progress_every) if progress else None
         try:

@@ -81,8 +81,8 @@ def timed(label: str, command: list[str], workdir: Path, stdin_lines: list[str] 
     """Run `command` (its stdin from `stdin_lines`), echo its stderr tail; (seconds, exit code)."""
     stdin_path = workdir / f"{label}.in"
     stdin_path.write_text("".join(stdin_lines or []), encoding="utf-8")
-    shell = ["sh", "-c", 'exec "$@" < "$0"', str(stdin_path), *command]
-    measured = run_measured(shell, out_path=workdir / f"{label}.out", log_path=workdir / f"{label}.log")
+    measured = run_measured(command, out_path=workdir / f"{label}.out", log_path=workdir / f"{label}.log",
+                            stdin_path=stdin_path)
     if measured.returncode != 0:
         print(f"{label} failed (exit {measured.returncode}):", file=sys.stderr)
         print(measured.log_path.read_text(errors="replace")[-2000:], file=sys.stderr)
