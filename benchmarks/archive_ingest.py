@@ -30,7 +30,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from measure import work_directory  # noqa: E402  (benchmarks/ is this script's directory)
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
@@ -349,9 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         args.queries, args.probes = min(args.queries, 50), min(args.probes, 100)
     corpus = Corpus(args.seed)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="presswatch-bench-") as scratch:
-        workdir = args.workdir or Path(scratch)
-        workdir.mkdir(parents=True, exist_ok=True)
+    with work_directory(args.workdir) as workdir:
         rows.append(run_sqlite(workdir, corpus, count, args))
         if args.pg:
             rows.append(run_postgresql(args.pg, corpus, pg_count, args))

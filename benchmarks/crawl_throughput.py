@@ -33,7 +33,6 @@ import os
 import shutil
 import sqlite3
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,7 +46,7 @@ for path in (str(HERE), str(REPO)):
 
 import accuracy  # noqa: E402
 import corpus  # noqa: E402
-from measure import Measured, log_tail, run_measured  # noqa: E402
+from measure import Measured, log_tail, run_measured, work_directory  # noqa: E402
 
 from crawler.site_server import SiteServer  # noqa: E402
 
@@ -416,14 +415,8 @@ def write_json(args: argparse.Namespace, generated: corpus.Corpus, runs: list[Cr
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        return run(args, args.workdir.resolve())
-    workdir = Path(tempfile.mkdtemp(prefix="presswatch-bench-"))
-    try:
+    with work_directory(args.workdir) as workdir:
         return run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

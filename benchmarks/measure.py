@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
+import tempfile
 import threading
 import time
-from contextlib import nullcontext
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +120,15 @@ def listen_overflows() -> int | None:
         if names and names[0] == "TcpExt:" and "ListenOverflows" in names:
             return int(numbers[names.index("ListenOverflows")])
     return None
+
+
+@contextmanager
+def work_directory(keep: Path | None, prefix: str = "presswatch-bench-") -> Iterator[Path]:
+    """Where a benchmark writes: `keep` (created if missing, left in place), else a
+    temporary directory removed afterwards."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as scratch:
+        yield Path(scratch)

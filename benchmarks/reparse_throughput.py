@@ -18,16 +18,14 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from measure import run_measured  # noqa: E402
+from measure import run_measured, work_directory  # noqa: E402
 
 from crawler.parsing import parse_article  # noqa: E402
 from crawler.records import archive_record  # noqa: E402
@@ -122,14 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.manifest.is_file():
         print(f"no DEV corpus at {args.manifest}", file=sys.stderr)
         return 2
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        return run(args, args.workdir)
-    workdir = Path(tempfile.mkdtemp(prefix="presswatch-reparse-"))
-    try:
+    with work_directory(args.workdir, prefix="presswatch-reparse-") as workdir:
         return run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
