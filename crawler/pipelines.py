@@ -1,6 +1,7 @@
 """Item pipeline: parsed pages into the archive, outcomes counted in the crawl stats."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from concurrent.futures import Future
@@ -8,10 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem
 from crawler.parsing.article import Article
 from crawler.records import archive_record
+from crawler.run_context import SaveRoom, run_context
 from storage import Archive, ArticleIn, SaveOutcome, SaveResult
 
 logger = logging.getLogger(__name__)
@@ -25,36 +28,54 @@ OUTCOME_STATS = {
 
 
 class ArchivePipeline:
-    """Saves every `PageItem` through the spider's archive handle.
+    """Saves every `PageItem` through the run's archive (owned by the `ArchiveRun` extension).
 
     Pages are queued (`Archive.queue_article`): the archive's writer thread saves them in
     batches while the crawl goes on. Outcomes are counted as saves complete, in order, and
-    all of them before the spider closes (its run record is written from these counts).
+    all of them before the spider closes (its run record is written from these counts);
+    waiting for them never blocks the reactor, which other runs share.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, archive: Archive, room: SaveRoom) -> None:
         self.crawler = crawler
+        self.archive = archive
+        self.room = room
         self.saving: deque[tuple[ArticleIn, Future[SaveResult]]] = deque()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        return cls(crawler)
+        context = run_context(crawler)
+        if context is None:
+            raise NotConfigured("the crawler has no archive (no RunContext)")
+        return cls(crawler, context.archive, context.save_room)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
-        record = to_archive_record(item)
-        self.saving.append((record, self.archive().queue_article(record)))
-        self.count_saved()
+        waiting = self.room.take()
+        if waiting is None:
+            self.queue(item)
+            return item
+        return self._queue_when_room(item, waiting)
+
+    async def _queue_when_room(self, item: PageItem, waiting: asyncio.Future[None]) -> PageItem:
+        await waiting
+        self.queue(item)
         return item
 
-    def close_spider(self) -> None:
-        if self.saving:
-            self.archive().flush()
+    def queue(self, item: PageItem) -> None:
+        record = to_archive_record(item)
+        future = self.archive.queue_article(record)
+        future.add_done_callback(lambda _: self.room.give_back())
+        self.saving.append((record, future))
         self.count_saved()
 
-    def archive(self) -> Archive:
-        return self.crawler.spider.archive  # type: ignore[union-attr, no-any-return]
+    async def close_spider(self) -> None:
+        """Every page of the run saved (or failed) and counted, before the run is closed."""
+        for _, future in list(self.saving):
+            if not future.done():
+                await asyncio.wrap_future(future)
+        self.count_saved()
 
     def count_saved(self) -> None:
         """Count the outcomes of the saves finished so far (a failed save is an error)."""
@@ -71,12 +92,9 @@ class ArchivePipeline:
             logger.debug("%s: %s %s", record.source_name, result.outcome.value, record.url)
 
     def save_failed(self, record: ArticleIn, exc: Exception) -> None:
-        """Record the lost page as the spider records any failure (when the database lets us)."""
+        """Record the lost page as the spider records any failure (the run is then `failed`)."""
         message = f"{type(exc).__name__}: {exc}"
-        try:
-            self.crawler.spider.record_failure(record.url, "save_failed", None, message)  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001 - the database that failed the save may fail this too
-            logger.exception("%s: save_failed %s (%s), and recording it failed", record.source_name, record.url, message)
+        self.crawler.spider.record_failure(record.url, "save_failed", None, message)  # type: ignore[union-attr]
 
 
 def to_archive_record(item: PageItem) -> ArticleIn:

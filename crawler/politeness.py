@@ -7,7 +7,8 @@
   on to be recorded as an `http_status` failure with its Retry-After.
 - `CrawlDelay` reads `Crawl-delay` from each robots.txt Scrapy fetches (through
   Scrapy's Protego robots parser) and keeps that host's download slot at least
-  that far apart, whatever `download_delay` or AutoThrottle say.
+  that far apart, whatever `download_delay` or AutoThrottle say; it tells the
+  process's shared `HostGate` too, so other runs of the process keep it as well.
 """
 from __future__ import annotations
 
@@ -109,6 +110,9 @@ class CrawlDelay:
         if delay:
             self.delays[netloc] = float(delay)
             logger.info("%s: robots.txt asks for Crawl-delay %s s", netloc, delay)
+            gate = getattr(getattr(self.crawler, "run", None), "gate", None)
+            if gate is not None:  # every run of this process keeps it, not only this one
+                gate.set_min_delay(urlsplit(response.url).hostname or "", float(delay))
 
     def enforce(self, slot_key: str | None, delay: float) -> None:
         engine = self.crawler.engine

@@ -1,29 +1,26 @@
-"""Running a crawl: several sources, one Scrapy process, one archive handle."""
+"""`presswatch crawl`: several sources crawled at once in this process, then the reactor stops.
+
+The same runtime as a long-lived crawl worker (`crawler.runtime`), started for one round:
+every source's run goes on at once in one reactor, sharing one archive handle, the parse
+workers and per-host politeness.
+"""
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 import sys
-import time
-from dataclasses import dataclass
 from typing import Any, TextIO
 
-from scrapy.crawler import Crawler, CrawlerProcess
-
+from crawler.archive_run import SourceReport
 from crawler.claims import RedisClaims
 from crawler.config import Source
-from crawler.parse_pool import ParsePool
-from crawler.settings import BASE_SETTINGS, scrapy_settings
-from crawler.spiders.press import PressSpider
-from storage import RunCounts, open_archive
+from crawler.runtime import CrawlRuntime, install_reactor
+from storage import open_archive
 
+__all__ = ["SourceReport", "connect_claims", "progress_stream", "run_crawl"]
 
-@dataclass(frozen=True, slots=True)
-class SourceReport:
-    """What one source's crawl did."""
-
-    source: str
-    status: str
-    counts: RunCounts
-    seconds: float
+logger = logging.getLogger(__name__)
 
 
 def run_crawl(
@@ -34,28 +31,48 @@ def run_crawl(
     log_level: str = "WARNING",
     progress: TextIO | None = None,
 ) -> list[SourceReport]:
-    """Crawl `sources` concurrently into the archive at `db_url` and report per source.
+    """Crawl `sources` concurrently into the archive at `db_url`; one report per source, in order.
 
     Opens the archive (running migrations) before anything is fetched, so an
     unreachable database fails fast with `storage.ArchiveError` (and an unreachable
     Redis, when `redis_url` is set, with `crawler.claims.ClaimsUnavailable`). Can run once per
-    process (Twisted's reactor does not restart).
+    process (Twisted's reactor does not restart). SIGINT/SIGTERM close the runs (each
+    `interrupted`); a second one stops at once.
     """
     archive = open_archive(db_url)
-    started = time.monotonic()
-    parser = ParsePool(max((s.crawl.parse_workers for s in sources), default=0))
     try:
         claims = {s.name: connect_claims(s) for s in sources}
-        process = CrawlerProcess({**BASE_SETTINGS, "LOG_LEVEL": log_level})
-        crawlers = [_schedule(process, s, archive, full, claims[s.name], parser, log_level) for s in sources]
-        if progress is not None:
-            _show_progress(crawlers, progress)
-        process.start()
-    finally:
-        parser.close()
+    except BaseException:
         archive.close()
-    seconds = time.monotonic() - started
-    return [_report(c, seconds) for c in crawlers]
+        raise
+    from scrapy.utils.log import configure_logging
+
+    configure_logging({"LOG_LEVEL": log_level})
+    install_reactor()
+    from twisted.internet import reactor
+
+    runtime = CrawlRuntime(
+        archive, parse_workers=max((s.crawl.parse_workers for s in sources), default=0), log_level=log_level,
+    )
+    reports: list[SourceReport] = []
+
+    async def crawl_all() -> None:
+        runs = (runtime.run(s, full=full, claims=claims[s.name]) for s in sources)
+        reports.extend(await asyncio.gather(*runs))
+
+    def start() -> None:
+        done = asyncio.ensure_future(crawl_all())
+        done.add_done_callback(lambda _: reactor.stop())  # type: ignore[attr-defined]
+
+    _handle_shutdown_signals(runtime)
+    if progress is not None:
+        _show_progress(runtime, progress)
+    reactor.callWhenRunning(start)  # type: ignore[attr-defined]
+    try:
+        reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+    finally:
+        runtime.close()
+    return reports
 
 
 def connect_claims(source: Source) -> RedisClaims | None:
@@ -65,34 +82,33 @@ def connect_claims(source: Source) -> RedisClaims | None:
     return RedisClaims.connect(source.crawl.redis_url, source.crawl.claim_ttl)
 
 
-def _schedule(
-    process: CrawlerProcess, source: Source, archive: Any, full: bool, claims: RedisClaims | None,
-    parser: ParsePool, log_level: str,
-) -> Crawler:
-    spider_class = type(
-        f"PressSpider_{source.name.replace('-', '_')}",
-        (PressSpider,),
-        {"custom_settings": scrapy_settings(source.crawl, log_level)},
-    )
-    crawler = process.create_crawler(spider_class)
-    process.crawl(crawler, source=source, archive=archive, full=full, claims=claims, parser=parser)
-    return crawler
+def _handle_shutdown_signals(runtime: CrawlRuntime) -> None:
+    """First SIGINT/SIGTERM: close every run (interrupted, recorded); a second one: stop now."""
+    from twisted.internet import reactor
+
+    def first(signum: int, _: Any) -> None:
+        signal.signal(signal.SIGINT, second)
+        signal.signal(signal.SIGTERM, second)
+        reactor.callFromThread(_stop_runs, runtime, signal.Signals(signum).name)  # type: ignore[attr-defined]
+
+    def second(signum: int, _: Any) -> None:
+        reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
+
+    signal.signal(signal.SIGINT, first)
+    signal.signal(signal.SIGTERM, first)
 
 
-def _report(crawler: Crawler, seconds: float) -> SourceReport:
-    spider: PressSpider = crawler.spider  # type: ignore[assignment]
-    reason = crawler.stats.get_value("finish_reason", "failed")
-    status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
-    elapsed = crawler.stats.get_value("elapsed_time_seconds", seconds)
-    return SourceReport(spider.source.name, status, spider.counts(), float(elapsed))
+def _stop_runs(runtime: CrawlRuntime, name: str) -> None:
+    logger.warning("%s received: closing the runs (send it again to stop at once)", name)
+    asyncio.ensure_future(runtime.stop())
 
 
-def _show_progress(crawlers: list[Crawler], out: TextIO) -> None:
+def _show_progress(runtime: CrawlRuntime, out: TextIO) -> None:
     """A one-line live summary on a terminal, redrawn every half second."""
-    from twisted.internet import task
+    from twisted.internet import reactor, task
 
     def draw() -> None:
-        parts = [_progress_text(c) for c in crawlers if c.spider is not None]
+        parts = [f"{name}: {c.pages_fetched} pages, {c.new} new, {c.errors} errors" for name, c in runtime.progress()]
         out.write("\r\033[K" + " | ".join(parts))
         out.flush()
 
@@ -103,17 +119,9 @@ def _show_progress(crawlers: list[Crawler], out: TextIO) -> None:
 
     loop = task.LoopingCall(draw)
     loop.start(0.5, now=False)
-    from twisted.internet import reactor
-
-    reactor.addSystemEventTrigger("before", "shutdown", clear)  # type: ignore[arg-type]
-
-
-def _progress_text(crawler: Crawler) -> str:
-    counts = crawler.spider.counts()  # type: ignore[union-attr]
-    return f"{crawler.spider.name}: {counts.pages_fetched} pages, {counts.new} new, {counts.errors} errors"  # type: ignore[union-attr]
+    reactor.addSystemEventTrigger("before", "shutdown", clear)  # type: ignore[attr-defined]
 
 
 def progress_stream() -> TextIO | None:
     """stderr when it is a terminal, else None (no progress noise in logs and pipes)."""
     return sys.stderr if sys.stderr.isatty() else None
-

@@ -29,8 +29,17 @@ BASE_SETTINGS: dict[str, Any] = {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.politeness.RetryAfterMiddleware": 550,
         "crawler.guards.RedirectGuard": 610,  # sees 3xx responses before RedirectMiddleware (600)
+        # Innermost: politeness and the request cap shared by every run of the process.
+        "crawler.host_gate.SharedPoliteness": 990,
     },
-    "EXTENSIONS": {"crawler.politeness.CrawlDelay": 500},
+    "EXTENSIONS": {
+        "crawler.archive_run.ArchiveRun": 100,  # the run's archive work (not configured without a RunContext)
+        "crawler.politeness.CrawlDelay": 500,
+        # A long-lived worker watches its own memory (recycling); a per-crawler timer adds nothing.
+        "scrapy.extensions.memusage.MemoryUsage": None,
+    },
+    # The stats dump is formatted whether or not INFO is logged: costly for a check that finds nothing.
+    "STATS_DUMP": False,
     "DOWNLOAD_FAIL_ON_DATALOSS": True,
 }
 
@@ -40,6 +49,7 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[st
     return {
         **BASE_SETTINGS,
         "LOG_LEVEL": log_level,
+        "STATS_DUMP": log_level in ("INFO", "DEBUG"),
         "CONCURRENT_REQUESTS": crawl.concurrent_requests,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
         "DOWNLOAD_DELAY": crawl.download_delay,

@@ -35,6 +35,7 @@ from storage.records import (
     ArticleFilter,
     ArticleIn,
     RunCounts,
+    RunState,
     SaveResult,
     SearchHit,
     SourceSummary,
@@ -219,6 +220,21 @@ class Archive:
     ) -> None:
         with write_transaction(self._engine) as connection:
             runs.finish_run(connection, run_id, status, counts, self._now(), error_kinds)
+
+    def interrupt_runs(self, run_ids: Sequence[int]) -> int:
+        """Close runs whose process died as ``interrupted`` (those still ``running``); how many were."""
+        with write_transaction(self._engine) as connection:
+            return runs.interrupt_runs(connection, list(run_ids), self._now())
+
+    def run_state(self, source_name: str) -> RunState:
+        """The source's last run and last success (cheap: what each new run plans from)."""
+        with self._engine.connect() as connection:
+            return runs.run_state(connection, source_name)
+
+    def failure_streaks(self) -> dict[str, int]:
+        """Failed runs since the last successful one, by source (sources with none left out)."""
+        with self._engine.connect() as connection:
+            return runs.failure_streaks(connection)
 
     def due_for_revisit(self, source_name: str, published_since: datetime, seen_before: datetime, limit: int) -> list[str]:
         """URLs of the source's articles published since `published_since` and last fetched before `seen_before`.

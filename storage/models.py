@@ -164,7 +164,10 @@ class CrawlRun(Base):
     """One crawl of one source."""
 
     __tablename__ = "crawl_runs"
-    __table_args__ = (Index("ix_crawl_runs_source_started_at", "source", "started_at"),)
+    __table_args__ = (
+        Index("ix_crawl_runs_source_started_at", "source", "started_at"),
+        Index("ix_crawl_runs_source_status_id", "source", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(Text)

@@ -101,6 +101,15 @@ RUNNING = "running"
 
 
 @dataclass(frozen=True, slots=True)
+class RunState:
+    """What a new run of a source needs to know of the ones before it (two indexed lookups)."""
+
+    last_status: str | None = None  # None: never crawled
+    last_errors: int | None = None  # pages that failed in the last run
+    last_success_at: datetime | None = None  # when the latest ``ok`` run finished
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSummary:
     """One source's state, for `presswatch sources`."""
 

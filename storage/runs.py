@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, union, update
 
 from storage.models import Article, CrawlError, CrawlRun
-from storage.records import RUN_STATUSES, RUNNING, LayoutDrift, RunCounts, SourceSummary
+from storage.records import RUN_STATUSES, RUNNING, LayoutDrift, RunCounts, RunState, SourceSummary
 
 #: Longest failure message kept (tracebacks are cut, the start says what happened).
 MAX_MESSAGE_CHARS = 4000
@@ -71,6 +71,55 @@ def finish_run(
     )
     if result.rowcount != 1:
         raise ValueError(f"no crawl run with id {run_id}")
+
+
+def interrupt_runs(connection: Connection, run_ids: list[int], now: datetime) -> int:
+    """Mark these runs ``interrupted`` if they are still ``running`` (their process died); how many were."""
+    if not run_ids:
+        return 0
+    result = connection.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id.in_(run_ids), CrawlRun.status == RUNNING)
+        .values(status="interrupted", finished_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def run_state(connection: Connection, name: str) -> RunState:
+    """The source's last run and last success: what a new run plans from (indexed lookups only)."""
+    last = connection.execute(
+        select(CrawlRun.status, CrawlRun.errors)
+        .where(CrawlRun.source == name)
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(1)
+    ).one_or_none()
+    last_success = connection.scalar(
+        select(CrawlRun.finished_at)
+        .where(CrawlRun.source == name, CrawlRun.status == "ok")
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        return RunState()
+    return RunState(last_status=last.status, last_errors=last.errors, last_success_at=last_success)
+
+
+def failure_streaks(connection: Connection) -> dict[str, int]:
+    """Failed runs since the last ``ok`` one, per source that has any (as ``consecutive_failures``)."""
+    last_ok = (
+        select(CrawlRun.source, func.max(CrawlRun.id).label("ok_id"))
+        .where(CrawlRun.status == "ok")
+        .group_by(CrawlRun.source)
+        .subquery()
+    )
+    query = (
+        select(CrawlRun.source, func.count())
+        .select_from(CrawlRun)
+        .outerjoin(last_ok, last_ok.c.source == CrawlRun.source)
+        .where(CrawlRun.status == "failed", CrawlRun.id > func.coalesce(last_ok.c.ok_id, 0))
+        .group_by(CrawlRun.source)
+    )
+    return {source: int(count) for source, count in connection.execute(query)}
 
 
 def record_failure(

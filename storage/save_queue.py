@@ -6,6 +6,8 @@ batches of 50). ``SaveQueue`` hands each page to one writer thread, which saves 
 has queued up (up to ``batch`` pages, waiting at most ``linger`` seconds for a batch to
 fill) in one transaction. One writer per archive: writers never contend for SQLite's
 lock. A batch that fails is saved again page by page, so one bad page costs only itself.
+``submit`` never blocks: callers bound what they queue (a crawl process's runs share one
+bound, ``crawler.run_context.SaveRoom``), so a slow database never stalls a reactor.
 """
 from __future__ import annotations
 
@@ -23,19 +25,17 @@ logger = logging.getLogger(__name__)
 SaveBatch = Callable[[Sequence[ArticleIn]], list[SaveResult]]
 BATCH = 50
 LINGER_SECONDS = 0.25
-MAX_QUEUED = 4 * BATCH  # then `submit` waits: memory stays flat when the database is slower
 _STOP = None
 
 
 class SaveQueue:
     """``submit(article) -> Future[SaveResult]``; ``flush()`` waits until all are saved."""
 
-    def __init__(self, save_batch: SaveBatch, *, batch: int = BATCH, linger: float = LINGER_SECONDS,
-                 max_queued: int = MAX_QUEUED) -> None:
+    def __init__(self, save_batch: SaveBatch, *, batch: int = BATCH, linger: float = LINGER_SECONDS) -> None:
         self._save_batch = save_batch
         self._batch = batch
         self._linger = linger
-        self._queue: queue.Queue[tuple[ArticleIn, Future[SaveResult]] | None] = queue.Queue(max_queued)
+        self._queue: queue.Queue[tuple[ArticleIn, Future[SaveResult]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="presswatch-save", daemon=True)
         self._thread.start()
 

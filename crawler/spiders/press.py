@@ -2,18 +2,21 @@
 
 It walks a source's listing pages (newest first, with pagination), feeds and
 sitemaps, requests the article pages it has not archived yet, and hands each
-page to the pure parser. Storage happens in `crawler.pipelines`.
+page to the pure parser. It holds no archive: what it needs to know of earlier runs
+arrives as a `RunPlan` and a `KnownUrls` lookup (set by `crawler.archive_run.ArchiveRun`
+when the run opens), failures leave as `page_failed` signals, and articles as items
+for `crawler.pipelines`. Without them (a unit test with `HtmlResponse` objects) it
+crawls as a first run would: nothing archived, nothing to revisit.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import scrapy
-from scrapy import signals
-from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -23,28 +26,24 @@ from crawler.discovery import FeedError, feed_links, is_article_url, listing_lin
 from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
 from crawler.parse_pool import ParsedPage, ParsePool
-from storage import Archive, RunCounts, SourceSummary, Validators, canonical_url
+from storage import Validators, canonical_url
 
 logger = logging.getLogger(__name__)
 
+#: Signal sent for every failure of a run: url, kind, status, message (see crawler.failures).
+page_failed = object()
+#: Of `urls`, those already archived (aliases included).
+KnownUrls = Callable[[list[str]], Awaitable[set[str]]]
 
-# Sitemap entries changed this long before the last successful run are skipped
-# (a margin for clock skew and for sites that set lastmod late).
-SITEMAP_MARGIN = timedelta(days=1)
 
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """What this run takes from the ones before it (see `crawler.archive_run.plan_run`)."""
 
-def previous_run_unfinished(previous: SourceSummary) -> bool:
-    """True when the source's last run was killed, failed, interrupted or lost pages.
-
-    Incremental crawling stops at the first listing page whose articles are all
-    archived, asks for entry pages conditionally and skips old sitemap entries;
-    after a run that stopped part-way or whose article fetches failed, older
-    articles can be missing while newer ones are archived, so the next run must
-    walk every listing page and sitemap entry once.
-    """
-    if previous.last_run_status is None:  # never crawled
-        return False
-    return previous.last_run_status != "ok" or bool(previous.last_run_errors)
+    resuming: bool = False  # the last run stopped part-way or lost pages: walk every listing page once
+    sitemap_since: datetime | None = None  # skip sitemap entries changed before this
+    validators: dict[str, Validators] = field(default_factory=dict)  # sent as If-None-Match / If-Modified-Since
+    revisits: tuple[str, ...] = ()  # recent articles to fetch again (the revisit policy)
 
 
 def conditional_headers(validators: Validators | None) -> dict[str, str]:
@@ -62,108 +61,41 @@ def response_validators(response: Response) -> Validators | None:
 
 
 class PressSpider(scrapy.Spider):
-    """Crawls one source into `archive` (opened and closed by whoever runs the crawl)."""
+    """Crawls one source; discovery and parsing only (the archive is `ArchiveRun`'s)."""
 
     name = "press"
 
     def __init__(
-        self, source: Source, archive: Archive, full: bool = False, claims: RedisClaims | None = None,
+        self, source: Source, full: bool = False, claims: RedisClaims | None = None,
         parser: ParsePool | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(name=source.name, **kwargs)
         self.source = source
-        self.archive = archive
         self.full = full
         self.profile = source.profile()
         self.allowed_domains = list(source.allowed_domains)
-        self.run_id: int | None = None
         self.claims = claims
         self.parser = parser or ParsePool(0)
+        self.plan = RunPlan()
+        self.lookup: KnownUrls | None = None
         self.listings: set[str] = set()  # listing pages and nested sitemaps requested
         self.requested: set[str] = set()  # canonical URLs of article pages requested
         self.limits_hit: set[str] = set()
-        self.resuming = False
-        self.sitemap_since: datetime | None = None
-        self.stored_validators: dict[str, Validators] = {}  # sent as If-None-Match / If-Modified-Since
-        self.revisits: list[str] = []  # recent articles to fetch again (the revisit policy)
         self.revisit_requests = 0  # of `requested`: not counted against max_articles
         self.fresh_validators: dict[str, Validators] = {}  # what the entry pages answered this run
         crawl = source.crawl
         self.max_depth = crawl.max_depth or crawl.max_listing_pages
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PressSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
-        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
-        return spider
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def on_opened(self, spider: scrapy.Spider) -> None:
-        previous = self.archive.source_summary(self.source.name)
-        self.resuming = not self.full and previous_run_unfinished(previous)
-        if self.resuming:
-            logger.info("%s: the previous run did not complete or lost pages; walking every listing page", self.name)
-        if not (self.full or self.resuming):
-            if previous.last_success_at:
-                self.sitemap_since = previous.last_success_at - SITEMAP_MARGIN
-            self.stored_validators = self.archive.validators(self.entry_urls())
-        if not self.full:  # a full crawl fetches every article anyway
-            self.revisits = self.due_for_revisit()
-        self.run_id = self.archive.start_run(self.source.name)
-
-    def due_for_revisit(self) -> list[str]:
-        """Recent articles not fetched for `revisit_every`: re-read to catch edits ("UPDATED" releases).
-
-        Articles published within `revisit_within` ("0h" turns the policy off),
-        newest first, at most `max_articles`. A changed page becomes a revision.
-        """
-        crawl = self.source.crawl
-        if not crawl.revisit_within_seconds:
-            return []
-        now = datetime.now(UTC)
-        return self.archive.due_for_revisit(
-            self.source.name,
-            published_since=now - timedelta(seconds=crawl.revisit_within_seconds),
-            seen_before=now - timedelta(seconds=crawl.revisit_every_seconds),
-            limit=crawl.max_articles,
-        )
+    @property
+    def resuming(self) -> bool:
+        return not self.full and self.plan.resuming
 
     def entry_urls(self) -> tuple[str, ...]:
         """The pages every run starts from: where conditional GET pays."""
         return self.source.start_urls + self.source.feeds + self.source.sitemaps
 
-    def on_closed(self, spider: scrapy.Spider, reason: str) -> None:
-        status = {"finished": "ok", "shutdown": "interrupted"}.get(reason, "failed")
-        counts = self.counts()
-        if self.run_id is not None:
-            self.archive.finish_run(self.run_id, status, counts, self.error_kinds())
-        if status == "ok" and counts.errors == 0 and self.fresh_validators:
-            # Only after a clean run: a page whose articles were not all archived must
-            # be fetched in full next time, not answered 304.
-            self.archive.save_validators(self.source.name, self.fresh_validators)
-        if self.claims is not None:
-            self.claims.release_all()
-
-    def counts(self) -> RunCounts:
-        stats = self.crawler.stats
-        value = lambda key: int(stats.get_value(f"presswatch/{key}", 0))  # noqa: E731
-        return RunCounts(
-            pages_fetched=int(stats.get_value("response_received_count", 0)),
-            new=value("new"),
-            updated=value("updated"),
-            unchanged=value("unchanged"),
-            duplicates=value("duplicates"),
-            errors=value("errors"),
-            not_modified=value("not_modified"),
-            revisited=value("revisited"),
-        )
-
-    def error_kinds(self) -> dict[str, int]:
-        """The run's failures counted by kind (see `record_failure`)."""
-        prefix = "presswatch/errors/"
-        stats = self.crawler.stats.get_stats()
-        return {key[len(prefix):]: int(n) for key, n in stats.items() if key.startswith(prefix)}
+    def stat(self, key: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(f"presswatch/{key}", count)
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -175,21 +107,24 @@ class PressSpider(scrapy.Spider):
         for url in self.source.sitemaps:
             self.listings.add(url)
             yield self.entry_request(url, self.parse_sitemap)
-        for key, url in self.unrequested(self.revisits).items():
+        for key, url in self.unrequested(self.plan.revisits).items():
             self.requested.add(key)
             self.revisit_requests += 1
             yield self.request(url, self.parse_article_page, meta={"presswatch_revisit": True})
 
     def entry_request(self, url: str, callback: Any) -> scrapy.Request:
         """A start URL, feed or sitemap request: conditional when the page told us its validators."""
-        headers = conditional_headers(self.stored_validators.get(url))
+        self.stat("entries")
+        headers = conditional_headers(self.plan.validators.get(url))
         meta = {"handle_httpstatus_list": [304], "presswatch_entry": True}
         return self.request(url, callback, depth=0, headers=headers, meta=meta)
 
     def unchanged_entry(self, response: Response) -> bool:
         """True for a 304 (nothing to do); otherwise remember the entry page's validators."""
+        if response.meta.get("presswatch_entry"):
+            self.stat("entries_answered")
         if response.status == 304:
-            self.crawler.stats.inc_value("presswatch/not_modified")
+            self.stat("not_modified")
             return True
         if response.meta.get("presswatch_entry") and response.status == 200:
             validators = response_validators(response)
@@ -201,16 +136,18 @@ class PressSpider(scrapy.Spider):
         meta = {**kwargs.pop("meta", {}), "presswatch_depth": depth}
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
-    def parse_listing(self, response: Response) -> Iterable[scrapy.Request]:
+    async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
         if self.unchanged_entry(response):
             return
         links = listing_links(response.body, response.url, self.source)
-        fresh = self.unarchived(links.articles)
-        yield from self.article_requests_for(fresh)
+        fresh = await self.unarchived(links.articles)
+        for request in self.article_requests_for(fresh):
+            yield request
         if links.articles and not fresh and not (self.full or self.resuming):
             logger.debug("%s: every article on %s is archived; not paginating further", self.name, response.url)
             return
-        yield from self.follow(links.listings, response, self.parse_listing)
+        for request in self.follow(links.listings, response, self.parse_listing):
+            yield request
 
     def follow(self, urls: Iterable[str], response: Response, callback: Any) -> Iterable[scrapy.Request]:
         """Requests for listing pages or nested sitemaps, within the page and depth limits."""
@@ -229,13 +166,13 @@ class PressSpider(scrapy.Spider):
 
     def limit_reached(self, key: str, value: int, url: str) -> None:
         """Count every stop; record the first per limit and run (with the first URL left out)."""
-        self.crawler.stats.inc_value(f"presswatch/limit_reached/{key}")
+        self.stat(f"limit_reached/{key}")
         if key in self.limits_hit:
             return
         self.limits_hit.add(key)
         self.record_failure(url, "limit_reached", None, f"{key} = {value} reached: this and further pages not followed")
 
-    def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
         if self.unchanged_entry(response):
             return
         problems: list[str] = []
@@ -246,27 +183,34 @@ class PressSpider(scrapy.Spider):
             return
         for problem in problems:
             self.record_failure(response.url, "bad_feed", response.status, problem)
-        yield from self.article_requests_for(self.unarchived(u for u in urls if is_article_url(u, self.source)))
+        fresh = await self.unarchived(u for u in urls if is_article_url(u, self.source))
+        for request in self.article_requests_for(fresh):
+            yield request
 
-    def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[scrapy.Request]:
         if self.unchanged_entry(response):
             return
         problems: list[str] = []
+        since = None if self.full or self.resuming else self.plan.sitemap_since
         try:
-            pages, nested = sitemap_links(response.body, response.url, problems, since=self.sitemap_since)
+            pages, nested = sitemap_links(response.body, response.url, problems, since=since)
         except FeedError as exc:
             self.record_failure(response.url, "bad_sitemap", response.status, str(exc))
             return
         for problem in problems:
             self.record_failure(response.url, "bad_sitemap", response.status, problem)
-        yield from self.follow(nested, response, self.parse_sitemap)
-        yield from self.article_requests_for(self.unarchived(u for u in pages if is_article_url(u, self.source)))
+        for request in self.follow(nested, response, self.parse_sitemap):
+            yield request
+        fresh = await self.unarchived(u for u in pages if is_article_url(u, self.source))
+        for request in self.article_requests_for(fresh):
+            yield request
 
-    def unarchived(self, urls: Iterable[str]) -> list[str]:
+    async def unarchived(self, urls: Iterable[str]) -> list[str]:
+        """Those of `urls` the archive does not hold yet (all of them on a full crawl)."""
         urls = list(urls)
-        if self.full or not urls:
+        if self.full or not urls or self.lookup is None:
             return urls
-        known = self.archive.known_urls(urls)
+        known = await self.lookup(urls)
         return [u for u in urls if u not in known]
 
     def unrequested(self, urls: Iterable[str]) -> dict[str, str]:
@@ -300,7 +244,7 @@ class PressSpider(scrapy.Spider):
             self.record_failure(response.url, "not_html", response.status, "response is not text/HTML")
             return
         if response.meta.get("presswatch_revisit"):
-            self.crawler.stats.inc_value("presswatch/revisited")
+            self.stat("revisited")
         parsed = await self.read_article(response)
         if parsed is None:
             return
@@ -336,12 +280,14 @@ class PressSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         kind, message = classify_failure(failure)
+        if request.meta.get("presswatch_entry"):
+            self.stat("entries_failed")
         asked_for = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL the crawl wanted
         self.record_failure(asked_for, kind, failure_status(failure), message)
 
     def record_failure(self, url: str, kind: str, status: int | None, message: str) -> None:
-        self.crawler.stats.inc_value("presswatch/errors")
-        self.crawler.stats.inc_value(f"presswatch/errors/{kind}")
+        """Count the failure, log it with its URL, and tell whoever records the run (`page_failed`)."""
+        self.stat("errors")
+        self.stat(f"errors/{kind}")
         logger.warning("%s: %s %s (%s): %s", self.name, kind, url, status or "-", message)
-        if self.run_id is not None:
-            self.archive.record_failure(self.run_id, url, kind, status, message)
+        self.crawler.signals.send_catch_log(page_failed, url=url, kind=kind, status=status, message=message)

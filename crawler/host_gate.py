@@ -1,0 +1,215 @@
+"""Politeness shared by every crawl run of one process, and a cap on its requests in flight.
+
+Scrapy keeps its download slots (per-domain concurrency, `download_delay`) per crawler:
+two runs in one process that fetch from the same host would each be polite on their
+own and together twice as hard on the host. `HostGate` is one per process (a crawl
+worker, or one `presswatch crawl`); every request passes it just before Scrapy's own
+download slot, and it holds the request until
+
+- the host has fewer requests in flight, from all runs, than the request's run allows
+  (`concurrent_per_domain`),
+- at least the run's `download_delay` (or the host's robots.txt `Crawl-delay`, when
+  longer) has passed since the last request to the host started, from any run, and
+- the process has fewer requests in flight than its cap (`[service]
+  requests_per_worker`), so a worker running many sources at once stays within bounds.
+
+Waiting requests are served first come, first served, except that a request for a host
+that is not ready does not hold up requests for other hosts. `SharedPoliteness` is the
+downloader middleware that puts each request through the gate of its crawler's process.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+#: A host's state is dropped once it has been idle this long (it only remembers the last start).
+FORGET_AFTER_SECONDS = 600.0
+
+
+@dataclass(slots=True)
+class _Host:
+    in_flight: int = 0
+    last_start: float = float("-inf")
+    min_delay: float = 0.0  # robots.txt Crawl-delay
+
+
+@dataclass(slots=True)
+class _Waiter:
+    host: str
+    concurrency: int
+    delay: float
+    future: asyncio.Future[None] = field(repr=False)
+
+
+class HostGate:
+    """`await gate.acquire(host, concurrency, delay)` before a request, `gate.release(host)` after it."""
+
+    def __init__(self, max_in_flight: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        self._clock = clock
+        self._hosts: dict[str, _Host] = {}
+        self._waiting: deque[_Waiter] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = float("inf")
+        self._swept_at = clock()
+
+    def set_min_delay(self, host: str, seconds: float) -> None:
+        """The host asked (robots.txt Crawl-delay) for at least `seconds` between requests."""
+        self._host(host).min_delay = max(0.0, seconds)
+
+    def acquire(self, host: str, concurrency: int, delay: float) -> asyncio.Future[None] | None:
+        """None when the request may start now (and it is counted as started); else a future
+        that completes when it may. Cancelling the future gives up the place in the queue."""
+        if not self._waiting and self._admissible(host, concurrency, delay, self._clock()):
+            self._start(host)
+            return None
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiter(host, max(1, concurrency), delay, future))
+        self._wake()
+        return future
+
+    def release(self, host: str) -> None:
+        """A request admitted for `host` is done (answered, failed or dropped)."""
+        state = self._hosts.get(host)
+        if state is None or state.in_flight <= 0:
+            return
+        state.in_flight -= 1
+        self.in_flight -= 1
+        self._wake()
+
+    def waiting(self) -> int:
+        return sum(1 for w in self._waiting if not w.future.done())
+
+    # -- internals ---------------------------------------------------------------------------
+    def _host(self, host: str) -> _Host:
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _Host()
+        return state
+
+    def _ready_at(self, host: str, delay: float) -> float:
+        state = self._hosts.get(host)
+        if state is None:
+            return float("-inf")
+        return state.last_start + max(delay, state.min_delay)
+
+    def _admissible(self, host: str, concurrency: int, delay: float, now: float) -> bool:
+        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+            return False
+        state = self._hosts.get(host)
+        if state is None:
+            return True
+        return state.in_flight < concurrency and now >= self._ready_at(host, delay)
+
+    def _start(self, host: str) -> None:
+        state = self._host(host)
+        state.in_flight += 1
+        state.last_start = self._clock()
+        self.in_flight += 1
+
+    def _wake(self) -> None:
+        """Start every waiting request that may start now; set a timer for the earliest delayed one."""
+        now = self._clock()
+        earliest = float("inf")
+        kept: deque[_Waiter] = deque()
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if waiter.future.done():  # cancelled: its crawl was closed while it waited
+                continue
+            if self._admissible(waiter.host, waiter.concurrency, waiter.delay, now):
+                self._start(waiter.host)
+                waiter.future.set_result(None)
+                continue
+            kept.append(waiter)
+            state = self._hosts[waiter.host]
+            if state.in_flight < waiter.concurrency:  # held only by the delay: wake when it is over
+                earliest = min(earliest, self._ready_at(waiter.host, waiter.delay))
+        self._waiting = kept
+        self._schedule(earliest, now)
+        if now - self._swept_at > FORGET_AFTER_SECONDS:
+            self._forget_idle_hosts(now)
+
+    def _schedule(self, at: float, now: float) -> None:
+        if at == float("inf") or at >= self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, at - now), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer, self._timer_at = None, float("inf")
+        self._wake()
+
+    def _forget_idle_hosts(self, now: float) -> None:
+        self._swept_at = now
+        waited_for = {w.host for w in self._waiting}
+        for host, state in list(self._hosts.items()):
+            idle = state.in_flight == 0 and now - state.last_start > FORGET_AFTER_SECONDS
+            if idle and host not in waited_for and not state.min_delay:
+                del self._hosts[host]
+
+
+class SharedPoliteness:
+    """Downloader middleware: each request passes its process's `HostGate` (innermost, just
+    before Scrapy's download slot). Not configured for a crawler without a run context."""
+
+    def __init__(self, crawler: Crawler, gate: HostGate) -> None:
+        self.gate = gate
+        self.concurrency = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
+        self.held: dict[Request, str] = {}
+        crawler.signals.connect(self.release_all, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedPoliteness:
+        gate = getattr(getattr(crawler, "run", None), "gate", None)
+        if gate is None:
+            raise NotConfigured("no shared HostGate for this crawler")
+        return cls(crawler, gate)
+
+    def process_request(self, request: Request, spider: Any = None) -> Any:
+        host = urlparse_cached(request).hostname or ""
+        waiting = self.gate.acquire(host, self.concurrency, self.delay)
+        if waiting is None:
+            self.held[request] = host
+            return None
+        return self._admitted(request, host, waiting)
+
+    async def _admitted(self, request: Request, host: str, waiting: asyncio.Future[None]) -> None:
+        try:
+            await waiting
+        except asyncio.CancelledError:
+            if waiting.done() and not waiting.cancelled():  # admitted just as its crawl was closed
+                self.gate.release(host)
+            raise
+        self.held[request] = host
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        self._release(request)
+
+    def _release(self, request: Request) -> None:
+        host = self.held.pop(request, None)
+        if host is not None:
+            self.gate.release(host)
+
+    def release_all(self) -> None:
+        """At the end of the run: whatever it still holds (downloads cut off by a close) is freed."""
+        for host in self.held.values():
+            self.gate.release(host)
+        self.held.clear()

@@ -1,0 +1,140 @@
+"""Many crawl runs in one process, one reactor: what a crawl worker and `presswatch crawl` share.
+
+`CrawlRuntime` holds what a process opens once and every run shares: the archive (one
+writer thread), the archive threads, the parse workers, the politeness gate and the bound
+on queued saves. `await runtime.run(source)` runs one source's crawl as its own Scrapy
+crawler (`RunCrawler`: one crawler per run, through Scrapy's `AsyncCrawlerRunner`) and
+returns its `SourceReport`; many runs go on at once. A run can be stopped early
+(`cancel`, e.g. past its timeout) and all of them at shutdown (`stop`).
+
+The reactor (Twisted's asyncio reactor) is the caller's: `install_reactor()` before
+anything imports `twisted.internet.reactor`, then run it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
+from scrapy.settings import Settings
+
+from crawler.archive_run import ArchiveRun, SourceReport, error_kinds, run_counts
+from crawler.claims import RedisClaims
+from crawler.config import Source
+from crawler.host_gate import HostGate
+from crawler.parse_pool import ParsePool
+from crawler.run_context import MAX_QUEUED_PAGES, ArchiveThreads, RunContext, SaveRoom
+from crawler.settings import BASE_SETTINGS, scrapy_settings
+from crawler.spiders.press import PressSpider
+from storage import Archive, RunCounts
+
+logger = logging.getLogger(__name__)
+
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def install_reactor() -> None:
+    """Install Twisted's asyncio reactor (once per process) and Scrapy's caching DNS resolver."""
+    from scrapy.utils.reactor import install_reactor as scrapy_install_reactor
+    from scrapy.utils.reactor import is_reactor_installed
+
+    if not is_reactor_installed():
+        scrapy_install_reactor(ASYNCIO_REACTOR)
+    from scrapy.resolver import CachingThreadedResolver
+    from twisted.internet import reactor
+
+    settings = Settings(BASE_SETTINGS)
+    resolver = CachingThreadedResolver(
+        reactor, cache_size=settings.getint("DNSCACHE_SIZE"), timeout=settings.getfloat("DNS_TIMEOUT"),
+    )
+    resolver.install_on_reactor()
+    reactor.getThreadPool().adjustPoolsize(maxthreads=settings.getint("REACTOR_THREADPOOL_MAXSIZE"))  # type: ignore[attr-defined]
+
+
+class RunCrawler(Crawler):
+    """A Scrapy crawler for one run of one source, carrying the process's shared handles."""
+
+    def __init__(self, source: Source, context: RunContext, log_level: str) -> None:
+        super().__init__(PressSpider, scrapy_settings(source.crawl, log_level))
+        self.run = context
+
+
+class CrawlRuntime:
+    """Runs sources' crawls in the running reactor, many at once, sharing one archive."""
+
+    def __init__(
+        self, archive: Archive, *, parse_workers: int = 0, max_requests: int | None = None,
+        log_level: str = "WARNING",
+    ) -> None:
+        self.archive = archive
+        self.threads = ArchiveThreads()
+        self.parser = ParsePool(parse_workers)
+        self.gate = HostGate(max_requests)
+        self.save_room = SaveRoom(MAX_QUEUED_PAGES)
+        self.log_level = log_level
+        self.runner = AsyncCrawlerRunner(Settings(BASE_SETTINGS))
+        self.crawlers: dict[Any, RunCrawler] = {}
+
+    async def run(
+        self, source: Source, *, key: Any = None, full: bool = False, claims: RedisClaims | None = None,
+        on_started: Callable[[int], None] | None = None,
+    ) -> SourceReport:
+        """Crawl `source` once; its report (a run that could not even start is `failed`)."""
+        context = RunContext(
+            archive=self.archive, threads=self.threads, parser=self.parser, gate=self.gate, full=full,
+            claims=claims, save_room=self.save_room, on_started=on_started,
+        )
+        crawler = RunCrawler(source, context, self.log_level)
+        key = source.name if key is None else key
+        self.crawlers[key] = crawler
+        started = asyncio.get_running_loop().time()
+        try:
+            await self.runner.crawl(crawler, source=source, full=full, claims=claims, parser=self.parser)
+        except Exception:  # noqa: BLE001 - one broken run is reported, the process goes on
+            logger.exception("%s: the crawl failed to run", source.name)
+        finally:
+            self.crawlers.pop(key, None)
+        return self.report(crawler, source, asyncio.get_running_loop().time() - started)
+
+    @staticmethod
+    def report(crawler: RunCrawler, source: Source, seconds: float) -> SourceReport:
+        extension = crawler.get_extension(ArchiveRun) if crawler._extensions is not None else None  # noqa: SLF001
+        if extension is not None and extension.report is not None:
+            return extension.report
+        if crawler._stats is None:  # noqa: SLF001 - never got as far as its settings
+            return SourceReport(source.name, "failed", RunCounts(), seconds)
+        stats = crawler.stats
+        return SourceReport(source.name, "failed", run_counts(stats), seconds, error_kinds(stats))
+
+    def running(self) -> list[Any]:
+        """The keys of the runs going on now."""
+        return list(self.crawlers)
+
+    def progress(self) -> list[tuple[str, RunCounts]]:
+        """(source, counts so far) of each run going on, for a progress line."""
+        return [
+            (crawler.spider.name, run_counts(crawler.stats))
+            for crawler in list(self.crawlers.values()) if crawler.spider is not None and crawler._stats is not None  # noqa: SLF001
+        ]
+
+    async def cancel(self, key: Any, reason: str) -> bool:
+        """Close the run `key` early (its status follows `reason`); False when it is not running."""
+        crawler = self.crawlers.get(key)
+        if crawler is None or crawler._engine is None or crawler.spider is None:  # noqa: SLF001
+            return False
+        await crawler.engine.close_spider_async(reason=reason)
+        return True
+
+    async def stop(self) -> None:
+        """Close every run going on (each becomes `interrupted`) and wait until they are closed."""
+        crawlers = list(self.crawlers.values())
+        if crawlers:
+            await asyncio.gather(*(c.stop_async() for c in crawlers), return_exceptions=True)
+
+    def close(self) -> None:
+        """After the reactor stopped: parse workers, archive threads and the archive itself."""
+        self.parser.close()
+        self.threads.close()
+        self.archive.close()
