@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.parsing.article import ParseProfile
+from crawler.service_settings import ServiceSettings, parse_service
 
 NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd])$")
@@ -127,6 +128,7 @@ class Config:
     path: str
     sources: tuple[Source, ...]
     crawl: CrawlSettings
+    service: ServiceSettings = field(default_factory=ServiceSettings)
 
     def select(self, names: list[str] | tuple[str, ...]) -> tuple[Source, ...]:
         """The named sources (all when `names` is empty); unknown names are an error."""
@@ -184,8 +186,9 @@ def _read(path: str | Path) -> str:
 def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
     """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
     problems: list[str] = []
-    _unknown_keys(data, {"sources", "crawl"}, "top level", problems)
+    _unknown_keys(data, {"sources", "crawl", "service"}, "top level", problems)
     crawl = _crawl_settings(data.get("crawl", {}), CrawlSettings(), "[crawl]", problems)
+    service = parse_service(data.get("service", {}), problems)
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list) or not raw_sources:
         problems.append("no [[sources]] defined: add at least one [[sources]] table")
@@ -202,7 +205,7 @@ def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
         sources.append(source)
     if problems:
         raise ConfigError(path, problems)
-    return Config(path=path, sources=tuple(sources), crawl=crawl)
+    return Config(path=path, sources=tuple(sources), crawl=crawl, service=service)
 
 
 SOURCE_KEYS = {

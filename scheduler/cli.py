@@ -13,6 +13,7 @@ from scheduler.archive_commands import export, reparse, search
 from scheduler.cli_common import (
     EXIT_CONFIG,
     EXIT_DATABASE,
+    EXIT_ALL_FAILED,
     EXIT_REFUSED,
     PresswatchError,
     archive_errors,
@@ -50,6 +51,9 @@ def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bo
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     print_crawl_summary(reports, sys.stdout)
+    if reports and all(report.status == "failed" for report in reports):
+        names = ", ".join(report.source for report in reports)
+        raise PresswatchError(f"every source's run failed ({names}): see crawl_errors or run with -v", EXIT_ALL_FAILED)
 
 
 def log_level(verbose: int) -> str:

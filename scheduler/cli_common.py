@@ -13,6 +13,7 @@ DEFAULT_CONFIG = "sources.toml"
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 EXIT_REFUSED = 4
+EXIT_ALL_FAILED = 5  # `presswatch crawl`: every source's run failed (a dead site, no network)
 
 
 class PresswatchError(click.ClickException):

@@ -1,181 +1,50 @@
-"""`presswatch serve`: APScheduler runs one crawl job per source, each in a child process.
+"""`presswatch serve`: APScheduler decides when each source is due; long-lived crawl workers run it.
 
-A crashing or hung crawl never takes the service down: the child has a timeout
-and is killed past it. SIGTERM/SIGINT stop new runs, give running children a
-grace period, then exit cleanly; SIGHUP reloads the sources config.
+One job per source (stable id, `coalesce`, `max_instances=1`) hands each due run to the
+`WorkerPool` (`scheduler.workers`), which runs it in one of its crawl worker processes,
+many runs at once each; the job itself returns at once. First runs are spread over each
+source's interval, so a start-up does not fire every source together. A run past its
+timeout is closed, a dead worker is replaced (its runs `interrupted`, re-run at their next
+due time). SIGTERM/SIGINT: no new runs, running runs get `stop_grace`, what is cut off is
+`interrupted` (row and log agree), exit 0. SIGHUP reloads the sources config.
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
-import time
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from functools import partial
-from pathlib import Path
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import Config, ConfigError, Source, load_config
-from crawler.processes import die_with_parent
 from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
 from scheduler.metrics import ServiceMetrics
+from scheduler.results import RunResult, log_run
+from scheduler.workers import WorkerPool
 from storage import Archive, ArchiveError, open_archive
 
 logger = logging.getLogger("presswatch.service")
 
-GRACE_SECONDS = 10.0
-MIN_RUN_SECONDS = 300.0  # a run is never killed sooner, however short the interval
+MIN_RUN_SECONDS = 300.0  # a run is never stopped sooner, however short the interval
 MAX_RUN_SECONDS = 3600.0
 
-
-#: Set in every crawl child's environment (and so in its parse workers'): the service's pid.
-SERVICE_MARK = "PRESSWATCH_SERVICE_PID"
-
-
-class ConfigSnapshots:
-    """The config text the service validated, kept as files its crawl children read.
-
-    Children never read the user's file: an edit, even a broken one, takes effect
-    only when the service loads it again (SIGHUP or restart).
-    """
-
-    def __init__(self) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="presswatch-serve-"))
-        self.taken = 0
-
-    def load(self, origin: str) -> Config:
-        """`origin` as it is now, validated, its text kept; a ConfigError names `origin`."""
-        try:
-            text = Path(origin).read_bytes()
-        except OSError:
-            return load_config(origin)  # raises the ConfigError that says what is wrong with the file
-        self.taken += 1
-        snapshot = self.directory / f"sources-{self.taken}.toml"
-        snapshot.write_bytes(text)
-        try:
-            return load_config(snapshot)
-        except ConfigError as exc:
-            snapshot.unlink()
-            raise ConfigError(origin, exc.problems) from None
-
-    def close(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+#: `submit(source_name, timeout)`: hand a due run over (False when the last one is still going).
+Submit = Callable[[str, float], bool]
+#: Every source's first run comes at a point of its interval picked by its name (stable,
+#: spread evenly); adaptive sources spread over their shortest interval.
 
 
 def job_id(source: Source) -> str:
     return f"crawl:{source.name}"
-
-
-COUNT_KEYS = ("pages_fetched", "not_modified", "revisited", "new", "updated", "unchanged", "duplicates", "errors")
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """What one child crawl run did. `counts` is empty when the run failed or timed out."""
-
-    source: str
-    status: str
-    seconds: float
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def run_result(source: str, returncode: int, output: str, seconds: float) -> RunResult:
-    """Read the child's closing JSON line (see `python -m crawler`)."""
-    lines = [line for line in output.splitlines() if line.startswith("{")]
-    if returncode != 0 or not lines:
-        return RunResult(source, "failed", seconds)
-    record = json.loads(lines[-1])
-    return RunResult(source, record["status"], seconds, {k: int(record.get(k, 0)) for k in COUNT_KEYS})
-
-
-def log_run(result: RunResult) -> None:
-    """One line per run: source, new, updated, duplicates, errors, seconds."""
-    if not result.counts:
-        logger.error("source=%s status=%s seconds=%.1f", result.source, result.status, result.seconds)
-        return
-    c = result.counts
-    logger.info(
-        "source=%s status=%s new=%d updated=%d duplicates=%d errors=%d pages=%d not_modified=%d revisited=%d "
-        "seconds=%.1f",
-        result.source, result.status, c["new"], c["updated"], c["duplicates"], c["errors"], c["pages_fetched"],
-        c["not_modified"], c["revisited"], result.seconds,
-    )
-
-
-class ChildRuns:
-    """Starts crawl children, enforces their timeout, and stops them all on shutdown."""
-
-    def __init__(
-        self, config_path: str, db_url: str, log_level: str,
-        on_result: Callable[[RunResult], None] = log_run,
-    ) -> None:
-        self.config_path = config_path
-        self.db_url = db_url
-        self.log_level = log_level
-        self.on_result = on_result
-        self.children: set[subprocess.Popen[str]] = set()
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-
-    def run(self, source_name: str, timeout: float) -> None:
-        if self.stopping.is_set():
-            return
-        started = time.monotonic()
-        command = [sys.executable, "-m", "crawler", "--config", self.config_path, "--db", self.db_url,
-                   "--source", source_name, "--log-level", self.log_level]
-        # The child's report goes to a file, not a pipe: a grandchild that outlives the
-        # child (a parse worker caught starting up) would hold a pipe open, and reading
-        # it to the end would hang this job.
-        with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as report:
-            child = subprocess.Popen(
-                command, stdout=report, text=True, env={**os.environ, SERVICE_MARK: str(os.getpid())},
-                preexec_fn=partial(die_with_parent, os.getpid()),
-            )
-            with self.lock:
-                self.children.add(child)
-            try:
-                child.wait(timeout=timeout)
-                report.seek(0)
-                result = run_result(source_name, child.returncode, report.read(), time.monotonic() - started)
-            except subprocess.TimeoutExpired:
-                _stop(child, GRACE_SECONDS)
-                logger.error("source=%s killed after its %.0fs timeout", source_name, timeout)
-                result = RunResult(source_name, "timeout", time.monotonic() - started)
-            finally:
-                with self.lock:
-                    self.children.discard(child)
-        self.on_result(result)
-
-    def stop_all(self, grace: float) -> None:
-        self.stopping.set()
-        with self.lock:
-            children = list(self.children)
-        for child in children:
-            _stop(child, grace)
-
-
-def _stop(child: subprocess.Popen[str], grace: float) -> None:
-    if child.poll() is not None:
-        return
-    child.terminate()
-    try:
-        child.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
 
 
 #: An adaptive source is rescheduled when its interval moves by at least this share.
@@ -187,32 +56,30 @@ Cadence = Callable[[Source], int]
 class ArchiveCadence:
     """Adaptive intervals from the archive: how often each source published lately (see `scheduler.cadence`)."""
 
-    def __init__(self, db_url: str) -> None:
-        self.db_url = db_url
-        self._archive: Archive | None = None
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
 
     def __call__(self, source: Source) -> int:
         shortest, longest = source.crawl.interval_bounds
         now = datetime.now(timezone.utc)
         try:
-            if self._archive is None:
-                self._archive = open_archive(self.db_url)
-            published = self._archive.publication_times(source.name, now - LOOKBACK)
-        except ArchiveError as exc:
+            published = self.archive.publication_times(source.name, now - LOOKBACK)
+        except (ArchiveError, SQLAlchemyError) as exc:
             logger.warning("source=%s adaptive interval unknown (%s); using %ds", source.name, exc, shortest)
             return shortest
         return adaptive_interval(published, now, shortest, longest)
 
-    def close(self) -> None:
-        if self._archive is not None:
-            self._archive.close()
-
 
 def schedule_sources(
-    scheduler: BackgroundScheduler, runs: ChildRuns, config: Config, run_timeout: float | None,
-    cadence: Cadence | None = None,
+    scheduler: BackgroundScheduler, submit: Submit, config: Config, run_timeout: float | None,
+    cadence: Cadence | None = None, now: datetime | None = None,
 ) -> None:
-    """One job per source with a stable id; jobs of removed sources are dropped."""
+    """One job per source with a stable id; jobs of removed sources are dropped.
+
+    A new job's first run is spread over its source's interval (`first_run_at`); a job
+    that exists already keeps its next run time.
+    """
+    now = now or datetime.now(timezone.utc)
     wanted = {job_id(s) for s in config.sources}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
@@ -220,12 +87,12 @@ def schedule_sources(
     for source in config.sources:
         trigger, period = trigger_for(source, cadence)
         existing = scheduler.get_job(job_id(source))
-        first_run = {} if source.cron else {"next_run_time": datetime.now(timezone.utc)}
+        first_run = {} if source.cron else {"next_run_time": first_run_at(source, period, now)}
         kept = getattr(existing, "next_run_time", None)  # unset while the scheduler is not started
         if kept is not None:
             first_run = {"next_run_time": kept}
         scheduler.add_job(
-            runs.run,
+            submit,
             trigger,
             args=[source.name, run_timeout or default_timeout(max(period, source.interval_seconds))],
             id=job_id(source),
@@ -238,6 +105,19 @@ def schedule_sources(
         )
 
 
+def first_run_at(source: Source, period: float, now: datetime) -> datetime:
+    """When an interval source first runs: a point of its first interval picked by its name.
+
+    Stable (the same source gets the same offset at every start) and spread evenly, so a
+    thousand sources at a one-minute interval start at about 17 a second, not all at once.
+    An adaptive source spreads over its shortest interval: it runs soon, and then as often
+    as it publishes.
+    """
+    window = source.crawl.interval_bounds[0] if source.adaptive else period
+    phase = zlib.crc32(source.name.encode()) / 2**32
+    return now + timedelta(seconds=window * phase)
+
+
 def default_timeout(period: float) -> float:
     """Three periods, but at least MIN_RUN_SECONDS and at most MAX_RUN_SECONDS."""
     return min(max(3 * period, MIN_RUN_SECONDS), MAX_RUN_SECONDS)
@@ -247,9 +127,9 @@ def trigger_for(source: Source, cadence: Cadence | None = None) -> tuple[BaseTri
     """The source's trigger and its typical period in seconds.
 
     A `cron` expression runs in the source's time zone (UTC when it has none) at the
-    times it names; an `interval` runs at once and then every interval, with up to
-    10 % jitter (at most a minute) so sources don't all fire together. An adaptive
-    source (`interval = "auto"`) runs at the interval `cadence` picks for it.
+    times it names; an `interval` runs every interval, with up to 10 % jitter (at most
+    a minute) so sources don't drift into step. An adaptive source (`interval = "auto"`)
+    runs at the interval `cadence` picks for it.
     """
     if source.cron:
         zone = ZoneInfo(source.timezone) if source.timezone else timezone.utc
@@ -287,41 +167,72 @@ def run_service(
 
 
 class Service:
-    """The scheduler, its crawl children, and the config they follow (replaced on SIGHUP)."""
+    """The scheduler, the crawl workers, and the config they follow (replaced on SIGHUP)."""
 
     def __init__(
         self, config: Config, db_url: str, run_timeout: float | None, log_level: str, metrics: ServiceMetrics | None,
     ) -> None:
         self.origin = config.path  # the user's file, read again on SIGHUP
-        self.snapshots = ConfigSnapshots()
-        self.config = self.snapshots.load(self.origin)
-        self.run_timeout = run_timeout
+        self.config = config
+        self.sources = {s.name: s for s in config.sources}
+        self.run_timeout = run_timeout or config.service.run_timeout_seconds
         self.metrics = metrics
-        self.cadence = ArchiveCadence(db_url)
-        self.runs = ChildRuns(self.config.path, db_url, log_level=log_level, on_result=self.on_result)
+        self.archive = open_archive(db_url)
+        self.cadence = ArchiveCadence(self.archive)
+        self.pool = WorkerPool(
+            config.service, db_url, on_result=self.on_result, interrupt=self.archive.interrupt_runs,
+            parse_workers=max((s.crawl.parse_workers for s in config.sources), default=1), log_level=log_level,
+        )
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.stopping = threading.Event()
 
     def serve(self) -> None:
-        schedule_sources(self.scheduler, self.runs, self.config, self.run_timeout, self.cadence)
-        stop, reload = threading.Event(), threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        self.pool.start()
+        if self.metrics is not None:
+            self.metrics.watch(self.health, self.pool.state)
+            self.metrics.track_sources(self.sources, self.archive.failure_streaks())
+        schedule_sources(self.scheduler, self.due, self.config, self.run_timeout, self.cadence)
+        reload = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         signal.signal(signal.SIGHUP, lambda *_: reload.set())
         self.scheduler.start()
-        sources = ", ".join(self.schedule_text(s) for s in self.config.sources)
-        logger.info("serving %d source(s): %s", len(self.config.sources), sources)
-        while not stop.is_set():
-            stop.wait(0.5)
+        sources = ", ".join(self.schedule_text(s) for s in self.config.sources[:20])
+        more = f" and {len(self.config.sources) - 20} more" if len(self.config.sources) > 20 else ""
+        logger.info("serving %d source(s): %s%s; %d crawl worker(s)",
+                    len(self.config.sources), sources, more, self.pool.slots)
+        while not self.stopping.is_set():
+            self.stopping.wait(0.5)
             if reload.is_set():
                 reload.clear()
                 self.reload()
-        logger.info("stopping: no new runs; waiting up to %.0fs for running crawls", GRACE_SECONDS)
-        self.scheduler.pause()
-        self.runs.stop_all(GRACE_SECONDS)
-        self.scheduler.shutdown(wait=True)
-        self.cadence.close()
-        self.snapshots.close()
+        self.stop()
+
+    def stop(self) -> None:
+        grace = self.config.service.stop_grace_seconds
+        logger.info("stopping: no new runs; running runs get %ds to finish", grace)
+        self.scheduler.shutdown(wait=False)
+        self.pool.stop(grace)
+        if self.metrics is not None:
+            self.metrics.close()
+        self.archive.close()
         logger.info("stopped")
+
+    def due(self, source_name: str, timeout: float) -> bool:
+        """The job of every source: hand its due run to the workers (skipped while the last one runs)."""
+        source = self.sources.get(source_name)
+        if source is None or self.stopping.is_set():
+            return False
+        if self.pool.submit(source, timeout):
+            return True
+        logger.debug("source=%s due again while its last run goes on: check skipped", source_name)
+        if self.metrics is not None:
+            self.metrics.skipped(source_name)
+        return False
+
+    def health(self) -> bool:
+        """True while the scheduler runs and every crawl worker is alive (`/healthz`)."""
+        return self.scheduler.running and not self.stopping.is_set() and self.pool.state().healthy
 
     def schedule_text(self, source: Source) -> str:
         job = self.scheduler.get_job(job_id(source))
@@ -333,19 +244,21 @@ class Service:
         log_run(result)
         if self.metrics is not None:
             self.metrics.observe(result)
-        source = next((s for s in self.config.sources if s.name == result.source), None)
-        if source is not None and source.adaptive and not self.runs.stopping.is_set():
+        source = self.sources.get(result.source)
+        if source is not None and source.adaptive and not self.stopping.is_set():
             seconds = retune(self.scheduler, source, self.cadence)
             if seconds is not None:
                 logger.info("source=%s interval=auto now every %s", source.name, describe_interval(seconds))
 
     def reload(self) -> None:
         try:
-            fresh = self.snapshots.load(self.origin)
+            fresh = load_config(self.origin)
         except ConfigError as exc:
             logger.error("config not reloaded, keeping the running one: %s", exc)
             return
-        self.runs.config_path = fresh.path
-        schedule_sources(self.scheduler, self.runs, fresh, self.run_timeout, self.cadence)
+        self.sources = {s.name: s for s in fresh.sources}
+        schedule_sources(self.scheduler, self.due, fresh, self.run_timeout, self.cadence)
+        if self.metrics is not None:
+            self.metrics.track_sources(self.sources, self.archive.failure_streaks())
         self.config = fresh
         logger.info("config reloaded: %d source(s)", len(fresh.sources))

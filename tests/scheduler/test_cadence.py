@@ -8,7 +8,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import parse_config
 from scheduler.cadence import adaptive_interval, describe_interval
-from scheduler.service import ChildRuns, retune, schedule_sources, trigger_for
+from scheduler.service import retune, schedule_sources, trigger_for
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MINUTE, HOUR = 60, 3600
@@ -71,7 +71,7 @@ def test_after_a_run_an_adaptive_source_is_rescheduled_when_its_interval_changes
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     scheduler.start(paused=True)
     picked = [900]
-    schedule_sources(scheduler, ChildRuns("s.toml", "sqlite:///x.db", "WARNING"), config, None, lambda s: picked[0])
+    schedule_sources(scheduler, lambda name, timeout: True, config, None, lambda s: picked[0])
     assert retune(scheduler, source, lambda s: picked[0]) is None  # unchanged: the job is left alone
     picked[0] = 300
     assert retune(scheduler, source, lambda s: picked[0]) == 300

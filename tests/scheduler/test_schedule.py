@@ -1,7 +1,7 @@
 """How `presswatch serve` schedules sources: one stable job each, the right trigger."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -9,7 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import parse_config
-from scheduler.service import ChildRuns, schedule_sources, trigger_for
+from scheduler.service import first_run_at, schedule_sources, trigger_for
 
 CONFIG = {
     "sources": [
@@ -20,7 +20,11 @@ CONFIG = {
 }
 
 
-def test_interval_sources_run_at_once_then_every_interval_with_jitter() -> None:
+def submit(source_name: str, timeout: float) -> bool:
+    return True
+
+
+def test_interval_sources_run_every_interval_with_jitter() -> None:
     trigger, period = trigger_for(parse_config(CONFIG).sources[0])
     assert isinstance(trigger, IntervalTrigger)
     assert trigger.interval == timedelta(seconds=90)
@@ -38,10 +42,9 @@ def test_cron_sources_run_in_their_own_time_zone() -> None:
 def test_each_source_gets_one_stable_job_and_removed_sources_lose_theirs() -> None:
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     scheduler.start(paused=True)  # jobs go to the job store, nothing runs
-    runs = ChildRuns("sources.toml", "sqlite:///x.db", "WARNING")
     config = parse_config(CONFIG)
-    schedule_sources(scheduler, runs, config, None)
-    schedule_sources(scheduler, runs, config, None)  # a reload: same ids, no duplicates
+    schedule_sources(scheduler, submit, config, None)
+    schedule_sources(scheduler, submit, config, None)  # a reload: same ids, no duplicates
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert sorted(jobs) == ["crawl:ministry", "crawl:wire"]
     assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
@@ -49,20 +52,27 @@ def test_each_source_gets_one_stable_job_and_removed_sources_lose_theirs() -> No
     assert jobs["crawl:ministry"].args == ("ministry", 3600.0)
 
     only_wire = parse_config({"sources": CONFIG["sources"][:1]})
-    schedule_sources(scheduler, runs, only_wire, run_timeout=20)
+    schedule_sources(scheduler, submit, only_wire, run_timeout=20)
     assert [job.id for job in scheduler.get_jobs()] == ["crawl:wire"]
     assert scheduler.get_job("crawl:wire").args == ("wire", 20)
     scheduler.shutdown(wait=False)
 
 
-def test_a_run_result_is_read_from_the_childs_closing_json_line() -> None:
-    from scheduler.service import RunResult, run_result
+def test_first_runs_spread_over_the_interval_instead_of_firing_together() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    sources = parse_config({"sources": [
+        {"name": f"src-{n:04d}", "start_urls": [f"https://s{n}.example/"], "interval": "60s"} for n in range(1000)
+    ]}).sources
+    offsets = sorted((first_run_at(s, 60, now) - now).total_seconds() for s in sources)
+    assert 0 <= offsets[0] and offsets[-1] < 60
+    per_second = [sum(1 for o in offsets if second <= o < second + 1) for second in range(60)]
+    assert max(per_second) <= 40  # 1000 over 60 s: about 17 a second, never a burst
+    assert first_run_at(sources[7], 60, now) == first_run_at(sources[7], 60, now)  # stable across restarts
 
-    output = 'noise\n{"source": "wire", "status": "ok", "seconds": 1.5, "pages_fetched": 9, "new": 3, "updated": 1, "unchanged": 4, "duplicates": 1, "errors": 2}\n'
-    assert run_result("wire", 0, output, 2.0) == RunResult(
-        "wire", "ok", 2.0,
-        {"pages_fetched": 9, "not_modified": 0, "revisited": 0, "new": 3, "updated": 1, "unchanged": 4,
-         "duplicates": 1, "errors": 2},
-    )
-    assert run_result("wire", 3, output, 2.0) == RunResult("wire", "failed", 2.0)
-    assert run_result("wire", 0, "", 2.0) == RunResult("wire", "failed", 2.0)
+
+def test_an_adaptive_source_spreads_over_its_shortest_interval() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    [source] = parse_config({"sources": [
+        {"name": "wire", "start_urls": ["https://wire.example/"], "interval": "auto", "min_interval": "3s"}
+    ]}).sources
+    assert 0 <= (first_run_at(source, 3600, now) - now).total_seconds() < 3

@@ -1,0 +1,167 @@
+"""A long-lived crawl worker: many sources' runs at once in one reactor, fed by `presswatch serve`.
+
+    python -m crawler.worker --fd N --parent-pid PID [--parse-workers N] [--max-requests N]
+
+(started by the service, never by hand: the archive URL comes in `$PRESSWATCH_DB`, the
+orders over the socket `--fd`, see `crawler.worker_protocol`). The worker opens the archive,
+the parse workers and the politeness gate once; each `RunOrder` becomes one crawler in the
+shared reactor (`crawler.runtime`), so a check that finds nothing costs a few requests and
+two small writes, not a Python and Scrapy start-up. It exits when told to stop, when the
+service's socket closes, or on SIGTERM (running runs closed as `interrupted`, recorded);
+SIGINT is the service's to handle. Exit status: 0, or 3 when the archive cannot be opened.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from crawler.archive_run import SourceReport
+from crawler.claims import ClaimsUnavailable
+from crawler.processes import die_with_parent
+from crawler.run import connect_claims
+from crawler.runtime import CrawlRuntime, install_reactor
+from crawler.worker_protocol import (
+    CancelRun,
+    FromWorker,
+    RunFinished,
+    RunOrder,
+    RunStarted,
+    StopWorker,
+    WorkerReady,
+)
+from storage import ArchiveError, RunCounts, open_archive
+
+logger = logging.getLogger("presswatch.worker")
+DB_VARIABLE = "PRESSWATCH_DB"
+
+
+class Worker:
+    """Takes orders from the service's socket, runs them in the reactor, reports back."""
+
+    def __init__(self, connection: Connection, runtime: CrawlRuntime) -> None:
+        self.connection = connection
+        self.runtime = runtime
+        self.tasks: dict[int, asyncio.Task[SourceReport]] = {}
+        self.stopping = False
+        self.send_lock = threading.Lock()
+
+    def serve(self) -> None:
+        from twisted.internet import reactor
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches the whole group: the service decides
+        signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(self.stop, 0.0))  # type: ignore[attr-defined]
+        threading.Thread(target=self.read_orders, name="presswatch-orders", daemon=True).start()
+        reactor.callWhenRunning(self.send, WorkerReady(os.getpid()))  # type: ignore[attr-defined]
+        reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+
+    def read_orders(self) -> None:
+        """On its own thread: every order is handed to the reactor; a closed socket means stop."""
+        from twisted.internet import reactor
+
+        while True:
+            try:
+                order = self.connection.recv()
+            except (EOFError, OSError):
+                reactor.callFromThread(self.stop, 0.0)  # type: ignore[attr-defined]
+                return
+            reactor.callFromThread(self.handle, order)  # type: ignore[attr-defined]
+
+    def send(self, message: FromWorker) -> None:
+        with self.send_lock:
+            try:
+                self.connection.send(message)
+            except (OSError, ValueError):
+                pass  # the service is gone: its death signal stops this worker
+
+    def handle(self, order: Any) -> None:
+        if isinstance(order, RunOrder):
+            self.start(order)
+        elif isinstance(order, CancelRun):
+            asyncio.ensure_future(self.runtime.cancel(order.key, order.reason))
+        elif isinstance(order, StopWorker):
+            self.stop(order.grace)
+        else:
+            logger.error("worker %d: unknown order %r ignored", os.getpid(), order)
+
+    def start(self, order: RunOrder) -> None:
+        if self.stopping or order.key in self.tasks:
+            return
+        task = asyncio.ensure_future(self.run(order))
+        self.tasks[order.key] = task
+        task.add_done_callback(lambda done: self.finished(order, done))
+
+    async def run(self, order: RunOrder) -> SourceReport:
+        try:
+            claims = await self.runtime.threads.call(connect_claims, order.source)
+        except ClaimsUnavailable as exc:
+            logger.error("source=%s cannot start: %s", order.source.name, exc)
+            return SourceReport(order.source.name, "failed", RunCounts(), 0.0)
+        return await self.runtime.run(
+            order.source, key=order.key, full=order.full, claims=claims,
+            on_started=lambda run_id: self.send(RunStarted(order.key, run_id)),
+        )
+
+    def finished(self, order: RunOrder, task: asyncio.Task[SourceReport]) -> None:
+        self.tasks.pop(order.key, None)
+        if task.cancelled() or task.exception() is not None:
+            logger.error("source=%s the run broke: %r", order.source.name, None if task.cancelled() else task.exception())
+            report = SourceReport(order.source.name, "failed", RunCounts(), 0.0)
+        else:
+            report = task.result()
+        self.send(RunFinished(order.key, report))
+
+    def stop(self, grace: float) -> None:
+        """No new runs; running ones get `grace` seconds, then are closed (interrupted); then exit."""
+        if self.stopping:
+            return
+        self.stopping = True
+        asyncio.ensure_future(self.wind_down(grace))
+
+    async def wind_down(self, grace: float) -> None:
+        from twisted.internet import reactor
+
+        if self.tasks and grace > 0:
+            await asyncio.wait(list(self.tasks.values()), timeout=grace)
+        if self.tasks:
+            await self.runtime.stop()
+            await asyncio.wait(list(self.tasks.values()))
+        reactor.stop()  # type: ignore[attr-defined]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.worker", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fd", type=int, required=True, help="the socket to the service")
+    parser.add_argument("--parent-pid", type=int, required=True)
+    parser.add_argument("--parse-workers", type=int, default=1)
+    parser.add_argument("--max-requests", type=int, default=None, help="requests in flight, all runs together")
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    die_with_parent(args.parent_pid)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    connection = Connection(args.fd)
+    try:
+        archive = open_archive(os.environ[DB_VARIABLE])
+    except (ArchiveError, KeyError) as exc:
+        logger.error("worker %d: cannot open the archive: %s", os.getpid(), exc)
+        return 3
+    install_reactor()
+    runtime = CrawlRuntime(archive, parse_workers=args.parse_workers, max_requests=args.max_requests,
+                           log_level=args.log_level)
+    try:
+        Worker(connection, runtime).serve()
+    finally:
+        runtime.close()
+        connection.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
