@@ -1,21 +1,25 @@
 """Politeness shared by every crawl run of one process, and a cap on its requests in flight.
 
-Scrapy keeps its download slots (per-domain concurrency, `download_delay`) per crawler:
-two runs in one process that fetch from the same host would each be polite on their
-own and together twice as hard on the host. `HostGate` is one per process (a crawl
-worker, or one `presswatch crawl`); every request passes it just before Scrapy's own
-download slot, and it holds the request until
+Scrapy keeps its download slots (per-domain concurrency, `download_delay`, AutoThrottle)
+per crawler: two runs in one process that fetch from the same host would each be polite
+on their own and together twice as hard on the host. `HostGate` is one per process (a
+crawl worker, or one `presswatch crawl`); every request passes it last, just before
+Scrapy's download slot, and it holds the request until
 
 - the host has fewer requests in flight, from all runs, than the request's run allows
   (`concurrent_per_domain`),
-- at least the run's `download_delay` (or the host's robots.txt `Crawl-delay`, when
-  longer) has passed since the last request to the host started, from any run, and
+- enough time has passed since the last request to the host started, from any run: the
+  run's `download_delay`, the host's robots.txt `Crawl-delay`, or (with `autothrottle`)
+  the host's recent response time, whichever is longest, and
 - the process has fewer requests in flight than its cap (`[service]
   requests_per_worker`), so a worker running many sources at once stays within bounds.
 
-Waiting requests are served first come, first served, except that a request for a host
-that is not ready does not hold up requests for other hosts. `SharedPoliteness` is the
-downloader middleware that puts each request through the gate of its crawler's process.
+The gate owns the delays: a crawler that has one runs its own slots without delay or
+AutoThrottle (`crawler.settings.scrapy_settings`), so a request leaves the moment the gate
+lets it through and the spacing the gate keeps is the spacing the host sees. Waiting
+requests are served first come, first served, except that a request for a host that is
+not ready does not hold up requests for other hosts. `SharedPoliteness` is the downloader
+middleware that puts each request through the gate of its crawler's process.
 """
 from __future__ import annotations
 
@@ -34,6 +38,10 @@ from scrapy.utils.httpobj import urlparse_cached
 
 #: A host's state is dropped once it has been idle this long (it only remembers the last start).
 FORGET_AFTER_SECONDS = 600.0
+#: AutoThrottle: the delay before a host has answered (Scrapy's AUTOTHROTTLE_START_DELAY as we set it) ...
+THROTTLE_START_SECONDS = 0.5
+#: ... and the longest it grows to for a slow host (Scrapy's AUTOTHROTTLE_MAX_DELAY).
+THROTTLE_MAX_SECONDS = 60.0
 
 
 @dataclass(slots=True)
@@ -41,6 +49,7 @@ class _Host:
     in_flight: int = 0
     last_start: float = float("-inf")
     min_delay: float = 0.0  # robots.txt Crawl-delay
+    throttle: float = THROTTLE_START_SECONDS  # AutoThrottle's delay: follows the host's response time
 
 
 @dataclass(slots=True)
@@ -48,7 +57,11 @@ class _Waiter:
     host: str
     concurrency: int
     delay: float
+    autothrottle: bool
     future: asyncio.Future[None] = field(repr=False)
+
+
+_NOT_WAITING: asyncio.Future[None] = None  # type: ignore[assignment]  # placeholder until a waiter waits
 
 
 class HostGate:
@@ -68,24 +81,29 @@ class HostGate:
         """The host asked (robots.txt Crawl-delay) for at least `seconds` between requests."""
         self._host(host).min_delay = max(0.0, seconds)
 
-    def acquire(self, host: str, concurrency: int, delay: float) -> asyncio.Future[None] | None:
+    def acquire(self, host: str, concurrency: int, delay: float, autothrottle: bool = False) -> asyncio.Future[None] | None:
         """None when the request may start now (and it is counted as started); else a future
         that completes when it may. Cancelling the future gives up the place in the queue."""
-        if not self._waiting and self._admissible(host, concurrency, delay, self._clock()):
+        waiter = _Waiter(host, max(1, concurrency), delay, autothrottle, _NOT_WAITING)
+        if not self._waiting and self._admissible(waiter, self._clock()):
             self._start(host)
             return None
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiter(host, max(1, concurrency), delay, future))
+        waiter.future = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
         self._wake()
-        return future
+        return waiter.future
 
-    def release(self, host: str) -> None:
-        """A request admitted for `host` is done (answered, failed or dropped)."""
+    def release(self, host: str, latency: float | None = None) -> None:
+        """A request admitted for `host` is done (answered, failed or dropped); `latency`, when
+        it was answered, tunes the host's AutoThrottle delay as Scrapy's AutoThrottle would."""
         state = self._hosts.get(host)
         if state is None or state.in_flight <= 0:
             return
         state.in_flight -= 1
         self.in_flight -= 1
+        if latency is not None:
+            target = max(latency, 0.0)  # one request at a time, at the host's own pace
+            state.throttle = min(max(target, (state.throttle + target) / 2), THROTTLE_MAX_SECONDS)
         self._wake()
 
     def waiting(self) -> int:
@@ -98,19 +116,20 @@ class HostGate:
             state = self._hosts[host] = _Host()
         return state
 
-    def _ready_at(self, host: str, delay: float) -> float:
-        state = self._hosts.get(host)
+    def _ready_at(self, waiter: _Waiter) -> float:
+        state = self._hosts.get(waiter.host)
         if state is None:
             return float("-inf")
-        return state.last_start + max(delay, state.min_delay)
+        throttle = state.throttle if waiter.autothrottle else 0.0
+        return state.last_start + max(waiter.delay, state.min_delay, throttle)
 
-    def _admissible(self, host: str, concurrency: int, delay: float, now: float) -> bool:
+    def _admissible(self, waiter: _Waiter, now: float) -> bool:
         if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
             return False
-        state = self._hosts.get(host)
+        state = self._hosts.get(waiter.host)
         if state is None:
             return True
-        return state.in_flight < concurrency and now >= self._ready_at(host, delay)
+        return state.in_flight < waiter.concurrency and now >= self._ready_at(waiter)
 
     def _start(self, host: str) -> None:
         state = self._host(host)
@@ -127,14 +146,14 @@ class HostGate:
             waiter = self._waiting.popleft()
             if waiter.future.done():  # cancelled: its crawl was closed while it waited
                 continue
-            if self._admissible(waiter.host, waiter.concurrency, waiter.delay, now):
+            if self._admissible(waiter, now):
                 self._start(waiter.host)
                 waiter.future.set_result(None)
                 continue
             kept.append(waiter)
             state = self._hosts[waiter.host]
             if state.in_flight < waiter.concurrency:  # held only by the delay: wake when it is over
-                earliest = min(earliest, self._ready_at(waiter.host, waiter.delay))
+                earliest = min(earliest, self._ready_at(waiter))
         self._waiting = kept
         self._schedule(earliest, now)
         if now - self._swept_at > FORGET_AFTER_SECONDS:
@@ -167,9 +186,11 @@ class SharedPoliteness:
 
     def __init__(self, crawler: Crawler, gate: HostGate) -> None:
         self.gate = gate
-        self.concurrency = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
-        self.delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
-        self.held: dict[Request, str] = {}
+        settings = crawler.settings
+        self.concurrency = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.delay = settings.getfloat("PRESSWATCH_DOWNLOAD_DELAY", settings.getfloat("DOWNLOAD_DELAY"))
+        self.autothrottle = settings.getbool("PRESSWATCH_AUTOTHROTTLE")
+        self.held: dict[Request, tuple[str, float]] = {}
         crawler.signals.connect(self.release_all, signal=signals.spider_closed)
 
     @classmethod
@@ -181,9 +202,9 @@ class SharedPoliteness:
 
     def process_request(self, request: Request, spider: Any = None) -> Any:
         host = urlparse_cached(request).hostname or ""
-        waiting = self.gate.acquire(host, self.concurrency, self.delay)
+        waiting = self.gate.acquire(host, self.concurrency, self.delay, self.autothrottle)
         if waiting is None:
-            self.held[request] = host
+            self.held[request] = (host, time.monotonic())
             return None
         return self._admitted(request, host, waiting)
 
@@ -194,22 +215,22 @@ class SharedPoliteness:
             if waiting.done() and not waiting.cancelled():  # admitted just as its crawl was closed
                 self.gate.release(host)
             raise
-        self.held[request] = host
+        self.held[request] = (host, time.monotonic())
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        self._release(request)
+        held = self.held.pop(request, None)
+        if held is not None:
+            host, started = held
+            self.gate.release(host, time.monotonic() - started if response.status < 400 else None)
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
-        self._release(request)
-
-    def _release(self, request: Request) -> None:
-        host = self.held.pop(request, None)
-        if host is not None:
-            self.gate.release(host)
+        held = self.held.pop(request, None)
+        if held is not None:
+            self.gate.release(held[0])
 
     def release_all(self) -> None:
         """At the end of the run: whatever it still holds (downloads cut off by a close) is freed."""
-        for host in self.held.values():
+        for host, _ in self.held.values():
             self.gate.release(host)
         self.held.clear()

@@ -6,9 +6,9 @@
   server is telling us to come back later; the next run will): the response goes
   on to be recorded as an `http_status` failure with its Retry-After.
 - `CrawlDelay` reads `Crawl-delay` from each robots.txt Scrapy fetches (through
-  Scrapy's Protego robots parser) and keeps that host's download slot at least
-  that far apart, whatever `download_delay` or AutoThrottle say; it tells the
-  process's shared `HostGate` too, so other runs of the process keep it as well.
+  Scrapy's Protego robots parser) and hands it to the process's shared `HostGate`, so
+  every run of the process keeps requests to that host at least that far apart; a
+  crawler without a gate has its own download slot kept that far apart instead.
 """
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ class CrawlDelay:
         self.crawler = crawler
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT", "")
         self.delays: dict[str, float] = {}
+        self.gate = getattr(getattr(crawler, "run", None), "gate", None)  # the process's shared HostGate
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
 
     @classmethod
@@ -99,7 +100,7 @@ class CrawlDelay:
         if request.meta.get("dont_obey_robotstxt") and urlsplit(request.url).path == "/robots.txt":
             self.read_robots(netloc, response)
         delay = self.delays.get(netloc)
-        if delay:
+        if delay and self.gate is None:  # with a gate, the gate keeps it
             self.enforce(request.meta.get("download_slot"), delay)
 
     def read_robots(self, netloc: str, response: Response) -> None:
@@ -110,9 +111,8 @@ class CrawlDelay:
         if delay:
             self.delays[netloc] = float(delay)
             logger.info("%s: robots.txt asks for Crawl-delay %s s", netloc, delay)
-            gate = getattr(getattr(self.crawler, "run", None), "gate", None)
-            if gate is not None:  # every run of this process keeps it, not only this one
-                gate.set_min_delay(urlsplit(response.url).hostname or "", float(delay))
+            if self.gate is not None:  # every run of this process keeps it, not only this one
+                self.gate.set_min_delay(urlsplit(response.url).hostname or "", float(delay))
 
     def enforce(self, slot_key: str | None, delay: float) -> None:
         engine = self.crawler.engine

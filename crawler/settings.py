@@ -44,9 +44,14 @@ BASE_SETTINGS: dict[str, Any] = {
 }
 
 
-def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[str, Any]:
-    """Per-source Scrapy settings."""
-    return {
+def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING", *, shared_gate: bool = True) -> dict[str, Any]:
+    """Per-source Scrapy settings.
+
+    With a `shared_gate` (every crawl presswatch runs has one: `crawler.host_gate`), the
+    delays between requests to a host are the gate's to keep, across all runs of the
+    process: the crawler's own download slots then run without delay or AutoThrottle.
+    """
+    settings = {
         **BASE_SETTINGS,
         "LOG_LEVEL": log_level,
         "STATS_DUMP": log_level in ("INFO", "DEBUG"),
@@ -62,4 +67,9 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> dict[st
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "RETRY_TIMES": crawl.retry_times,
         "PRESSWATCH_MAX_RETRY_AFTER": crawl.max_retry_after,
+        "PRESSWATCH_DOWNLOAD_DELAY": crawl.download_delay,
+        "PRESSWATCH_AUTOTHROTTLE": crawl.autothrottle,
     }
+    if shared_gate:
+        settings.update({"DOWNLOAD_DELAY": 0, "DOWNLOAD_DELAY_JITTER": 0, "AUTOTHROTTLE_ENABLED": False})
+    return settings

@@ -75,12 +75,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class FaultServer:
-    """Serve `router` on 127.0.0.1 in a daemon thread (a context manager)."""
+    """Serve `router` on 127.0.0.1 (or another loopback `host`, any free or a given `port`)
+    in a daemon thread (a context manager)."""
 
-    def __init__(self, router: Router) -> None:
-        self._server = _Server(("127.0.0.1", 0), router)
+    def __init__(self, router: Router, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = _Server((host, port), router)
         self.port = int(self._server.server_address[1])
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://{host}:{self.port}"
         self.other_host_url = f"http://localhost:{self.port}"  # same server, another host name
         self._server.base_url = self.base_url
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

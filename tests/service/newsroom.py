@@ -37,13 +37,14 @@ class Release:
 class Newsroom:
     """The site's state; `server` serves it (start with `with Newsroom() as site:`)."""
 
-    def __init__(self, crawl_delay: float | None = None, office: str = "Ministry") -> None:
+    def __init__(self, crawl_delay: float | None = None, office: str = "Ministry", host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         self.office = office
         self.releases: list[Release] = []  # oldest first
         self.crawl_delay = crawl_delay
         self.throttled: dict[str, int] = {}  # path -> Retry-After seconds, answered once
         self._lock = threading.Lock()
-        self.server = FaultServer(self.route)
+        self.server = FaultServer(self.route, host, port)
 
     # -- the newsroom's side ---------------------------------------------------------------
     def publish(self, count: int = 1, *, age: timedelta = timedelta(0)) -> list[str]:

@@ -1,6 +1,7 @@
 """`presswatch serve` as a real child process, its log read line by line while it runs."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
@@ -8,7 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.e2e.helpers import PRESSWATCH, REPO
+from tests.e2e.helpers import PRESSWATCH, REPO, processes_of_service
+from tests.faults.helpers import rows
 
 
 class RunningService:
@@ -43,8 +45,12 @@ class RunningService:
             time.sleep(0.2)
         raise AssertionError(f"no {what} within {timeout:.0f}s; service log:\n{self.log}")
 
-    def runs_logged(self, source: str) -> int:
-        return sum(1 for line in self.lines if f"source={source} status=" in line)
+    def runs_logged(self, source: str, status: str = "") -> int:
+        return sum(1 for line in self.lines if f"source={source} status={status}" in line)
+
+    def workers(self) -> list[int]:
+        """The pids of the service's crawl workers (not their parse workers)."""
+        return [pid for pid in processes_of_service(self.process.pid) if b"crawler.worker" in _cmdline(pid)]
 
     def stop(self) -> int:
         """SIGTERM; the exit code (the time it took is in `stop_seconds`)."""
@@ -59,3 +65,41 @@ class RunningService:
             self.stop_seconds = time.monotonic() - started
         self._reader.join(timeout=5)
         return self.process.returncode
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def start_service(tmp_path: Path, config_text: str, *extra: str) -> tuple[RunningService, str]:
+    """`presswatch serve` on `config_text` (written to tmp_path/sources.toml) and a fresh SQLite archive."""
+    config = tmp_path / "sources.toml"
+    config.write_text(config_text, encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'archive.db'}"
+    return RunningService(config, db_url, *extra), db_url
+
+
+def stop_cleanly(service: RunningService) -> None:
+    """SIGTERM: exit 0 with no process of the service left and the log's last line "stopped"."""
+    assert service.stop() == 0, service.log
+    assert processes_of_service(service.process.pid) == []
+    assert service.lines[-1].endswith("stopped"), service.log
+
+
+def kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+
+
+def count(db_url: str, sql: str = "SELECT count(*) FROM articles", **params: object) -> int:
+    """A count from the archive; 0 while it is not created yet."""
+    try:
+        return int(rows(db_url, sql, **params)[0][0])
+    except Exception:  # noqa: BLE001 - the archive (or the table) is not there yet
+        return 0
+
+
+def stored(db_url: str, url: str) -> bool:
+    return count(db_url, "SELECT count(*) FROM articles WHERE url = :url", url=url) == 1

@@ -15,23 +15,10 @@ from pathlib import Path
 from tests.e2e.helpers import processes_of_service, run_presswatch
 from tests.faults.helpers import rows
 from tests.service.newsroom import Newsroom, sources_toml
-from tests.service.running_service import RunningService
+from tests.service import running_service as serving
+from tests.service.running_service import RunningService, count, start_service, stored
 
 INTERVAL = 3.0
-
-
-def stored(db_url: str, url: str) -> bool:
-    try:
-        return bool(rows(db_url, f"SELECT 1 FROM articles WHERE url = '{url}'"))
-    except Exception:  # the archive is not created yet
-        return False
-
-
-def count(db_url: str) -> int:
-    try:
-        return int(rows(db_url, "SELECT count(*) FROM articles")[0][0])
-    except Exception:
-        return 0
 
 
 def finished_runs(db_url: str) -> list[tuple[datetime, datetime, str, int]]:
@@ -39,19 +26,9 @@ def finished_runs(db_url: str) -> list[tuple[datetime, datetime, str, int]]:
     return [(datetime.fromisoformat(str(s)), datetime.fromisoformat(str(f)), status, new) for s, f, status, new in found]
 
 
-def start_service(tmp_path: Path, config_text: str) -> tuple[RunningService, str]:
-    """`presswatch serve` on `config_text` (written to tmp_path/sources.toml) and a fresh SQLite archive."""
-    config = tmp_path / "sources.toml"
-    config.write_text(config_text, encoding="utf-8")
-    db_url = f"sqlite:///{tmp_path / 'archive.db'}"
-    return RunningService(config, db_url), db_url
-
-
 def stop_cleanly(service: RunningService) -> None:
-    assert service.stop() == 0, service.log
+    serving.stop_cleanly(service)
     assert service.stop_seconds is not None and service.stop_seconds < 15
-    assert processes_of_service(service.process.pid) == []
-    assert service.lines[-1].endswith("stopped")
 
 
 def test_a_new_release_is_archived_within_two_intervals_and_runs_never_overlap(tmp_path: Path) -> None:
