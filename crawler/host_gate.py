@@ -151,9 +151,9 @@ class HostGate:
                 waiter.future.set_result(None)
                 continue
             kept.append(waiter)
-            state = self._hosts[waiter.host]
-            if state.in_flight < waiter.concurrency:  # held only by the delay: wake when it is over
-                earliest = min(earliest, self._ready_at(waiter))
+            ready_at = self._ready_at(waiter)
+            if ready_at > now:  # held by a delay: wake when it is over (a release wakes the others)
+                earliest = min(earliest, ready_at)
         self._waiting = kept
         self._schedule(earliest, now)
         if now - self._swept_at > FORGET_AFTER_SECONDS:

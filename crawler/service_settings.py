@@ -5,7 +5,7 @@
 workers = 2                 # long-lived crawl worker processes (default: one per CPU core)
 runs_per_worker = 50        # runs going on at once in one worker
 requests_per_worker = 100   # requests in flight in one worker, all its runs together
-recycle_after_runs = 1000   # a worker is replaced after this many runs (0: never) ...
+recycle_after_runs = 10000  # a worker is replaced after this many runs (0: never) ...
 recycle_above_mb = 600      # ... or once it and its parse workers hold more memory than this (0: never)
 run_timeout = "auto"        # a run is stopped after this long; "auto": 3 intervals, at least 5m, at most 1h
 stop_grace = "10s"          # on SIGTERM, running runs get this long to finish (then they are interrupted)
@@ -52,7 +52,7 @@ class ServiceSettings:
     workers: int = 0  # 0: one per CPU core (`worker_count`)
     runs_per_worker: int = 50
     requests_per_worker: int = 100
-    recycle_after_runs: int = 1000
+    recycle_after_runs: int = 10_000
     recycle_above_mb: int = 600
     run_timeout: str = AUTO
     stop_grace: str = "10s"

@@ -127,9 +127,10 @@ def trigger_for(source: Source, cadence: Cadence | None = None) -> tuple[BaseTri
     """The source's trigger and its typical period in seconds.
 
     A `cron` expression runs in the source's time zone (UTC when it has none) at the
-    times it names; an `interval` runs every interval, with up to 10 % jitter (at most
-    a minute) so sources don't drift into step. An adaptive source (`interval = "auto"`)
-    runs at the interval `cadence` picks for it.
+    times it names; an `interval` runs every interval exactly (the first run's offset,
+    `first_run_at`, already keeps sources apart, and a jitter would only stretch the
+    interval the user asked for). An adaptive source (`interval = "auto"`) runs at the
+    interval `cadence` picks for it.
     """
     if source.cron:
         zone = ZoneInfo(source.timezone) if source.timezone else timezone.utc
@@ -139,7 +140,7 @@ def trigger_for(source: Source, cadence: Cadence | None = None) -> tuple[BaseTri
 
 
 def interval_trigger(seconds: float) -> IntervalTrigger:
-    return IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60))
+    return IntervalTrigger(seconds=seconds)
 
 
 def retune(scheduler: BackgroundScheduler, source: Source, cadence: Cadence) -> int | None:

@@ -198,3 +198,27 @@ def test_revisit_policy_and_adaptive_bounds_are_durations(tmp_path: Path) -> Non
     assert problems_of(tmp_path, base + 'interval = "0s"\n') == [
         "source 'wire': key 'interval': '0s' is zero: give a positive duration such as '90s', '10m', '1h'"
     ]
+
+
+def test_the_service_table_sets_the_workers_and_every_value_is_range_checked(tmp_path: Path) -> None:
+    base = '[[sources]]\nname = "wire"\nstart_urls = ["https://wire.example/"]\n'
+    defaults = load_config(write(tmp_path, base)).service
+    assert (defaults.workers, defaults.runs_per_worker, defaults.requests_per_worker) == (0, 50, 100)
+    assert defaults.worker_count >= 1  # 0: one per CPU core
+    assert (defaults.run_timeout_seconds, defaults.stop_grace_seconds, defaults.restart_delay_seconds) == (None, 10, 1)
+    service = load_config(write(tmp_path, '[service]\nworkers = 3\nrun_timeout = "10m"\nstop_grace = "0s"\n' + base))
+    assert (service.service.worker_count, service.service.run_timeout_seconds, service.service.stop_grace_seconds) == (
+        3, 600, 0
+    )
+    bad = ('[service]\nworkers = 0\nruns_per_worker = "many"\nrecycle_above_mb = 50\nrun_timeout = "5s"\n'
+           'restart_delay = 3\nstop_grace = "2h"\nthreads = 4\n\n' + base)
+    assert problems_of(tmp_path, bad) == [
+        "[service]: key 'workers': must be a whole number from 1 to 64, got 0",
+        "[service]: key 'runs_per_worker': must be a whole number from 1 to 1000, got 'many'",
+        "[service]: key 'recycle_above_mb': 50 MB is less than a worker needs to start (use 0 for never, or at least 200)",
+        "[service]: key 'run_timeout': '5s' is out of range (10s to 86400s)",
+        "[service]: key 'restart_delay': must be a duration such as '10s', got 3",
+        "[service]: key 'stop_grace': '2h' is out of range (0s to 3600s)",
+        "[service]: key 'threads': unknown key (allowed: recycle_above_mb, recycle_after_runs, requests_per_worker, "
+        "restart_delay, run_timeout, runs_per_worker, stop_grace, workers)",
+    ]
