@@ -7,7 +7,8 @@
 Serves the bundled demo sites on 127.0.0.1, writes a config with their first source at
 `interval = "1s"` (so runs follow each other as fast as they finish: the job never
 overlaps itself), starts `presswatch serve` on a fresh SQLite archive and samples the
-service process's resident memory (VmRSS) after each run's log line. The first run
+resident memory (VmRSS) of the service and its crawl workers (the whole process tree,
+`benchmarks/proctree.py`) after each run's log line. The first run
 archives the source; the rest are incremental (304s). Prints RSS after runs 1, 10, the
 middle and the last, and the growth per 100 runs over the second half (a least-squares
 fit), then stops the service with SIGTERM. It reports figures and never judges them.
@@ -30,6 +31,9 @@ if str(REPO) not in sys.path:
 
 from crawler.site_server import SiteServer  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+from proctree import sample_tree  # noqa: E402
+
 DEMO = REPO / "fixtures" / "demo"
 PRESSWATCH = Path(sys.executable).with_name("presswatch")
 
@@ -44,10 +48,11 @@ def one_source_config(base_url: str) -> tuple[str, str]:
 
 
 def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    """Resident memory of the service and every process under it (its crawl workers), in KB."""
+    sample = sample_tree(pid, with_pss=False)
+    if sample is None:
+        raise RuntimeError(f"the service (pid {pid}) is gone")
+    return sample.rss_kb
 
 
 def slope_per_100(samples: list[int]) -> float:
@@ -80,7 +85,7 @@ def soak(runs: int, workdir: Path) -> dict[str, object]:
                 statuses[status] = statuses.get(status, 0) + 1
                 samples.append(rss_kb(service.pid))
                 if len(samples) % 10 == 0:
-                    print(f"  {len(samples)}/{runs} runs, service RSS {samples[-1] / 1024:.1f} MB", file=sys.stderr)
+                    print(f"  {len(samples)}/{runs} runs, service tree RSS {samples[-1] / 1024:.1f} MB", file=sys.stderr)
                 if len(samples) >= runs:
                     break
         finally:
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     rss = figures["rss_mb_after_run"]
     assert isinstance(rss, dict)
     print(f"service soak: {runs} runs in {figures['seconds']} s, statuses {figures['statuses']}")
-    print("service RSS after run " + ", ".join(f"{run}: {mb} MB" for run, mb in rss.items()))
+    print("service tree RSS (service and crawl workers) after run " + ", ".join(f"{run}: {mb} MB" for run, mb in rss.items()))
     print(f"growth over the second half: {figures['growth_mb_per_100_runs_second_half']} MB per 100 runs; "
           f"SIGTERM: exit {figures['sigterm_exit']} in {figures['sigterm_seconds']} s")
     if args.json:

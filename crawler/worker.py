@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     die_with_parent(args.parent_pid)
+    from scrapy.utils.log import configure_logging
+
+    configure_logging(install_root_handler=False)  # Twisted's own messages into logging, as Scrapy does
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     connection = Connection(args.fd)
     try:

@@ -7,6 +7,7 @@ import click
 import pytest
 
 from crawler.config import CRAWL_KEYS, SELECTOR_FIELDS, SOURCE_KEYS
+from crawler.service_settings import SERVICE_KEYS
 from scheduler.cli import main
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -30,7 +31,7 @@ def test_every_command_and_option_is_in_the_readme(path: str, command: click.Com
             assert any(f"{opt}" in README for opt in param.opts), f"README lacks {path} {param.opts}"
 
 
-@pytest.mark.parametrize("key", sorted(SOURCE_KEYS | CRAWL_KEYS))
+@pytest.mark.parametrize("key", sorted(SOURCE_KEYS | CRAWL_KEYS | SERVICE_KEYS))
 def test_every_config_key_is_in_the_readme(key: str) -> None:
     assert f"\n{key} = " in README, f"README's config example lacks {key!r}"
 
@@ -49,3 +50,4 @@ def test_the_readme_config_example_is_a_valid_config() -> None:
     config = parse_config(tomllib.loads(example), "README.md")
     assert [s.name for s in config.sources] == ["apa-en", "ministry-press"]
     assert config.sources[1].cron == "*/15 8-20 * * mon-fri"
+    assert config.service.worker_count == 2
