@@ -58,21 +58,24 @@ class _Waiter:
     concurrency: int
     delay: float
     autothrottle: bool
-    future: asyncio.Future[None] = field(repr=False)
-
-
-_NOT_WAITING: asyncio.Future[None] = None  # type: ignore[assignment]  # placeholder until a waiter waits
+    order: int = 0  # arrival: who goes first when the process cap frees a place
+    future: asyncio.Future[None] | None = field(default=None, repr=False)
 
 
 class HostGate:
-    """`await gate.acquire(host, concurrency, delay)` before a request, `gate.release(host)` after it."""
+    """`await gate.acquire(host, concurrency, delay)` before a request, `gate.release(host)` after it.
+
+    Waiting requests queue per host, so a request that ends wakes only its own host's queue
+    (all hosts' queues, oldest first, when the process cap was what held them).
+    """
 
     def __init__(self, max_in_flight: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         self._clock = clock
         self._hosts: dict[str, _Host] = {}
-        self._waiting: deque[_Waiter] = deque()
+        self._queues: dict[str, deque[_Waiter]] = {}
+        self._arrivals = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
         self._swept_at = clock()
@@ -84,14 +87,17 @@ class HostGate:
     def acquire(self, host: str, concurrency: int, delay: float, autothrottle: bool = False) -> asyncio.Future[None] | None:
         """None when the request may start now (and it is counted as started); else a future
         that completes when it may. Cancelling the future gives up the place in the queue."""
-        waiter = _Waiter(host, max(1, concurrency), delay, autothrottle, _NOT_WAITING)
-        if not self._waiting and self._admissible(waiter, self._clock()):
+        waiter = _Waiter(host, max(1, concurrency), delay, autothrottle)
+        if host not in self._queues and self._admissible(waiter, self._clock()):
             self._start(host)
             return None
-        waiter.future = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
-        self._wake()
-        return waiter.future
+        self._arrivals += 1
+        waiter.order = self._arrivals
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter.future = future
+        self._queues.setdefault(host, deque()).append(waiter)
+        self._wake([host])
+        return future
 
     def release(self, host: str, latency: float | None = None) -> None:
         """A request admitted for `host` is done (answered, failed or dropped); `latency`, when
@@ -99,15 +105,19 @@ class HostGate:
         state = self._hosts.get(host)
         if state is None or state.in_flight <= 0:
             return
+        capped = self.max_in_flight is not None and self.in_flight >= self.max_in_flight
         state.in_flight -= 1
         self.in_flight -= 1
         if latency is not None:
             target = max(latency, 0.0)  # one request at a time, at the host's own pace
             state.throttle = min(max(target, (state.throttle + target) / 2), THROTTLE_MAX_SECONDS)
-        self._wake()
+        if capped:
+            self._wake(list(self._queues))
+        elif host in self._queues:
+            self._wake([host])
 
     def waiting(self) -> int:
-        return sum(1 for w in self._waiting if not w.future.done())
+        return sum(1 for queue in self._queues.values() for w in queue if w.future and not w.future.done())
 
     # -- internals ---------------------------------------------------------------------------
     def _host(self, host: str) -> _Host:
@@ -137,27 +147,42 @@ class HostGate:
         state.last_start = self._clock()
         self.in_flight += 1
 
-    def _wake(self) -> None:
-        """Start every waiting request that may start now; set a timer for the earliest delayed one."""
+    def _wake(self, hosts: list[str]) -> None:
+        """Start the waiting requests of `hosts` that may start now, oldest first; set a timer
+        for the earliest one held only by a delay."""
         now = self._clock()
         earliest = float("inf")
-        kept: deque[_Waiter] = deque()
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if waiter.future.done():  # cancelled: its crawl was closed while it waited
-                continue
-            if self._admissible(waiter, now):
-                self._start(waiter.host)
-                waiter.future.set_result(None)
-                continue
-            kept.append(waiter)
-            ready_at = self._ready_at(waiter)
-            if ready_at > now:  # held by a delay: wake when it is over (a release wakes the others)
+        for host in sorted(hosts, key=self._first_arrival):
+            ready_at = self._admit(host, now)
+            if ready_at > now:
                 earliest = min(earliest, ready_at)
-        self._waiting = kept
         self._schedule(earliest, now)
         if now - self._swept_at > FORGET_AFTER_SECONDS:
             self._forget_idle_hosts(now)
+
+    def _first_arrival(self, host: str) -> int:
+        queue = self._queues.get(host)
+        return queue[0].order if queue else 0
+
+    def _admit(self, host: str, now: float) -> float:
+        """Start the host's waiting requests in order while they may; when one may not, the
+        time its delay is over (-inf when something else holds it: a release will wake it)."""
+        queue = self._queues.get(host)
+        held_until = float("-inf")
+        while queue:
+            waiter = queue[0]
+            if waiter.future is None or waiter.future.done():  # cancelled: its crawl was closed while it waited
+                queue.popleft()
+                continue
+            if not self._admissible(waiter, now):
+                held_until = self._ready_at(waiter)
+                break
+            queue.popleft()
+            self._start(host)
+            waiter.future.set_result(None)
+        if queue is not None and not queue:
+            del self._queues[host]
+        return held_until
 
     def _schedule(self, at: float, now: float) -> None:
         if at == float("inf") or at >= self._timer_at:
@@ -169,14 +194,13 @@ class HostGate:
 
     def _on_timer(self) -> None:
         self._timer, self._timer_at = None, float("inf")
-        self._wake()
+        self._wake(list(self._queues))
 
     def _forget_idle_hosts(self, now: float) -> None:
         self._swept_at = now
-        waited_for = {w.host for w in self._waiting}
         for host, state in list(self._hosts.items()):
             idle = state.in_flight == 0 and now - state.last_start > FORGET_AFTER_SECONDS
-            if idle and host not in waited_for and not state.min_delay:
+            if idle and host not in self._queues and not state.min_delay:
                 del self._hosts[host]
 
 

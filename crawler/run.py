@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from crawler.archive_run import SourceReport
 from crawler.claims import RedisClaims
 from crawler.config import Source
-from crawler.runtime import CrawlRuntime, install_reactor
+from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
 from storage import open_archive
 
 __all__ = ["SourceReport", "connect_claims", "progress_stream", "run_crawl"]
@@ -49,8 +49,7 @@ def run_crawl(
 
     configure_logging({"LOG_LEVEL": log_level})
     install_reactor()
-    from twisted.internet import reactor
-
+    reactor = the_reactor()
     runtime = CrawlRuntime(
         archive, parse_workers=max((s.crawl.parse_workers for s in sources), default=0), log_level=log_level,
     )
@@ -62,14 +61,14 @@ def run_crawl(
 
     def start() -> None:
         done = asyncio.ensure_future(crawl_all())
-        done.add_done_callback(lambda _: reactor.stop())  # type: ignore[attr-defined]
+        done.add_done_callback(lambda _: reactor.stop())
 
     _handle_shutdown_signals(runtime)
     if progress is not None:
         _show_progress(runtime, progress)
-    reactor.callWhenRunning(start)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(start)
     try:
-        reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+        reactor.run(installSignalHandlers=False)
     finally:
         runtime.close()
     return reports
@@ -84,15 +83,15 @@ def connect_claims(source: Source) -> RedisClaims | None:
 
 def _handle_shutdown_signals(runtime: CrawlRuntime) -> None:
     """First SIGINT/SIGTERM: close every run (interrupted, recorded); a second one: stop now."""
-    from twisted.internet import reactor
+    reactor = the_reactor()
 
     def first(signum: int, _: Any) -> None:
         signal.signal(signal.SIGINT, second)
         signal.signal(signal.SIGTERM, second)
-        reactor.callFromThread(_stop_runs, runtime, signal.Signals(signum).name)  # type: ignore[attr-defined]
+        reactor.callFromThread(_stop_runs, runtime, signal.Signals(signum).name)
 
     def second(signum: int, _: Any) -> None:
-        reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
+        reactor.callFromThread(reactor.stop)
 
     signal.signal(signal.SIGINT, first)
     signal.signal(signal.SIGTERM, first)
@@ -105,7 +104,7 @@ def _stop_runs(runtime: CrawlRuntime, name: str) -> None:
 
 def _show_progress(runtime: CrawlRuntime, out: TextIO) -> None:
     """A one-line live summary on a terminal, redrawn every half second."""
-    from twisted.internet import reactor, task
+    from twisted.internet import task
 
     def draw() -> None:
         parts = [f"{name}: {c.pages_fetched} pages, {c.new} new, {c.errors} errors" for name, c in runtime.progress()]
@@ -119,7 +118,7 @@ def _show_progress(runtime: CrawlRuntime, out: TextIO) -> None:
 
     loop = task.LoopingCall(draw)
     loop.start(0.5, now=False)
-    reactor.addSystemEventTrigger("before", "shutdown", clear)  # type: ignore[attr-defined]
+    the_reactor().addSystemEventTrigger("before", "shutdown", clear)
 
 
 def progress_stream() -> TextIO | None:

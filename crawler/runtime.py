@@ -35,6 +35,13 @@ logger = logging.getLogger(__name__)
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
+def the_reactor() -> Any:
+    """Twisted's installed reactor (typed loosely: its interfaces are not what mypy sees on the class)."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
 def install_reactor() -> None:
     """Install Twisted's asyncio reactor (once per process) and Scrapy's caching DNS resolver."""
     from scrapy.utils.reactor import install_reactor as scrapy_install_reactor
@@ -43,14 +50,14 @@ def install_reactor() -> None:
     if not is_reactor_installed():
         scrapy_install_reactor(ASYNCIO_REACTOR)
     from scrapy.resolver import CachingThreadedResolver
-    from twisted.internet import reactor
 
+    reactor = the_reactor()
     settings = Settings(BASE_SETTINGS)
     resolver = CachingThreadedResolver(
         reactor, cache_size=settings.getint("DNSCACHE_SIZE"), timeout=settings.getfloat("DNS_TIMEOUT"),
     )
     resolver.install_on_reactor()
-    reactor.getThreadPool().adjustPoolsize(maxthreads=settings.getint("REACTOR_THREADPOOL_MAXSIZE"))  # type: ignore[attr-defined]
+    reactor.getThreadPool().adjustPoolsize(maxthreads=settings.getint("REACTOR_THREADPOOL_MAXSIZE"))
 
 
 class RunCrawler(Crawler):

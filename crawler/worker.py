@@ -26,7 +26,7 @@ from crawler.archive_run import SourceReport
 from crawler.claims import ClaimsUnavailable
 from crawler.processes import die_with_parent
 from crawler.run import connect_claims
-from crawler.runtime import CrawlRuntime, install_reactor
+from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
 from crawler.worker_protocol import (
     CancelRun,
     FromWorker,
@@ -53,25 +53,23 @@ class Worker:
         self.send_lock = threading.Lock()
 
     def serve(self) -> None:
-        from twisted.internet import reactor
-
+        reactor = the_reactor()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches the whole group: the service decides
-        signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(self.stop, 0.0))  # type: ignore[attr-defined]
+        signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(self.stop, 0.0))
         threading.Thread(target=self.read_orders, name="presswatch-orders", daemon=True).start()
-        reactor.callWhenRunning(self.send, WorkerReady(os.getpid()))  # type: ignore[attr-defined]
-        reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+        reactor.callWhenRunning(self.send, WorkerReady(os.getpid()))
+        reactor.run(installSignalHandlers=False)
 
     def read_orders(self) -> None:
         """On its own thread: every order is handed to the reactor; a closed socket means stop."""
-        from twisted.internet import reactor
-
+        reactor = the_reactor()
         while True:
             try:
                 order = self.connection.recv()
             except (EOFError, OSError):
-                reactor.callFromThread(self.stop, 0.0)  # type: ignore[attr-defined]
+                reactor.callFromThread(self.stop, 0.0)
                 return
-            reactor.callFromThread(self.handle, order)  # type: ignore[attr-defined]
+            reactor.callFromThread(self.handle, order)
 
     def send(self, message: FromWorker) -> None:
         with self.send_lock:
@@ -125,14 +123,13 @@ class Worker:
         asyncio.ensure_future(self.wind_down(grace))
 
     async def wind_down(self, grace: float) -> None:
-        from twisted.internet import reactor
-
+        reactor = the_reactor()
         if self.tasks and grace > 0:
             await asyncio.wait(list(self.tasks.values()), timeout=grace)
         if self.tasks:
             await self.runtime.stop()
             await asyncio.wait(list(self.tasks.values()))
-        reactor.stop()  # type: ignore[attr-defined]
+        reactor.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,7 +71,7 @@ class RunQueue:
 
     def take(self, slot: int, room: int) -> list[Run]:
         """Up to `room` of the slot's waiting runs, oldest first."""
-        queue, taken = self.waiting[slot], []
+        queue, taken = self.waiting[slot], list[Run]()
         while queue and len(taken) < room:
             taken.append(queue.popleft())
         return taken

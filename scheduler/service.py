@@ -16,7 +16,7 @@ import sys
 import threading
 import zlib
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -61,7 +61,7 @@ class ArchiveCadence:
 
     def __call__(self, source: Source) -> int:
         shortest, longest = source.crawl.interval_bounds
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             published = self.archive.publication_times(source.name, now - LOOKBACK)
         except (ArchiveError, SQLAlchemyError) as exc:
@@ -79,7 +79,7 @@ def schedule_sources(
     A new job's first run is spread over its source's interval (`first_run_at`); a job
     that exists already keeps its next run time.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     wanted = {job_id(s) for s in config.sources}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
@@ -133,7 +133,7 @@ def trigger_for(source: Source, cadence: Cadence | None = None) -> tuple[BaseTri
     interval `cadence` picks for it.
     """
     if source.cron:
-        zone = ZoneInfo(source.timezone) if source.timezone else timezone.utc
+        zone = ZoneInfo(source.timezone) if source.timezone else UTC
         return CronTrigger.from_crontab(source.cron, timezone=zone), MAX_RUN_SECONDS
     seconds = cadence(source) if source.adaptive and cadence is not None else source.interval_seconds
     return interval_trigger(seconds), seconds
@@ -184,7 +184,7 @@ class Service:
             config.service, db_url, on_result=self.on_result, interrupt=self.archive.interrupt_runs,
             parse_workers=max((s.crawl.parse_workers for s in config.sources), default=1), log_level=log_level,
         )
-        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.scheduler = BackgroundScheduler(timezone=UTC)
         self.stopping = threading.Event()
 
     def serve(self) -> None:

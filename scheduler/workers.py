@@ -35,7 +35,14 @@ from crawler.config import Source
 from crawler.processes import tree_resident_bytes
 from crawler.service_settings import ServiceSettings
 from crawler.worker import DB_VARIABLE
-from crawler.worker_protocol import CancelRun, RunFinished, RunOrder, RunStarted, StopWorker, WorkerReady
+from crawler.worker_protocol import (
+    CancelRun,
+    RunFinished,
+    RunOrder,
+    RunStarted,
+    StopWorker,
+    WorkerReady,
+)
 from scheduler.dispatch import Run, RunQueue
 from scheduler.results import RunResult, result_of
 
@@ -49,7 +56,7 @@ STOP_MARGIN = 15.0  # seconds past the grace period a stopping worker has to exi
 MAX_RESTART_DELAY = 60.0
 KILL_AFTER = 10.0  # seconds between SIGTERM and SIGKILL of a worker being recycled by force
 
-Interrupt = Callable[[list[int]], None]  # marks crawl_runs rows interrupted
+Interrupt = Callable[[list[int]], object]  # marks crawl_runs rows interrupted
 
 
 @dataclass(eq=False)

@@ -117,7 +117,7 @@ def test_autothrottle_follows_the_hosts_response_time() -> None:
         waiting = gate.acquire("slow.example", 1, 0.0, autothrottle=True)
         seen.append(waiting is None)
         now[0] += 1.0  # 2 s after the first request started
-        gate._wake()  # noqa: SLF001 - what the gate's timer does when the delay is over
+        gate._on_timer()  # noqa: SLF001 - what the gate's timer does when the delay is over
         seen.append(waiting is not None and waiting.done())
         return seen
 

@@ -31,7 +31,7 @@ SOURCE = Source(
     listing_pattern=re.compile(r"/en/news\?page=\d+$"),
     allowed_domains=("wire.example",),
 )
-LISTING = f"""<html><body>
+LISTING = """<html><body>
 <a href="/en/news/minister-meets-envoy-101">Minister meets envoy</a>
 <a href="/en/news/bank-keeps-rate-102?utm_source=x">Bank keeps rate</a>
 <a href="/en/news?page=2">next</a>

@@ -1,7 +1,7 @@
 """Adaptive cadence: a source that publishes often is crawled often, a quiet one less, within bounds."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -68,7 +68,7 @@ def test_an_adaptive_source_is_scheduled_at_the_interval_its_cadence_picks() -> 
 def test_after_a_run_an_adaptive_source_is_rescheduled_when_its_interval_changes() -> None:
     config = parse_config(CONFIG)
     source = config.sources[0]
-    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.start(paused=True)
     picked = [900]
     schedule_sources(scheduler, lambda name, timeout: True, config, None, lambda s: picked[0])

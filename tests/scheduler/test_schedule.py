@@ -1,7 +1,7 @@
 """How `presswatch serve` schedules sources: one stable job each, the right trigger."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -40,7 +40,7 @@ def test_cron_sources_run_in_their_own_time_zone() -> None:
 
 
 def test_each_source_gets_one_stable_job_and_removed_sources_lose_theirs() -> None:
-    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.start(paused=True)  # jobs go to the job store, nothing runs
     config = parse_config(CONFIG)
     schedule_sources(scheduler, submit, config, None)
@@ -59,7 +59,7 @@ def test_each_source_gets_one_stable_job_and_removed_sources_lose_theirs() -> No
 
 
 def test_first_runs_spread_over_the_interval_instead_of_firing_together() -> None:
-    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     sources = parse_config({"sources": [
         {"name": f"src-{n:04d}", "start_urls": [f"https://s{n}.example/"], "interval": "60s"} for n in range(1000)
     ]}).sources
@@ -71,7 +71,7 @@ def test_first_runs_spread_over_the_interval_instead_of_firing_together() -> Non
 
 
 def test_an_adaptive_source_spreads_over_its_shortest_interval() -> None:
-    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     [source] = parse_config({"sources": [
         {"name": "wire", "start_urls": ["https://wire.example/"], "interval": "auto", "min_interval": "3s"}
     ]}).sources

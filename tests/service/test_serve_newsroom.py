@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tests.e2e.helpers import processes_of_service, run_presswatch
 from tests.faults.helpers import rows
-from tests.service.newsroom import Newsroom, sources_toml
 from tests.service import running_service as serving
+from tests.service.newsroom import Newsroom, sources_toml
 from tests.service.running_service import RunningService, count, start_service, stored
 
 INTERVAL = 3.0

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +21,13 @@ from tests.e2e.helpers import free_port, run_presswatch
 from tests.faults import bigsite
 from tests.faults.helpers import instant, rows
 from tests.service.newsroom import Newsroom
-from tests.service.running_service import RunningService, count, kill, start_service, stop_cleanly, stored
+from tests.service.running_service import (
+    count,
+    kill,
+    start_service,
+    stop_cleanly,
+    stored,
+)
 
 CRAWL = '[crawl]\ndownload_delay = 0\nautothrottle = false\nconcurrent_per_domain = 4\n'
 
@@ -198,7 +203,7 @@ def test_sigterm_cuts_off_a_long_run_as_interrupted_in_row_and_log_alike(tmp_pat
     wire = bigsite.big_site(article_delay=0.2)
     try:
         config = service_toml(stop_grace="1s") + bigsite.write_config(tmp_path / "w.toml", wire, 1).read_text()
-        config += 'interval = "2s"\n'  
+        config += 'interval = "2s"\n'
         service, db_url = start_service(tmp_path, config)
         try:
             service.wait_for(lambda: count(db_url) >= 5, 60, "the run under way")
@@ -289,3 +294,26 @@ def test_politeness_holds_across_two_sources_of_one_host_running_at_once(tmp_pat
     assert min(gaps) >= 0.3 * 0.95, gaps  # one host, two runs at once: still one request per 0.3 s
     statuses = {status for status, *_ in run_rows(db_url, "ministry-news") + run_rows(db_url, "ministry-b")}
     assert statuses <= {"ok", "interrupted"}, statuses
+
+
+def test_a_run_past_its_timeout_is_closed_as_failed_and_the_next_run_carries_on(tmp_path: Path) -> None:
+    wire = bigsite.big_site(article_delay=0.1)  # 300 articles one at a time: about half a minute
+    try:
+        config = service_toml(workers=1, run_timeout="10s") + bigsite.write_config(tmp_path / "w.toml", wire, 1).read_text()
+        config += 'interval = "3s"\n'
+        service, db_url = start_service(tmp_path, config)
+        try:
+            service.wait_for(lambda: service.runs_logged("wire", "failed") >= 1, 90, "the run closed at its timeout")
+            stored_at_timeout = count(db_url)
+            service.wait_for(lambda: count(db_url) > stored_at_timeout, 60, "the next run archiving more")
+        finally:
+            stop_cleanly(service)
+    finally:
+        wire.stop()
+    first = rows(db_url, "SELECT status, error_kinds FROM crawl_runs ORDER BY id LIMIT 1")
+    assert first == [("failed", '{"run_timeout": 1}')]
+    assert rows(db_url, "SELECT kind, message FROM crawl_errors ORDER BY id LIMIT 1") == [
+        ("run_timeout", "the run took longer than its timeout and was stopped")
+    ]
+    assert "source=wire past its 10s timeout: closing the run" in service.log
+    assert 0 < stored_at_timeout < bigsite.ARTICLES
