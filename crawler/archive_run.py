@@ -119,6 +119,7 @@ class ArchiveRun:
         self.run_id: int | None = None
         self.writes: list[asyncio.Future[Any]] = []
         self.report: SourceReport | None = None
+        self.closing: asyncio.Future[SourceReport] | None = None
         self.opened_at = asyncio.get_event_loop().time()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -198,6 +199,18 @@ class ArchiveRun:
 
     # -- closing ---------------------------------------------------------------------------
     async def spider_closed(self, spider: PressSpider, reason: str) -> None:
+        await self.close(spider, reason)
+
+    async def close(self, spider: PressSpider, reason: str) -> SourceReport:
+        """Close the run once (a second call waits for the first): its row, validators, report.
+
+        Called when the engine closes the spider, or earlier by `abandon` for a run whose
+        close cannot finish (a download that never ends keeps Scrapy's engine waiting)."""
+        if self.closing is None:
+            self.closing = asyncio.ensure_future(self._close(spider, reason))
+        return await asyncio.shield(self.closing)
+
+    async def _close(self, spider: PressSpider, reason: str) -> SourceReport:
         stats = self.crawler.stats
         if reason == TIMEOUT_REASON:
             message = "the run took longer than its timeout and was stopped"
@@ -211,6 +224,7 @@ class ArchiveRun:
             status = "failed"
         seconds = asyncio.get_event_loop().time() - self.opened_at
         self.report = SourceReport(spider.source.name, status, counts, seconds, kinds, self.run_id)
+        return self.report
 
     async def finish(self, spider: PressSpider, status: str, counts: RunCounts, kinds: Mapping[str, int]) -> None:
         archive = self.context.archive

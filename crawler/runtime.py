@@ -20,7 +20,7 @@ from typing import Any
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 
-from crawler.archive_run import ArchiveRun, SourceReport, error_kinds, run_counts
+from crawler.archive_run import STATUS_BY_REASON, ArchiveRun, SourceReport, error_kinds, run_counts
 from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.host_gate import HostGate
@@ -133,6 +133,23 @@ class CrawlRuntime:
             return False
         await crawler.engine.close_spider_async(reason=reason)
         return True
+
+    async def abandon(self, key: Any, reason: str) -> SourceReport | None:
+        """Record the run `key` as closed for `reason` now, without waiting for Scrapy's engine.
+
+        For a run whose close hangs on a download that never ends (a wedged server with a
+        long `download_timeout`): its row and report are written from its counts so far;
+        the crawler itself is left to end when its download does. None when not running.
+        """
+        crawler = self.crawlers.pop(key, None)
+        if crawler is None or crawler.spider is None or crawler._extensions is None:  # noqa: SLF001
+            return None
+        extension = crawler.get_extension(ArchiveRun)
+        if extension is None:
+            return None
+        logger.warning("%s: the run did not close (a download still hangs); recorded as %s", crawler.spider.name,
+                       STATUS_BY_REASON.get(reason, "failed"))
+        return await extension.close(crawler.spider, reason)  # type: ignore[arg-type]
 
     async def stop(self) -> None:
         """Close every run going on (each becomes `interrupted`) and wait until they are closed."""

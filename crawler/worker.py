@@ -40,6 +40,9 @@ from storage import ArchiveError, RunCounts, open_archive
 
 logger = logging.getLogger("presswatch.worker")
 DB_VARIABLE = "PRESSWATCH_DB"
+#: Seconds a run being closed (stopped, or past its timeout) gets before it is recorded as
+#: closed without waiting for Scrapy's engine, which waits for every download in flight.
+ABANDON_AFTER = 5.0
 
 
 class Worker:
@@ -82,7 +85,7 @@ class Worker:
         if isinstance(order, RunOrder):
             self.start(order)
         elif isinstance(order, CancelRun):
-            asyncio.ensure_future(self.runtime.cancel(order.key, order.reason))
+            asyncio.ensure_future(self.cancel(order.key, order.reason))
         elif isinstance(order, StopWorker):
             self.stop(order.grace)
         else:
@@ -106,8 +109,27 @@ class Worker:
             on_started=lambda run_id: self.send(RunStarted(order.key, run_id)),
         )
 
+    async def cancel(self, key: int, reason: str) -> None:
+        """Close a run early; if its close hangs, record it closed anyway (see `abandon`)."""
+        task = self.tasks.get(key)
+        if task is None:
+            return
+        asyncio.ensure_future(self.runtime.cancel(key, reason))
+        await asyncio.wait([task], timeout=ABANDON_AFTER)
+        if not task.done():
+            await self.abandon(key, reason)
+
+    async def abandon(self, key: int, reason: str) -> None:
+        """Report a run whose close hangs as closed for `reason`; its crawler ends when its download does."""
+        if self.tasks.pop(key, None) is None:
+            return
+        report = await self.runtime.abandon(key, reason)
+        if report is not None:
+            self.send(RunFinished(key, report))
+
     def finished(self, order: RunOrder, task: asyncio.Task[SourceReport]) -> None:
-        self.tasks.pop(order.key, None)
+        if self.tasks.pop(order.key, None) is None:
+            return  # abandoned: already reported
         if task.cancelled() or task.exception() is not None:
             logger.error("source=%s the run broke: %r", order.source.name, None if task.cancelled() else task.exception())
             report = SourceReport(order.source.name, "failed", RunCounts(), 0.0)
@@ -127,8 +149,10 @@ class Worker:
         if self.tasks and grace > 0:
             await asyncio.wait(list(self.tasks.values()), timeout=grace)
         if self.tasks:
-            await self.runtime.stop()
-            await asyncio.wait(list(self.tasks.values()))
+            asyncio.ensure_future(self.runtime.stop())
+            await asyncio.wait(list(self.tasks.values()), timeout=ABANDON_AFTER)
+        for key in list(self.tasks):
+            await self.abandon(key, "shutdown")
         reactor.stop()
 
 
@@ -144,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     die_with_parent(args.parent_pid)
     from scrapy.utils.log import configure_logging
 
-    configure_logging(install_root_handler=False)  # Twisted's own messages into logging, as Scrapy does
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    # As `presswatch crawl` does: Scrapy's and Twisted's messages at `--log-level` and up, to stderr
+    # (the service's log), in the service's format.
+    configure_logging({"LOG_LEVEL": args.log_level, "LOG_FORMAT": "%(asctime)s %(levelname)s %(message)s",
+                       "LOG_DATEFORMAT": None})
     connection = Connection(args.fd)
     try:
         archive = open_archive(os.environ[DB_VARIABLE])

@@ -168,6 +168,9 @@ def test_a_wedged_server_does_not_stall_the_other_sources_of_its_worker(tmp_path
             stop_cleanly(service)
     assert [status for status, *_ in run_rows(db_url, "wedged")] == ["interrupted"]
     assert "source=wedged status=interrupted" in service.log
+    # Scrapy's engine would wait for the hung download: the worker records the run closed and exits.
+    assert "wedged: the run did not close (a download still hangs); recorded as interrupted" in service.log
+    assert "did not stop in time" not in service.log and "leaked" not in service.log
 
 
 def test_a_dead_source_turns_unhealthy_after_three_failed_runs_and_healthy_when_it_comes_back(tmp_path: Path) -> None:
@@ -317,3 +320,20 @@ def test_a_run_past_its_timeout_is_closed_as_failed_and_the_next_run_carries_on(
     ]
     assert "source=wire past its 10s timeout: closing the run" in service.log
     assert 0 < stored_at_timeout < bigsite.ARTICLES
+
+
+def test_a_wedged_run_past_its_timeout_is_recorded_failed_even_though_its_download_never_ends(tmp_path: Path) -> None:
+    with wedged_server() as wedged:
+        config = (CRAWL + service_toml(workers=1, run_timeout="10s")
+                  + source_toml("wedged", wedged + "/news", download_timeout=600.0))
+        service, db_url = start_service(tmp_path, config)
+        try:
+            service.wait_for(lambda: service.runs_logged("wedged", "failed") >= 1, 90, "the wedged run closed")
+            service.wait_for(lambda: len(run_rows(db_url, "wedged")) >= 2, 30, "the next run of the source")
+        finally:
+            stop_cleanly(service)
+    assert rows(db_url, "SELECT status, error_kinds FROM crawl_runs ORDER BY id LIMIT 1") == [
+        ("failed", '{"run_timeout": 1}')
+    ]
+    assert "wedged: the run did not close (a download still hangs); recorded as failed" in service.log
+    assert "recycled by force" not in service.log  # the worker closed it itself
