@@ -11,9 +11,9 @@ import click
 from crawler.config import ConfigError
 from scheduler.archive_commands import export, reparse, search
 from scheduler.cli_common import (
+    EXIT_ALL_FAILED,
     EXIT_CONFIG,
     EXIT_DATABASE,
-    EXIT_ALL_FAILED,
     EXIT_REFUSED,
     PresswatchError,
     archive_errors,
