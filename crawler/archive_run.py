@@ -25,7 +25,9 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from twisted.python.failure import Failure
 
 from crawler.config import Source
 from crawler.run_context import RunContext, run_context
@@ -41,8 +43,11 @@ SITEMAP_MARGIN = timedelta(days=1)
 STATUS_BY_REASON = {"finished": "ok", "shutdown": "interrupted"}
 #: The close reason of a run stopped for taking longer than its timeout.
 TIMEOUT_REASON = "run_timeout"
-#: The close reason of a run whose row the archive could not write.
+#: The close reason of a run whose row the archive could not write, or that lost a page to it.
 ARCHIVE_ERROR_REASON = "archive_error"
+#: Failures that mean pages or links may be lost: the run is `failed` whatever else it did
+#: (the archive refused a page; the spider's or the pipeline's own code broke on a page).
+LOSING_KINDS = ("save_failed", "spider_error", "pipeline_error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +97,19 @@ def error_kinds(stats: StatsCollector) -> dict[str, int]:
     return {key[len(prefix):]: int(n) for key, n in stats.get_stats().items() if key.startswith(prefix)}
 
 
+def database_reason(exc: BaseException) -> str:
+    """The database's own words for a failed call (not SQLAlchemy's wrapping and links)."""
+    original = getattr(exc, "orig", None)
+    return f"{type(original).__name__}: {original}" if original is not None else f"{type(exc).__name__}: {exc}"
+
+
 def run_status(reason: str, stats: StatsCollector) -> str:
     """`ok`, `failed` or `interrupted`, from the engine's close reason and what the run saw.
 
     A run that finished is still `failed` when every start page, feed and sitemap failed
-    (a dead or unreachable source: refused, DNS, timeout, 4xx/5xx, robots), and when the
-    archive refused a page (`save_failed`: a run that lost pages never says `ok`).
+    (a dead or unreachable source: refused, DNS, timeout, 4xx/5xx, robots), and when a page
+    may be lost (`LOSING_KINDS`: the archive refused it, or our own code broke on it): a
+    run that lost pages never says `ok`.
     """
     status = STATUS_BY_REASON.get(reason, "failed")
     if status != "ok":
@@ -105,7 +117,7 @@ def run_status(reason: str, stats: StatsCollector) -> str:
     entries = int(stats.get_value("presswatch/entries", 0))
     if entries and not int(stats.get_value("presswatch/entries_answered", 0)):
         return "failed"
-    if int(stats.get_value("presswatch/errors/save_failed", 0)):
+    if any(int(stats.get_value(f"presswatch/errors/{kind}", 0)) for kind in LOSING_KINDS):
         return "failed"
     return "ok"
 
@@ -124,6 +136,8 @@ class ArchiveRun:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.page_failed, signal=page_failed)
+        crawler.signals.connect(self.callback_failed, signal=signals.spider_error)
+        crawler.signals.connect(self.item_failed, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveRun:
@@ -144,7 +158,7 @@ class ArchiveRun:
             plan = await self.plan(source, previous)
             self.run_id = await self.call(archive.start_run, source.name)
         except Exception as exc:  # noqa: BLE001 - nothing fetched: the run fails, named
-            logger.error("%s: the archive could not open the run: %s", spider.name, exc)
+            logger.error("%s: the archive could not open the run: %s", spider.name, database_reason(exc))
             raise CloseSpider(ARCHIVE_ERROR_REASON) from exc
         spider.plan = plan
         spider.lookup = self.known_urls
@@ -197,6 +211,17 @@ class ArchiveRun:
         write = self.call(self.context.archive.record_failure, self.run_id, url, kind, status, message)
         self.writes.append(asyncio.ensure_future(write))
 
+    def callback_failed(self, failure: Failure, response: Response, spider: PressSpider) -> None:
+        """An exception in one of the spider's callbacks: recorded, and the run is not `ok`."""
+        error = failure.value
+        spider.record_failure(response.url, "spider_error", response.status, f"{type(error).__name__}: {error}")
+
+    def item_failed(self, item: Any, response: Response | None, spider: PressSpider, failure: Failure) -> None:
+        """An exception in the item pipeline (not a refused save, which the pipeline records)."""
+        error = failure.value
+        url = response.url if response is not None else spider.entry_urls()[0]
+        spider.record_failure(url, "pipeline_error", None, f"{type(error).__name__}: {error}")
+
     # -- closing ---------------------------------------------------------------------------
     async def spider_closed(self, spider: PressSpider, reason: str) -> None:
         await self.close(spider, reason)
@@ -220,7 +245,7 @@ class ArchiveRun:
         try:
             await self.finish(spider, status, counts, kinds)
         except Exception as exc:  # noqa: BLE001 - the database failed: the run is reported, not lost silently
-            logger.error("%s: could not record the end of run %s: %s", spider.name, self.run_id, exc)
+            logger.error("%s: could not record the end of run %s: %s", spider.name, self.run_id, database_reason(exc))
             status = "failed"
         seconds = asyncio.get_event_loop().time() - self.opened_at
         self.report = SourceReport(spider.source.name, status, counts, seconds, kinds, self.run_id)
@@ -240,8 +265,10 @@ class ArchiveRun:
                 await self.call(self.context.claims.release_all)
 
     async def wait_for_writes(self) -> None:
-        """Every failure of the run recorded (or its recording failed, and that logged)."""
+        """Every failure of the run recorded (or, when the archive refused, said so once: each
+        failure was logged with its URL as it happened)."""
         writes, self.writes = self.writes, []
-        for outcome in await asyncio.gather(*writes, return_exceptions=True):
-            if isinstance(outcome, Exception):
-                logger.error("a failure of run %s could not be recorded: %s", self.run_id, outcome)
+        refused = [o for o in await asyncio.gather(*writes, return_exceptions=True) if isinstance(o, Exception)]
+        if refused:
+            logger.error("run %s: %d failure(s) could not be recorded in crawl_errors (%s); their URLs are "
+                         "in this log", self.run_id, len(refused), database_reason(refused[0]))

@@ -15,6 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex  # the `regex` engine: its matches take a timeout (a backtracking pattern cannot hang a crawl)
+
+from crawler.origins import origin_allowed, origins_of, parse_entry
 from crawler.parsing.article import ParseProfile
 from crawler.service_settings import ServiceSettings, parse_service
 
@@ -60,6 +63,7 @@ class CrawlSettings:
     revisit_every: str = "6h"  # ... when last fetched longer ago than this
     min_interval: str = "5m"  # bounds of `interval = "auto"`
     max_interval: str = "6h"
+    max_crawl_delay: float = 60.0  # a robots.txt Crawl-delay longer than this is kept at this
 
     @property
     def revisit_within_seconds(self) -> int:
@@ -78,6 +82,27 @@ class CrawlSettings:
 #: CrawlSettings keys that hold a duration such as "90s", "10m", "1h", "1d".
 DURATION_KEYS = ("revisit_within", "revisit_every", "min_interval", "max_interval")
 AUTO_INTERVAL = "auto"
+#: The longest duration anywhere in the config (interval, revisit window, ...): ten years.
+MAX_DURATION_SECONDS = 3650 * 86400
+#: (smallest, largest) accepted for each number of the crawl settings: a value outside
+#: would hang a crawl (0 concurrency), lift a bound (0 bytes meant "no limit") or overflow.
+NUMBER_RANGES: dict[str, tuple[float, float]] = {
+    "concurrent_requests": (1, 1000),
+    "concurrent_per_domain": (1, 256),
+    "download_delay": (0, 3600),
+    "download_timeout": (1, 3600),
+    "max_listing_pages": (1, 1_000_000),
+    "max_articles": (1, 10_000_000),
+    "max_page_bytes": (1024, 1024**3),
+    "retry_times": (0, 20),
+    "max_retry_after": (0, 86400),
+    "max_depth": (0, 1_000_000),
+    "min_body_chars": (0, 1_000_000),
+    "parse_workers": (0, 64),
+    "claim_ttl": (1, 86400),
+    "max_crawl_delay": (0, 3600),
+}
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +119,8 @@ class Source:
     interval: str = "1h"
     cron: str | None = None
     date_order: str | None = None
-    article_pattern: re.Pattern[str] | None = None
-    listing_pattern: re.Pattern[str] | None = None
+    article_pattern: regex.Pattern[str] | None = None  # matched with a time budget (crawler.discovery)
+    listing_pattern: regex.Pattern[str] | None = None
     allowed_domains: tuple[str, ...] = ()
     selectors: dict[str, str] = field(default_factory=dict)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
@@ -141,7 +166,7 @@ class Config:
                 self.path,
                 [f"no source named {n!r} (configured: {', '.join(known) or 'none'})" for n in unknown],
             )
-        return tuple(known[n] for n in names)
+        return tuple(known[n] for n in dict.fromkeys(names))  # a source named twice runs once
 
 
 def interval_to_seconds(text: str, *, allow_zero: bool = False) -> int:
@@ -151,6 +176,8 @@ def interval_to_seconds(text: str, *, allow_zero: bool = False) -> int:
     seconds = int(match.group(1)) * INTERVAL_UNITS[match.group(2)]
     if seconds == 0 and not allow_zero:
         raise ValueError(f"{text!r} is zero: give a positive duration such as '90s', '10m', '1h'")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"{text!r} is longer than ten years (3650d): give a shorter duration")
     return seconds
 
 
@@ -344,7 +371,7 @@ def _choice(raw: dict[str, Any], key: str, options: tuple[str, ...], label: str,
     return str(value)
 
 
-def _regex(raw: dict[str, Any], key: str, label: str, problems: list[str]) -> re.Pattern[str] | None:
+def _regex(raw: dict[str, Any], key: str, label: str, problems: list[str]) -> regex.Pattern[str] | None:
     value = raw.get(key)
     if value is None:
         return None
@@ -352,8 +379,8 @@ def _regex(raw: dict[str, Any], key: str, label: str, problems: list[str]) -> re
         problems.append(f"{label}: key {key!r}: must be a regular expression string")
         return None
     try:
-        return re.compile(value)
-    except re.error as exc:
+        return regex.compile(value)
+    except regex.error as exc:
         problems.append(f"{label}: key {key!r}: bad regular expression {value!r}: {exc}")
         return None
 
@@ -361,14 +388,22 @@ def _regex(raw: dict[str, Any], key: str, label: str, problems: list[str]) -> re
 def _domains(
     raw: dict[str, Any], urls: dict[str, tuple[str, ...]], label: str, problems: list[str]
 ) -> tuple[str, ...]:
+    """Allowed origins (see `crawler.origins`): the given ones, else those of the source's own URLs."""
     value = raw.get("allowed_domains")
+    own = [u for group in urls.values() for u in group]
     if value is None:
-        hosts = {urlsplit(u).hostname for group in urls.values() for u in group}
-        return tuple(sorted(h for h in hosts if h))
-    if not isinstance(value, list) or not all(isinstance(d, str) and d for d in value):
-        problems.append(f"{label}: key 'allowed_domains': must be a list of host names")
+        return origins_of(own)
+    if not isinstance(value, list) or not all(isinstance(d, str) and parse_entry(d) for d in value):
+        problems.append(
+            f"{label}: key 'allowed_domains': must be a list of host names, each with an optional port "
+            f"(e.g. \"example.az\", \"127.0.0.1:8080\")"
+        )
         return ()
-    return tuple(d.lower() for d in value)
+    domains = tuple(d.strip().lower() for d in value)
+    for url in own:
+        if not origin_allowed(url, domains):
+            problems.append(f"{label}: key 'allowed_domains': does not allow the source's own URL {url!r}")
+    return domains
 
 
 def _selectors(raw: dict[str, Any], label: str, problems: list[str]) -> dict[str, str]:
@@ -416,8 +451,12 @@ def _crawl_settings(
             problems.append(f"{label}: key {f.name!r}: must be {expected.__name__}, got {value!r}")
         elif f.name in DURATION_KEYS and not _duration_ok(value, f.name, label, problems):
             pass
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            problems.append(f"{label}: key {f.name!r}: must not be negative")
+        elif f.name in NUMBER_RANGES and not _in_range(value, f.name, label, problems):
+            pass
+        elif f.name == "redis_url" and not _redis_url_ok(value, label, problems):
+            pass
+        elif f.name == "user_agent" and not value.strip():
+            problems.append(f"{label}: key 'user_agent': must not be empty (sites use it to tell who crawls them)")
         else:
             changes[f.name] = value
     settings = replace(base, **changes)
@@ -429,6 +468,28 @@ def _crawl_settings(
                 f"max_interval {settings.max_interval!r}"
             )
     return settings
+
+
+def _in_range(value: float, key: str, label: str, problems: list[str]) -> bool:
+    low, high = NUMBER_RANGES[key]
+    if low <= value <= high:
+        return True
+    shown = lambda n: str(int(n)) if float(n).is_integer() else str(n)  # noqa: E731
+    problems.append(f"{label}: key {key!r}: {value!r} is out of range (from {shown(low)} to {shown(high)})")
+    return False
+
+
+def _redis_url_ok(value: str, label: str, problems: list[str]) -> bool:
+    if not value:
+        return True
+    scheme = urlsplit(value).scheme
+    if scheme not in REDIS_SCHEMES:
+        problems.append(
+            f"{label}: key 'redis_url': {value.split('@')[-1]!r} is not a Redis URL "
+            f"(use redis://host:port/db, rediss:// or unix://)"
+        )
+        return False
+    return True
 
 
 def _duration_ok(value: str, key: str, label: str, problems: list[str]) -> bool:

@@ -4,27 +4,48 @@ No network, no Scrapy: the spider hands in bytes and URLs and gets URLs back.
 """
 from __future__ import annotations
 
+import gzip
+import io
 import re
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
+import regex
 
 from crawler.config import Source
+from crawler.origins import origin_allowed
 
 # Without an `article_pattern`, an article URL is one whose last path segment looks like
 # a slug with several words or an id ("...-aliyev-meets-tokayev-2548871", "2023/04/10/x.html").
 DEFAULT_ARTICLE_PATH = re.compile(r"(/[^/?#]*-[^/?#]*-[^/?#]*-[^/?#]+/?$)|(/\d{4}/\d{1,2}/[^/]+)|(\.s?html?$)")
 DEFAULT_LISTING_PATH = re.compile(r"([?&]page=\d+)|(/page/\d+/?$)|(/p\d+/?$)")
 SAFE_SCHEMES = ("http", "https")
+#: Longer links are not followed (Scrapy's URLLENGTH_LIMIT); each is recorded as `url_too_long`.
+MAX_URL_CHARS = 2083
+#: A source's `article_pattern` / `listing_pattern` gets this long per URL: a pattern that
+#: backtracks without end cannot hang a crawl (the URL counts as no match, recorded).
+PATTERN_SECONDS = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRefused(Exception):
+    """A link of the source's site that is not followed, and why (a `crawl_errors.kind`)."""
+
+    kind: str
+    url: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
 class ListingLinks:
     articles: tuple[str, ...]
     listings: tuple[str, ...]
+    refused: tuple[LinkRefused, ...] = ()
 
 
 class FeedError(ValueError):
@@ -47,24 +68,57 @@ def clean_link(href: str, base_url: str) -> str | None:
 
 
 def on_allowed_domain(url: str, source: Source) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == d or host.endswith("." + d) for d in source.allowed_domains)
+    return origin_allowed(url, source.allowed_domains)
 
 
 def is_article_url(url: str, source: Source) -> bool:
+    """Raises `LinkRefused` for a link of the site that cannot be judged (too long, pattern too slow)."""
     if not on_allowed_domain(url, source):
         return False
+    _short_enough(url)
     if source.article_pattern is not None:
-        return source.article_pattern.search(url) is not None
+        return _matches(source.article_pattern, url, "article_pattern")
     return DEFAULT_ARTICLE_PATH.search(urlsplit(url).path) is not None
 
 
 def is_listing_url(url: str, source: Source) -> bool:
+    """Raises `LinkRefused` like `is_article_url`."""
     if not on_allowed_domain(url, source):
         return False
+    _short_enough(url)
     if source.listing_pattern is not None:
-        return source.listing_pattern.search(url) is not None
+        return _matches(source.listing_pattern, url, "listing_pattern")
     return DEFAULT_LISTING_PATH.search(url) is not None
+
+
+def _short_enough(url: str) -> None:
+    if len(url) > MAX_URL_CHARS:
+        raise LinkRefused("url_too_long", url, f"link of {len(url)} characters (more than {MAX_URL_CHARS}) not followed")
+
+
+def _matches(pattern: regex.Pattern[str], url: str, key: str) -> bool:
+    if not isinstance(pattern, regex.Pattern):  # a plain `re` pattern built in code: no time budget to give
+        return pattern.search(url) is not None
+    try:
+        return pattern.search(url, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        raise LinkRefused(
+            "pattern_timeout", url,
+            f"{key} took longer than {PATTERN_SECONDS:g} s on this link: not followed (the pattern backtracks; simplify it)",
+        ) from None
+
+
+def article_links(urls: Iterable[str], source: Source, refused: list[LinkRefused]) -> list[str]:
+    """Those of `urls` (from a feed or sitemap) that are the source's articles; the others it
+    could not judge are added to `refused`."""
+    found = []
+    for url in urls:
+        try:
+            if is_article_url(url, source):
+                found.append(url)
+        except LinkRefused as exc:
+            refused.append(exc)
+    return found
 
 
 def listing_links(html: bytes, page_url: str, source: Source) -> ListingLinks:
@@ -76,15 +130,19 @@ def listing_links(html: bytes, page_url: str, source: Source) -> ListingLinks:
     base = _base_href(tree, page_url)
     articles: dict[str, None] = {}
     listings: dict[str, None] = {}
+    refused: dict[str, LinkRefused] = {}
     for href in tree.xpath("//a/@href"):
         url = clean_link(str(href), base)
-        if url is None or url == page_url:
+        if url is None or url == page_url or url in refused:
             continue
-        if is_article_url(url, source):
-            articles.setdefault(url)
-        elif is_listing_url(url, source):
-            listings.setdefault(url)
-    return ListingLinks(tuple(articles), tuple(listings))
+        try:
+            if is_article_url(url, source):
+                articles.setdefault(url)
+            elif is_listing_url(url, source):
+                listings.setdefault(url)
+        except LinkRefused as exc:
+            refused[url] = exc
+    return ListingLinks(tuple(articles), tuple(listings), tuple(refused.values()))
 
 
 def _base_href(tree: lxml.html.HtmlElement, page_url: str) -> str:
@@ -115,6 +173,24 @@ def feed_links(xml: bytes, feed_url: str, problems: list[str] | None = None) -> 
         if url is not None:
             links.append(url)
     return list(dict.fromkeys(links))
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def unpack_sitemap(body: bytes, sitemap_url: str, limit: int) -> bytes:
+    """A gzip-compressed sitemap (`sitemap.xml.gz` served as a file, no Content-Encoding)
+    inflated, reading at most `limit` bytes (a gzip bomb is refused); any other body as it is."""
+    if not body.startswith(GZIP_MAGIC):
+        return body
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as packed:
+            data = packed.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FeedError(f"{sitemap_url}: not a readable gzip file: {exc}") from None
+    if len(data) > limit:
+        raise FeedError(f"{sitemap_url}: the gzip sitemap inflates to more than max_page_bytes ({limit} bytes)")
+    return data
 
 
 def sitemap_links(

@@ -38,7 +38,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.guards import Refused
+from crawler.guards import TOO_LARGE_META, Refused
 
 FAILURE_KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (HttpError, "http_status"),
@@ -72,6 +72,10 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     value = failure.value
     if isinstance(value, Refused):
         return value.kind, str(value)
+    request = getattr(failure, "request", None)
+    limit = request.meta.get(TOO_LARGE_META) if request is not None else None
+    if limit:  # a streamed body cut off at the limit (Scrapy cancels it without saying why)
+        return "too_large", f"body larger than max_page_bytes ({limit} bytes): download stopped"
     for exc_type, kind in FAILURE_KINDS:
         if failure.check(exc_type):
             return kind, _message(value)

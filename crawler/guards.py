@@ -17,13 +17,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from crawler.origins import origin_allowed
+
 SAFE_SCHEMES = ("http", "https")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+#: Set on a request whose body passed the size limit while streaming: the limit, in bytes.
+TOO_LARGE_META = "presswatch_too_large"
 
 
 class Refused(IgnoreRequest):
@@ -36,9 +40,8 @@ class Refused(IgnoreRequest):
 
 
 def host_allowed(url: str, allowed_domains: list[str] | tuple[str, ...]) -> bool:
-    """True when the URL's host is one of the domains or a subdomain of one."""
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == d or host.endswith("." + d) for d in allowed_domains)
+    """True when the URL's origin (host and port) is allowed (see `crawler.origins`)."""
+    return origin_allowed(url, allowed_domains)
 
 
 class _Guard:
@@ -95,3 +98,24 @@ class RedirectGuard(_Guard):
         if parts._replace(fragment="").geturl() in chain:
             hops = " -> ".join([*chain, target])
             raise self.refuse("redirect_loop", f"redirect loop: {hops}", status)
+
+
+class SizeWatch:
+    """Extension: notes on a request when its body passed the download size limit while it
+    streamed (a chunked answer has no Content-Length to refuse up front), so the cancelled
+    download is recorded as `too_large`, not as an anonymous cancellation."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.limit = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SizeWatch:
+        return cls(crawler)
+
+    def bytes_received(self, data: bytes, request: Request, spider: Any = None) -> None:
+        received = request.meta.get("presswatch_received", 0) + len(data)
+        request.meta["presswatch_received"] = received
+        limit = request.meta.get("download_maxsize", self.limit)
+        if limit and received > limit:
+            request.meta[TOO_LARGE_META] = limit

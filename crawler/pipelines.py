@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.archive_run import ARCHIVE_ERROR_REASON, database_reason
 from crawler.items import PageItem
 from crawler.parsing.article import Article
 from crawler.records import archive_record
@@ -41,6 +42,7 @@ class ArchivePipeline:
         self.archive = archive
         self.room = room
         self.saving: deque[tuple[ArticleIn, Future[SaveResult]]] = deque()
+        self.stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -72,9 +74,8 @@ class ArchivePipeline:
 
     async def close_spider(self) -> None:
         """Every page of the run saved (or failed) and counted, before the run is closed."""
-        for _, future in list(self.saving):
-            if not future.done():
-                await asyncio.wrap_future(future)
+        waiting = [asyncio.wrap_future(future) for _, future in self.saving if not future.done()]
+        await asyncio.gather(*waiting, return_exceptions=True)  # a refused save is counted below, not raised
         self.count_saved()
 
     def count_saved(self) -> None:
@@ -92,9 +93,20 @@ class ArchivePipeline:
             logger.debug("%s: %s %s", record.source_name, result.outcome.value, record.url)
 
     def save_failed(self, record: ArticleIn, exc: Exception) -> None:
-        """Record the lost page as the spider records any failure (the run is then `failed`)."""
-        message = f"{type(exc).__name__}: {exc}"
+        """Record the lost page as the spider records any failure (the run is then `failed`),
+        and stop the run: with the archive refusing pages (a full disk, a read-only file),
+        fetching more would only lose more. The next run fetches the lost pages again."""
+        message = database_reason(exc)
         self.crawler.spider.record_failure(record.url, "save_failed", None, message)  # type: ignore[union-attr]
+        if not self.stopping:
+            self.stopping = True
+            logger.error("%s: the archive refused a page (%s); stopping the run", record.source_name, message)
+            asyncio.ensure_future(self.stop_run())
+
+    async def stop_run(self) -> None:
+        engine = self.crawler.engine
+        if engine.spider is not None:  # not closed (or closing) already
+            await engine.close_spider_async(reason=ARCHIVE_ERROR_REASON)
 
 
 def to_archive_record(item: PageItem) -> ArticleIn:

@@ -6,7 +6,8 @@
   server is telling us to come back later; the next run will): the response goes
   on to be recorded as an `http_status` failure with its Retry-After.
 - `CrawlDelay` reads `Crawl-delay` from each robots.txt Scrapy fetches (through
-  Scrapy's Protego robots parser) and hands it to the process's shared `HostGate`, so
+  Scrapy's Protego robots parser), at most `max_crawl_delay` (a robots.txt asking for an
+  hour would stall every run of the host), and hands it to the process's shared `HostGate`, so
   every run of the process keeps requests to that host at least that far apart; a
   crawler without a gate has its own download slot kept that far apart instead.
 """
@@ -88,6 +89,7 @@ class CrawlDelay:
         self.crawler = crawler
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT", "")
         self.delays: dict[str, float] = {}
+        self.max_delay = crawler.settings.getfloat("PRESSWATCH_MAX_CRAWL_DELAY", 60.0)
         self.gate = getattr(getattr(crawler, "run", None), "gate", None)  # the process's shared HostGate
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
 
@@ -109,7 +111,12 @@ class CrawlDelay:
         parser = ProtegoRobotParser.from_crawler(self.crawler, response.body)
         delay = parser.rp.crawl_delay(self.user_agent)
         if delay:
-            self.delays[netloc] = float(delay)
+            delay = float(delay)
+            if delay > self.max_delay:
+                logger.warning("%s: robots.txt asks for Crawl-delay %g s; keeping %g s (max_crawl_delay)",
+                               netloc, delay, self.max_delay)
+                delay = self.max_delay
+            self.delays[netloc] = delay
             logger.info("%s: robots.txt asks for Crawl-delay %s s", netloc, delay)
             if self.gate is not None:  # every run of this process keeps it, not only this one
                 self.gate.set_min_delay(urlsplit(response.url).hostname or "", float(delay))

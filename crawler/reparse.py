@@ -102,6 +102,11 @@ def _parsed(
             if profile is None:
                 report.skipped += 1
                 continue
+            if page.damaged:
+                report.failed += 1
+                logger.warning("reparse: %s: the stored page cannot be read (%s); left as it is",
+                               page.fetched_url, page.damaged)
+                continue
             kept.append(page)
             yield page.html, page.fetched_url, profile
 

@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from crawler.archive_run import SourceReport
+from crawler.archive_run import TIMEOUT_REASON, SourceReport
 from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
@@ -30,6 +30,7 @@ def run_crawl(
     full: bool = False,
     log_level: str = "WARNING",
     progress: TextIO | None = None,
+    max_time: float | None = None,
 ) -> list[SourceReport]:
     """Crawl `sources` concurrently into the archive at `db_url`; one report per source, in order.
 
@@ -37,10 +38,12 @@ def run_crawl(
     unreachable database fails fast with `storage.ArchiveError` (and an unreachable
     Redis, when `redis_url` is set, with `crawler.claims.ClaimsUnavailable`). Can run once per
     process (Twisted's reactor does not restart). SIGINT/SIGTERM close the runs (each
-    `interrupted`); a second one stops at once.
+    `interrupted`); a second one stops at once. After `max_time` seconds the runs still
+    going are closed as `failed` with a `run_timeout` failure (the next crawl carries on).
     """
     archive = open_archive(db_url)
     try:
+        archive.require_writable()  # a read-only or full archive is found before anything is fetched
         claims = {s.name: connect_claims(s) for s in sources}
     except BaseException:
         archive.close()
@@ -54,14 +57,26 @@ def run_crawl(
         archive, parse_workers=max((s.crawl.parse_workers for s in sources), default=0), log_level=log_level,
     )
     reports: list[SourceReport] = []
+    cut_off: dict[str, SourceReport] = {}  # runs recorded closed at --max-time while a download hangs
 
     async def crawl_all() -> None:
-        runs = (runtime.run(s, full=full, claims=claims[s.name]) for s in sources)
-        reports.extend(await asyncio.gather(*runs))
+        tasks = {s.name: asyncio.ensure_future(runtime.run(s, full=full, claims=claims[s.name])) for s in sources}
+        while pending := [t for name, t in tasks.items() if not t.done() and name not in cut_off]:
+            await asyncio.wait(pending, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+        reports.extend(cut_off.get(s.name) or tasks[s.name].result() for s in sources)
+
+    async def stop_at_max_time() -> None:
+        logger.warning("--max-time (%g s) reached: closing the runs still going", max_time)
+        for key in runtime.running():
+            report = await runtime.close_run(key, TIMEOUT_REASON)
+            if report is not None:
+                cut_off[key] = report
 
     def start() -> None:
         done = asyncio.ensure_future(crawl_all())
         done.add_done_callback(lambda _: reactor.stop())
+        if max_time is not None:
+            reactor.callLater(max_time, lambda: asyncio.ensure_future(stop_at_max_time()))
 
     _handle_shutdown_signals(runtime)
     if progress is not None:

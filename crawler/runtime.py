@@ -33,6 +33,9 @@ from storage import Archive, RunCounts
 logger = logging.getLogger(__name__)
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+#: Seconds a run being closed (stopped, or past its timeout) gets before it is recorded as
+#: closed without waiting for Scrapy's engine, which waits for every download in flight.
+ABANDON_AFTER = 5.0
 
 
 def the_reactor() -> Any:
@@ -83,6 +86,7 @@ class CrawlRuntime:
         self.log_level = log_level
         self.runner = AsyncCrawlerRunner(Settings(BASE_SETTINGS))
         self.crawlers: dict[Any, RunCrawler] = {}
+        self.ended: dict[Any, asyncio.Event] = {}
 
     async def run(
         self, source: Source, *, key: Any = None, full: bool = False, claims: RedisClaims | None = None,
@@ -96,6 +100,7 @@ class CrawlRuntime:
         crawler = RunCrawler(source, context, self.log_level)
         key = source.name if key is None else key
         self.crawlers[key] = crawler
+        ended = self.ended[key] = asyncio.Event()
         started = asyncio.get_running_loop().time()
         try:
             await self.runner.crawl(crawler, source=source, full=full, claims=claims, parser=self.parser)
@@ -103,6 +108,8 @@ class CrawlRuntime:
             logger.exception("%s: the crawl failed to run", source.name)
         finally:
             self.crawlers.pop(key, None)
+            self.ended.pop(key, None)
+            ended.set()
         return self.report(crawler, source, asyncio.get_running_loop().time() - started)
 
     @staticmethod
@@ -133,6 +140,21 @@ class CrawlRuntime:
             return False
         await crawler.engine.close_spider_async(reason=reason)
         return True
+
+    async def close_run(self, key: Any, reason: str, patience: float = ABANDON_AFTER) -> SourceReport | None:
+        """Close the run `key` early for `reason`; if Scrapy has not closed it after `patience`
+        seconds (a download that never ends), record it closed anyway (`abandon`): the report
+        then, else None (the run ends normally and reports itself)."""
+        ended = self.ended.get(key)
+        if ended is None:
+            return None
+        closing = asyncio.ensure_future(self.cancel(key, reason))
+        try:
+            await asyncio.wait_for(ended.wait(), timeout=patience)
+        except TimeoutError:
+            closing.cancel()
+            return await self.abandon(key, reason)
+        return None
 
     async def abandon(self, key: Any, reason: str) -> SourceReport | None:
         """Record the run `key` as closed for `reason` now, without waiting for Scrapy's engine.

@@ -35,6 +35,7 @@ BASE_SETTINGS: dict[str, Any] = {
     "EXTENSIONS": {
         "crawler.archive_run.ArchiveRun": 100,  # the run's archive work (not configured without a RunContext)
         "crawler.politeness.CrawlDelay": 500,
+        "crawler.guards.SizeWatch": 500,
         # A long-lived worker watches its own memory (recycling); a per-crawler timer adds nothing.
         "scrapy.extensions.memusage.MemoryUsage": None,
     },
@@ -69,6 +70,7 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING", *, shared_
         "PRESSWATCH_MAX_RETRY_AFTER": crawl.max_retry_after,
         "PRESSWATCH_DOWNLOAD_DELAY": crawl.download_delay,
         "PRESSWATCH_AUTOTHROTTLE": crawl.autothrottle,
+        "PRESSWATCH_MAX_CRAWL_DELAY": crawl.max_crawl_delay,
     }
     if shared_gate:
         settings.update({"DOWNLOAD_DELAY": 0, "DOWNLOAD_DELAY_JITTER": 0, "AUTOTHROTTLE_ENABLED": False})

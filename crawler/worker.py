@@ -26,7 +26,7 @@ from crawler.archive_run import SourceReport
 from crawler.claims import ClaimsUnavailable
 from crawler.processes import die_with_parent
 from crawler.run import connect_claims
-from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
+from crawler.runtime import ABANDON_AFTER, CrawlRuntime, install_reactor, the_reactor
 from crawler.worker_protocol import (
     CancelRun,
     FromWorker,
@@ -40,9 +40,6 @@ from storage import ArchiveError, RunCounts, open_archive
 
 logger = logging.getLogger("presswatch.worker")
 DB_VARIABLE = "PRESSWATCH_DB"
-#: Seconds a run being closed (stopped, or past its timeout) gets before it is recorded as
-#: closed without waiting for Scrapy's engine, which waits for every download in flight.
-ABANDON_AFTER = 5.0
 
 
 class Worker:
@@ -110,14 +107,10 @@ class Worker:
         )
 
     async def cancel(self, key: int, reason: str) -> None:
-        """Close a run early; if its close hangs, record it closed anyway (see `abandon`)."""
-        task = self.tasks.get(key)
-        if task is None:
-            return
-        asyncio.ensure_future(self.runtime.cancel(key, reason))
-        await asyncio.wait([task], timeout=ABANDON_AFTER)
-        if not task.done():
-            await self.abandon(key, reason)
+        """Close a run early; if its close hangs, it is recorded closed anyway and reported now."""
+        report = await self.runtime.close_run(key, reason)
+        if report is not None and self.tasks.pop(key, None) is not None:
+            self.send(RunFinished(key, report))  # its crawler ends when its download does
 
     async def abandon(self, key: int, reason: str) -> None:
         """Report a run whose close hangs as closed for `reason`; its crawler ends when its download does."""
@@ -175,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     connection = Connection(args.fd)
     try:
         archive = open_archive(os.environ[DB_VARIABLE])
+        archive.require_writable()
     except (ArchiveError, KeyError) as exc:
         logger.error("worker %d: cannot open the archive: %s", os.getpid(), exc)
         return 3

@@ -75,11 +75,16 @@ def article_filter(source_name: str | None, since: Any, until: Any) -> Any:
 
 
 @contextmanager
-def archive_at(db_url: str) -> Iterator[Any]:
-    """The open archive; an unusable database is exit 3, as everywhere in the CLI."""
-    from storage import open_archive
+def archive_at(db_url: str, *, must_exist: bool = False) -> Iterator[Any]:
+    """The open archive; an unusable database is exit 3, as everywhere in the CLI.
+
+    ``must_exist``: a SQLite file that is not there is refused (exit 3), not created empty.
+    """
+    from storage import open_archive, require_archive
 
     try:
+        if must_exist:
+            require_archive(db_url)
         with open_archive(db_url) as archive:
             yield archive
     except archive_errors() as exc:
@@ -108,7 +113,7 @@ def search(terms: str, db_url: str, source_name: str | None, since: Any, until: 
            limit: int, fmt: str) -> None:
     """Full-text search of headlines and bodies, best match first, with snippets."""
     where = article_filter(source_name, since, until)
-    with archive_at(db_url) as archive:
+    with archive_at(db_url, must_exist=True) as archive:
         hits = archive.search(terms, where, limit=limit)
     rows = [
         (n, hit.score, hit.published_at, hit.source_name, hit.headline, hit.url, hit.snippet)
@@ -136,7 +141,7 @@ def export(db_url: str, fmt: str, source_name: str | None, since: Any, until: An
     from storage.reading import EXPORT_COLUMNS
 
     where = article_filter(source_name, since, until)
-    with archive_at(db_url) as archive, _opened(output) as out:
+    with archive_at(db_url, must_exist=True) as archive, _opened(output) as out:
         records = archive.export_articles(where)
         count = write_export(records, EXPORT_COLUMNS, fmt, out, progress_stream())
     if output is not None:

@@ -1,19 +1,24 @@
 """`presswatch`: the command line (DESIGN §2). Thin: each command calls library code."""
 from __future__ import annotations
 
+import csv
+import itertools
 import json
+import os
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from crawler.config import ConfigError
 from scheduler.archive_commands import export, reparse, search
 from scheduler.cli_common import (
-    EXIT_ALL_FAILED,
     EXIT_CONFIG,
     EXIT_DATABASE,
+    EXIT_QUERY_ERROR,
+    EXIT_QUERY_TIMEOUT,
     EXIT_REFUSED,
     PresswatchError,
     archive_errors,
@@ -24,7 +29,32 @@ from scheduler.cli_common import (
 from scheduler.output import format_option, print_rows
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PresswatchGroup(click.Group):
+    """The command group: a database failure that reaches the top is one line and exit 3, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            failure = database_failure(exc)
+            if failure is None:
+                raise
+            raise PresswatchError(failure, EXIT_DATABASE) from None
+
+
+def database_failure(exc: BaseException) -> str | None:
+    """The message for a database error (SQLAlchemy's, if it is loaded at all); None for anything else."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is None or not isinstance(exc, errors.DBAPIError):
+        return None
+    reason = str(exc.orig).strip() or type(exc.orig).__name__
+    advice = ""
+    if "malformed" in reason or "not a database" in reason:
+        advice = "; the archive is damaged: restore it from a backup (SQLite: try `sqlite3 FILE .recover`)"
+    return f"the archive failed: {reason}{advice}"
+
+
+@click.group(cls=PresswatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="presswatch")
 def main() -> None:
     """presswatch: monitor press releases and news, archive them once, query them with SQL."""
@@ -35,11 +65,14 @@ def main() -> None:
 @db_option
 @click.option("--source", "source_names", multiple=True, metavar="NAME", help="Crawl only this source (repeatable).")
 @click.option("--full", is_flag=True, help="Walk every listing page and re-fetch archived articles.")
+@click.option("--max-time", type=click.FloatRange(1, 7 * 86400), default=None, metavar="SECONDS",
+              help="Close the runs still going after this long (each failed, run_timeout); exit 8.")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bool, verbose: int) -> None:
+def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bool, max_time: float | None,
+          verbose: int) -> None:
     """Crawl all (or the named) sources once into the archive."""
     from crawler.run import progress_stream, run_crawl
-    from scheduler.reports import print_crawl_summary
+    from scheduler.reports import crawl_outcome, print_crawl_summary
 
     config = read_config(config_path)
     try:
@@ -47,13 +80,14 @@ def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bo
     except ConfigError as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
     try:
-        reports = run_crawl(sources, db_url, full=full, log_level=log_level(verbose), progress=progress_stream())
+        reports = run_crawl(sources, db_url, full=full, log_level=log_level(verbose), progress=progress_stream(),
+                            max_time=max_time)
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     print_crawl_summary(reports, sys.stdout)
-    if reports and all(report.status == "failed" for report in reports):
-        names = ", ".join(report.source for report in reports)
-        raise PresswatchError(f"every source's run failed ({names}): see crawl_errors or run with -v", EXIT_ALL_FAILED)
+    problem = crawl_outcome(reports)
+    if problem is not None:
+        raise PresswatchError(*problem)
 
 
 def log_level(verbose: int) -> str:
@@ -77,7 +111,8 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
     try:
         from storage import open_archive
 
-        open_archive(db_url).close()
+        with open_archive(db_url) as archive:
+            archive.require_writable()
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     try:
@@ -95,47 +130,58 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
 @config_option
 @click.option("--timezone", default=None, help="IANA time zone for dates printed without an offset.")
 @click.option("--language", default=None, help="ISO 639-1 language hint.")
+@click.option("--max-page-bytes", type=click.IntRange(1024, 1024**3), default=None, metavar="N",  # the config key's range
+              help="Largest page read, also once gunzipped (default: the --source's max_page_bytes, else 10 MiB).")
 def parse(file: str | None, manifest: str | None, url: str | None, source_name: str | None,
-          config_path: str, timezone: str | None, language: str | None) -> None:
+          config_path: str, timezone: str | None, language: str | None, max_page_bytes: int | None) -> None:
     """Parse a saved page (or a manifest of pages) and print JSON records."""
     from crawler import parse_batch
 
     if (file is None) == (manifest is None):
         raise click.UsageError("give either FILE or --manifest M")
-    profile = parse_profile(source_name, config_path, timezone, language)
+    source = configured_source(source_name, config_path)
+    profile = parse_profile(source, timezone, language)
+    limit = max_page_bytes or (source.crawl.max_page_bytes if source else parse_batch.DEFAULT_MAX_PAGE_BYTES)
     if manifest is not None:
-        stream = sys.stdin if manifest == "-" else open_text(manifest)
+        stream = sys.stdin.buffer if manifest == "-" else open_binary(manifest)
         base_dir = Path.cwd() if manifest == "-" else Path(manifest).resolve().parent
-        parse_batch.run_manifest(stream, sys.stdout, profile, base_dir)
+        with stream:
+            parse_batch.run_manifest(parse_batch.manifest_lines(stream), sys.stdout, profile, base_dir,
+                                     max_bytes=limit)
         return
     assert file is not None
     try:
-        page = parse_batch.load_page(file)
-    except OSError as exc:
-        raise PresswatchError(f"cannot read {file}: {exc.strerror or exc}", EXIT_CONFIG) from None
+        page = parse_batch.load_page(file, limit)
+    except parse_batch.PageUnreadable as exc:
+        raise PresswatchError(f"cannot read {file}: {exc}", EXIT_CONFIG) from None
     record = parse_batch.parse_to_record(page, url or Path(file).resolve().as_uri(), profile)
     click.echo(json.dumps(record, ensure_ascii=False, indent=2))
 
 
-def open_text(path: str) -> Any:
+def open_binary(path: str) -> Any:
     try:
-        return open(path, encoding="utf-8")
+        return open(path, "rb")
     except OSError as exc:
         raise PresswatchError(f"cannot read {path}: {exc.strerror or exc}", EXIT_CONFIG) from None
 
 
-def parse_profile(source_name: str | None, config_path: str, timezone: str | None, language: str | None) -> Any:
+def configured_source(source_name: str | None, config_path: str) -> Any:
+    """The configured source `parse --source` names, or None."""
+    if source_name is None:
+        return None
+    try:
+        return read_config(config_path).select([source_name])[0]
+    except ConfigError as exc:
+        raise PresswatchError(str(exc), EXIT_CONFIG) from None
+
+
+def parse_profile(source: Any, timezone: str | None, language: str | None) -> Any:
     from dataclasses import replace
     from zoneinfo import ZoneInfo
 
     from crawler.parsing.article import ParseProfile
 
-    profile = ParseProfile()
-    if source_name is not None:
-        try:
-            profile = read_config(config_path).select([source_name])[0].profile()
-        except ConfigError as exc:
-            raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    profile = source.profile() if source is not None else ParseProfile()
     if timezone is not None:
         try:
             ZoneInfo(timezone)
@@ -151,17 +197,104 @@ def parse_profile(source_name: str | None, config_path: str, timezone: str | Non
 @click.argument("sql")
 @db_option
 @format_option()
-def query(sql: str, db_url: str, fmt: str) -> None:
+@click.option("--timeout", type=click.FloatRange(0, 86_400, min_open=True), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="Cancel the statement after this long, printing its rows included (exit 7).")
+def query(sql: str, db_url: str, fmt: str, timeout: float) -> None:
     """Run a read-only SQL query against the archive."""
-    from storage import ReadOnlyQueryError, run_readonly_query
+    from storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
 
     try:
-        result = run_readonly_query(db_url, sql)
+        with open_readonly_query(db_url, sql, timeout=timeout) as rows:
+            print_query_rows(rows.columns, rows, fmt, sys.stdout)
+    except BrokenPipeError:
+        output_closed()
     except ReadOnlyQueryError as exc:
         raise PresswatchError(str(exc), EXIT_REFUSED) from None
+    except QueryTimeoutError as exc:
+        raise PresswatchError(str(exc), EXIT_QUERY_TIMEOUT) from None
+    except QueryError as exc:
+        raise PresswatchError(str(exc), EXIT_QUERY_ERROR) from None
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
-    print_rows(result.columns, result.rows, fmt, sys.stdout)
+
+
+#: `presswatch query --format table` needs every row for its column widths: it shows at most these.
+TABLE_MAX_ROWS = 10_000
+
+
+def print_query_rows(columns: list[str], rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> None:
+    """`presswatch query`'s rows as they come: csv, json and jsonl hold one row at a time."""
+    from scheduler.output import _cell, _clip, _plain
+
+    if fmt == "table":
+        clipped = ([_clip(_cell(v), 60) for v in row] for row in rows)
+        shown = list(itertools.islice(clipped, TABLE_MAX_ROWS + 1))
+        print_rows(columns, shown[:TABLE_MAX_ROWS], "table", out)
+        if len(shown) > TABLE_MAX_ROWS:
+            out.write(f"(cut at {TABLE_MAX_ROWS} rows: the query returned more; "
+                      "--format csv, json or jsonl prints every row)\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+    elif fmt == "jsonl":
+        encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
+        for row in rows:
+            out.write(encode(dict(zip(columns, map(_plain, row), strict=True))) + "\n")
+    else:
+        separator = "[\n"
+        item = JsonArrayItem(columns)
+        for row in rows:
+            out.write(separator + item(row))
+            separator = ",\n"
+        out.write("[]\n" if separator == "[\n" else "\n]\n")
+    out.flush()
+
+
+class JsonArrayItem:
+    """One row object as `json.dumps(rows, indent=2)` prints it inside the array.
+
+    Built from C-encoded values: the indenting encoder is pure Python and several times
+    slower, which would eat a large answer's timeout. A repeated column name keeps its
+    first place and its last value, as in a dict.
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        self.encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
+        self.encode_nested = json.JSONEncoder(ensure_ascii=False, indent=2, default=json_default).encode
+        last = {name: n for n, name in enumerate(columns)}
+        self.picks = [(f"    {self.encode(name)}: ", last[name]) for name in dict.fromkeys(columns)]
+
+    def __call__(self, row: Sequence[Any]) -> str:
+        from scheduler.output import _plain
+
+        if not self.picks:
+            return "  {}"
+        fields = []
+        for key, n in self.picks:
+            value = _plain(row[n])
+            if isinstance(value, (dict, list)) and value:
+                fields.append(key + self.encode_nested(value).replace("\n", "\n    "))
+            else:
+                fields.append(key + self.encode(value))
+        return "  {\n" + ",\n".join(fields) + "\n  }"
+
+
+def json_default(value: Any) -> Any:
+    """A value inside an array or JSON column (a timestamp[], a numeric in jsonb): plain, or text."""
+    from scheduler.output import _plain
+
+    plain = _plain(value)
+    return str(value) if plain is value else plain
+
+
+def output_closed() -> None:
+    """Whoever read the output left (`presswatch query ... | head`): stop quietly, exit 0."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 @main.command()
@@ -208,6 +341,35 @@ def db_upgrade(db_url: str) -> None:
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     click.echo("archive is at the current schema")
+
+
+@db.command("reader")
+@db_option
+@click.option("--role", default="presswatch_reader", show_default=True, metavar="NAME",
+              help="Name of the read-only role (cluster-wide).")
+def db_reader(db_url: str, role: str) -> None:
+    """PostgreSQL: create or update the read-only role `presswatch query` runs as."""
+    from storage import ReadOnlyQueryError, create_reader_role, upgrade_archive
+    from storage.dialect import is_sqlite, masked, parse_url
+
+    password = os.environ.get("PRESSWATCH_READER_PASSWORD") or None
+    try:
+        parsed = parse_url(db_url)
+        if is_sqlite(parsed):
+            click.echo("a SQLite archive needs no reader role: presswatch query opens it read-only")
+            return
+        upgrade_archive(db_url)
+        made = create_reader_role(parsed, role, password)
+    except ReadOnlyQueryError as exc:
+        raise PresswatchError(str(exc), EXIT_REFUSED) from None
+    except archive_errors() as exc:
+        raise PresswatchError(str(exc), EXIT_DATABASE) from None
+    click.echo(f"reader role {made.name} {'created' if made.created else 'updated'}: "
+               f"SELECT on {len(made.tables)} tables of the archive, nothing else")
+    click.echo(f"query with: presswatch query --db {masked(made.url)} \"SQL\"")
+    if password is None:
+        click.echo("no password set: unless the server lets this role in without one, set "
+                   "PRESSWATCH_READER_PASSWORD and run this again")
 
 
 for command in (search, export, reparse):

@@ -14,6 +14,9 @@ EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 EXIT_REFUSED = 4
 EXIT_ALL_FAILED = 5  # `presswatch crawl`: every source's run failed (a dead site, no network)
+EXIT_MAX_TIME = 8  # `presswatch crawl --max-time`: runs were cut off
+EXIT_QUERY_ERROR = 6  # `presswatch query`: the statement is wrong (syntax, unknown column, bad cast)
+EXIT_QUERY_TIMEOUT = 7  # `presswatch query`: the statement ran past --timeout and was cancelled
 
 
 class PresswatchError(click.ClickException):

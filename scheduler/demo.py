@@ -5,6 +5,7 @@ import errno
 import os
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -14,7 +15,7 @@ from crawler.site_server import SiteServer
 from scheduler.cli_common import EXIT_CONFIG, PresswatchError
 from scheduler.output import print_rows
 from scheduler.reports import print_crawl_summary
-from storage import masked_url, run_readonly_query
+from storage import masked_url, open_archive
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 # A fixed port keeps the demo's article URLs the same from run to run, so a second
@@ -22,10 +23,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 # $PRESSWATCH_DEMO_PORT chooses another fixed port.
 DEFAULT_DEMO_PORT = 8765
 
-LATEST_SQL = """
-SELECT published_at, source, publisher, headline
-FROM articles ORDER BY published_at DESC LIMIT 8
-"""
+
 
 
 def demo_port() -> int:
@@ -54,15 +52,21 @@ def run_demo(db_url: str, out: TextIO) -> None:
         out.write(f"Serving {len(config.sources)} demo sites at {server.base_url}; crawling into {masked_url(db_url)}\n\n")
         reports = run_crawl(config.sources, db_url, progress=progress_stream())
     print_crawl_summary(reports, out)
-    result = run_readonly_query(db_url, LATEST_SQL)
+    with open_archive(db_url) as archive:  # not `query`: a demo may run on a superuser's PostgreSQL URL
+        columns, rows = archive.latest_articles(8)
     out.write("\nLatest articles in the archive:\n")
-    print_rows(result.columns, result.rows, "table", out)
+    print_rows(columns, [(_when(published), *rest) for published, *rest in rows], "table", out)
     me = command_name()
     out.write(
         f"\nNext: {me} query \"SELECT source, count(*) FROM articles GROUP BY source\"\n"
         f"      {me} query \"SELECT source, status, new, errors FROM crawl_runs\" --format json\n"
         f"Run `{me} demo` again: it finds everything archived and adds nothing.\n"
     )
+
+
+def _when(value: datetime | None) -> str:
+    """A publication time as the archive holds it: UTC, minutes."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
 
 
 def command_name() -> str:

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from crawler.config import Config, Source
 from crawler.run import SourceReport
 from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
+from scheduler.cli_common import EXIT_ALL_FAILED, EXIT_DATABASE, EXIT_MAX_TIME
 from scheduler.health import error_kinds_text, health_problems, missing_text
 from scheduler.output import print_rows
 
@@ -36,6 +37,31 @@ def print_crawl_summary(reports: Sequence[SourceReport], out: TextIO) -> None:
         f"{len(reports)} source(s): {totals['new']} new, {totals['updated']} updated, "
         f"{totals['duplicates']} duplicates, {totals['errors']} errors\n"
     )
+
+
+def crawl_outcome(reports: Sequence[SourceReport]) -> tuple[str, int] | None:
+    """Why a finished `presswatch crawl` must not exit 0, and its exit code; None when it may.
+
+    Pages the archive refused come first (a run that lost pages never exits 0), then pages
+    our own code broke on (exit 5, as when every source fails), then runs cut off by
+    `--max-time`, then every source failing (a dead site, no network).
+    """
+    lost = {r.source: r.error_kinds.get("save_failed", 0) for r in reports if r.error_kinds.get("save_failed")}
+    if lost:
+        pages = ", ".join(f"{source} {count}" for source, count in lost.items())
+        return (f"the archive refused pages ({pages}): they were not saved and are in crawl_errors where the "
+                f"archive allowed it; check the disk and the archive's permissions, then crawl again", EXIT_DATABASE)
+    broken = [r.source for r in reports if r.error_kinds.get("spider_error") or r.error_kinds.get("pipeline_error")]
+    if broken:
+        return (f"a page broke the crawler in {', '.join(broken)}: its links or article may be missing "
+                f"(see crawl_errors, kinds spider_error and pipeline_error)", EXIT_ALL_FAILED)
+    cut = [r.source for r in reports if r.error_kinds.get("run_timeout")]
+    if cut:
+        return f"--max-time reached: {', '.join(cut)} cut off (their next crawl carries on)", EXIT_MAX_TIME
+    if reports and all(r.status == "failed" for r in reports):
+        names = ", ".join(r.source for r in reports)
+        return f"every source's run failed ({names}): see crawl_errors or run with -v", EXIT_ALL_FAILED
+    return None
 
 
 def source_rows(config: Config, db_url: str) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:

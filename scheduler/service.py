@@ -257,8 +257,13 @@ class Service:
         except ConfigError as exc:
             logger.error("config not reloaded, keeping the running one: %s", exc)
             return
+        try:
+            schedule_sources(self.scheduler, self.due, fresh, self.run_timeout, self.cadence)
+        except Exception as exc:  # noqa: BLE001 - a config that validates but cannot be scheduled
+            logger.error("config not reloaded, keeping the running one: cannot schedule it: %s", exc)
+            schedule_sources(self.scheduler, self.due, self.config, self.run_timeout, self.cadence)
+            return
         self.sources = {s.name: s for s in fresh.sources}
-        schedule_sources(self.scheduler, self.due, fresh, self.run_timeout, self.cadence)
         if self.metrics is not None:
             self.metrics.track_sources(self.sources, self.archive.failure_streaks())
         self.config = fresh

@@ -19,7 +19,9 @@ _EXPORTS = {
     "ArticleIn": ("storage.records", "ArticleIn"),
     "LayoutDrift": ("storage.records", "LayoutDrift"),
     "PreparedContent": ("storage.prepared", "PreparedContent"),
+    "QueryError": ("storage.errors", "QueryError"),
     "QueryResult": ("storage.records", "QueryResult"),
+    "QueryTimeoutError": ("storage.errors", "QueryTimeoutError"),
     "ReadOnlyQueryError": ("storage.errors", "ReadOnlyQueryError"),
     "RunCounts": ("storage.records", "RunCounts"),
     "RunState": ("storage.records", "RunState"),
@@ -30,9 +32,12 @@ _EXPORTS = {
     "StoredPage": ("storage.records", "StoredPage"),
     "Validators": ("storage.records", "Validators"),
     "archive_exists": ("storage.archive", "archive_exists"),
+    "create_reader_role": ("storage.reader_role", "create_reader_role"),
     "canonical_url": ("storage.urls", "canonical_url"),
     "masked_url": ("storage.dialect", "masked"),
     "open_archive": ("storage.archive", "open_archive"),
+    "open_readonly_query": ("storage.readonly", "open_readonly_query"),
+    "require_archive": ("storage.readonly", "require_archive"),
     "run_readonly_query": ("storage.readonly", "run_readonly_query"),
     "upgrade_archive": ("storage.archive", "upgrade_archive"),
 }
@@ -43,7 +48,9 @@ __all__ = [
     "ArticleIn",
     "LayoutDrift",
     "PreparedContent",
+    "QueryError",
     "QueryResult",
+    "QueryTimeoutError",
     "ReadOnlyQueryError",
     "RunCounts",
     "RunState",
@@ -55,8 +62,11 @@ __all__ = [
     "Validators",
     "archive_exists",
     "canonical_url",
+    "create_reader_role",
     "masked_url",
     "open_archive",
+    "open_readonly_query",
+    "require_archive",
     "run_readonly_query",
     "upgrade_archive",
 ]
@@ -79,9 +89,10 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from storage.archive import Archive, archive_exists, open_archive, upgrade_archive
     from storage.dialect import masked as masked_url
-    from storage.errors import ArchiveError, ReadOnlyQueryError
+    from storage.errors import ArchiveError, QueryError, QueryTimeoutError, ReadOnlyQueryError
     from storage.prepared import PreparedContent
-    from storage.readonly import run_readonly_query
+    from storage.reader_role import create_reader_role
+    from storage.readonly import open_readonly_query, require_archive, run_readonly_query
     from storage.records import (
         ArticleFilter,
         ArticleIn,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, select, union
+from sqlalchemy import Column, Engine, MetaData, Table, Text, select, union, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -46,6 +46,8 @@ from storage.save_queue import SaveQueue
 from storage.urls import canonical_url
 
 Clock = Callable[[], datetime]
+#: Alembic's own table: the write probe updates its one row to itself (and rolls back).
+AlembicVersion = Table("alembic_version", MetaData(), Column("version_num", Text))
 _LOOKUP_CHUNK = 500
 _WRITE_ATTEMPTS = 5
 _STATISTICS_EVERY = 20  # batches
@@ -164,6 +166,11 @@ class Archive:
         """The raw pages kept for matching articles (``since``/``until``: fetch time)."""
         return reading.stored_pages(self._engine, where or ArticleFilter())
 
+    def latest_articles(self, limit: int = 8) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        """(columns, rows) of the latest published articles: what `presswatch demo` shows."""
+        with self._engine.connect() as connection:
+            return reading.LATEST_COLUMNS, reading.latest_articles(connection, limit)
+
     def count_stored_pages(self, where: ArticleFilter | None = None) -> int:
         with self._engine.connect() as connection:
             return reading.count_stored_pages(connection, where or ArticleFilter())
@@ -265,6 +272,20 @@ class Archive:
         with self._engine.connect() as connection:
             return runs.source_summary(connection, source_name)
 
+    def require_writable(self) -> None:
+        """Raise ArchiveError unless the archive takes a write now (a read-only file or mount,
+        a full disk, a read-only PostgreSQL): found before anything is fetched, not page by page."""
+        try:
+            with self._engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(update(AlembicVersion).values(version_num=AlembicVersion.c.version_num))
+                transaction.rollback()
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip() or type(exc.orig).__name__
+            raise ArchiveError(
+                f"the archive at {masked(self._engine.url)} cannot be written: {reason}; "
+                "check free disk space and the permissions of the file (or the database user)"
+            ) from exc
+
     def close(self) -> None:
         with self._queue_lock:
             save_queue, self._save_queue = self._save_queue, None
@@ -330,6 +351,11 @@ def _unreachable(url: URL, exc: DBAPIError) -> str:
     if url.password:
         reason = reason.replace(str(url.password), "***")
     if is_sqlite(url):
+        if "malformed" in reason or "not a database" in reason:
+            return (
+                f"cannot open the SQLite archive at {url.database}: {reason}; the archive is damaged (or not an "
+                "archive): restore it from a backup (SQLite: try `sqlite3 FILE .recover`)"
+            )
         return (
             f"cannot open the SQLite archive at {url.database}: {reason}; "
             "check the path, its permissions and that it is a presswatch database"

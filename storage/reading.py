@@ -57,6 +57,7 @@ def export_articles(engine: Engine, where: ArticleFilter) -> Iterator[dict[str, 
 def stored_pages(engine: Engine, where: ArticleFilter) -> Iterator[StoredPage]:
     for rows in _chunks(engine, _pages_query(where), RawPage.article_id):
         for row in rows:
+            html, damaged = _stored_html(row.compression, row.html)
             yield StoredPage(
                 article_id=row.article_id,
                 article_url=row.article_url,
@@ -64,8 +65,20 @@ def stored_pages(engine: Engine, where: ArticleFilter) -> Iterator[StoredPage]:
                 source_name=row.source_name,
                 fetched_at=row.fetched_at,
                 parser_version=row.parser_version,
-                html=_DECOMPRESS[row.compression](row.html),
+                html=html,
+                damaged=damaged,
             )
+
+
+def _stored_html(compression: str, data: bytes) -> tuple[bytes, str | None]:
+    """The page's HTML, or (b"", why) when the stored bytes cannot be read back (a damaged archive)."""
+    decompress = _DECOMPRESS.get(compression)
+    if decompress is None:
+        return b"", f"unknown compression {compression!r}"
+    try:
+        return decompress(data), None
+    except (zlib.error, TypeError, ValueError) as exc:
+        return b"", f"{type(exc).__name__}: {exc}"
 
 
 def count_stored_pages(connection: Connection, where: ArticleFilter) -> int:
@@ -105,3 +118,16 @@ def _chunks(engine: Engine, query: Select[*tuple[Any, ...]], key: Any) -> Iterat
         last = rows[-1][0]
         if len(rows) < CHUNK:
             return
+
+
+LATEST_COLUMNS = ("published_at", "source", "publisher", "headline")
+
+
+def latest_articles(connection: Connection, limit: int) -> list[tuple[Any, ...]]:
+    """The latest published articles (newest first; undated ones last), as `LATEST_COLUMNS`."""
+    query = (
+        select(Article.published_at, Article.source, Article.publisher, Article.headline)
+        .order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in connection.execute(query)]

@@ -206,3 +206,4 @@ class StoredPage:
     fetched_at: datetime
     parser_version: str | None
     html: bytes
+    damaged: str | None = None  # why the stored page could not be read back (then `html` is empty)

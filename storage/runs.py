@@ -28,19 +28,24 @@ def start_run(
     connection: Connection, source_name: str, now: datetime, *, host: str, pid: int, alive: RunAlive
 ) -> int:
     """A new ``running`` row; the source's earlier runs whose process is gone become ``interrupted``."""
-    close_abandoned_runs(connection, source_name, now, host=host, alive=alive)
+    close_abandoned_runs(connection, source_name, now, host=host, pid=pid, alive=alive)
     statement = insert(CrawlRun).values(
         source=source_name, started_at=now, status=RUNNING, host=host, pid=pid, **asdict(RunCounts())
     )
     return connection.execute(statement.returning(CrawlRun.id)).scalar_one()
 
 
-def close_abandoned_runs(connection: Connection, source_name: str, now: datetime, *, host: str, alive: RunAlive) -> int:
+def close_abandoned_runs(
+    connection: Connection, source_name: str, now: datetime, *, host: str, pid: int | None = None, alive: RunAlive,
+) -> int:
     """Mark ``interrupted`` the source's ``running`` rows left by crawls that were killed.
 
     A row is abandoned when it was started on this host by a process that no longer
-    runs it, or carries no process at all (rows older than schema 0005). Rows of
-    other hosts are left alone: only that host can tell. Returns how many were closed.
+    runs it, or carries no process at all (rows older than schema 0005). A row of this
+    very process (`pid`: a long-lived crawl worker) is abandoned too: a process never
+    runs one source twice at once, so it is a run whose end could not be written (a
+    full disk). Rows of other hosts are left alone: only that host can tell. Returns
+    how many were closed.
     """
     rows = connection.execute(
         select(CrawlRun.id, CrawlRun.host, CrawlRun.pid, CrawlRun.started_at)
@@ -48,7 +53,8 @@ def close_abandoned_runs(connection: Connection, source_name: str, now: datetime
     ).all()
     abandoned = [
         row.id for row in rows
-        if row.host is None or row.pid is None or (row.host == host and not alive(row.pid, row.started_at))
+        if row.host is None or row.pid is None
+        or (row.host == host and (row.pid == pid or not alive(row.pid, row.started_at)))
     ]
     if abandoned:
         connection.execute(

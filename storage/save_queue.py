@@ -97,7 +97,8 @@ class SaveQueue:
             if len(pages) == 1:
                 pages[0][1].set_exception(exc)
                 return
-            logger.warning("saving a batch of %d pages failed; saving them one by one", len(pages))
+            reason = getattr(exc, "orig", None) or exc
+            logger.warning("saving a batch of %d pages failed (%s); saving them one by one", len(pages), reason)
             for page in pages:
                 self._save([page])
             return

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,9 @@ class ParseProfile:
     ``now`` bounds "future" dates; ``None`` means the wall clock at parse time.
     ``selectors`` maps a field name (``headline``, ``body``, ``published_at``,
     ``source``, ``authors``) to a CSS selector declared for the source.
+    ``content_type`` is the HTTP ``Content-Type`` header one page was served with
+    (its charset is the page's strongest declaration after a byte-order mark): set per
+    page with :meth:`served_as`; ``None`` for a saved page without headers.
     """
 
     publisher: str | None = None
@@ -22,6 +25,13 @@ class ParseProfile:
     date_order: str | None = None
     selectors: Mapping[str, str] = field(default_factory=dict)
     now: datetime | None = None
+    content_type: str | None = None
+
+    def served_as(self, content_type: bytes | str | None) -> ParseProfile:
+        """These hints for one page served with this ``Content-Type`` header (bytes as HTTP has them)."""
+        if isinstance(content_type, bytes):
+            content_type = content_type.decode("latin-1")
+        return replace(self, content_type=content_type or None)
 
 
 @dataclass(frozen=True, slots=True)

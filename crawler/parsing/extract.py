@@ -44,7 +44,7 @@ def parse_article(html: str | bytes, url: str, profile: ParseProfile | None = No
     """Extract one normalised :class:`Article` from a page; never raises for bad input."""
     profile = profile or _EMPTY
     try:
-        text = decode_html(html) if isinstance(html, bytes) else html
+        text = decode_html(html, profile.content_type) if isinstance(html, bytes) else html
         tree = _parse_tree(text)
     except (UnreadableInput, ParserError, ValueError) as exc:
         return Article(url=url, publisher=profile.publisher, error=f"unparseable input: {exc}")

@@ -22,7 +22,15 @@ from twisted.python.failure import Failure
 
 from crawler.claims import RedisClaims
 from crawler.config import Source
-from crawler.discovery import FeedError, feed_links, is_article_url, listing_links, sitemap_links
+from crawler.discovery import (
+    FeedError,
+    LinkRefused,
+    article_links,
+    feed_links,
+    listing_links,
+    sitemap_links,
+    unpack_sitemap,
+)
 from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
 from crawler.parse_pool import ParsedPage, ParsePool
@@ -81,6 +89,7 @@ class PressSpider(scrapy.Spider):
         self.listings: set[str] = set()  # listing pages and nested sitemaps requested
         self.requested: set[str] = set()  # canonical URLs of article pages requested
         self.limits_hit: set[str] = set()
+        self.refused_links: set[str] = set()
         self.revisit_requests = 0  # of `requested`: not counted against max_articles
         self.fresh_validators: dict[str, Validators] = {}  # what the entry pages answered this run
         crawl = source.crawl
@@ -121,9 +130,8 @@ class PressSpider(scrapy.Spider):
 
     def unchanged_entry(self, response: Response) -> bool:
         """True for a 304 (nothing to do); otherwise remember the entry page's validators."""
-        if response.meta.get("presswatch_entry"):
-            self.stat("entries_answered")
         if response.status == 304:
+            self.answered(response)
             self.stat("not_modified")
             return True
         if response.meta.get("presswatch_entry") and response.status == 200:
@@ -132,6 +140,13 @@ class PressSpider(scrapy.Spider):
                 self.fresh_validators[response.url] = validators
         return False
 
+    def answered(self, response: Response) -> None:
+        """An entry page gave something usable (a page, a readable feed or sitemap, a 304).
+
+        A run none of whose entry pages did is a failed run (a dead or broken source)."""
+        if response.meta.get("presswatch_entry"):
+            self.stat("entries_answered")
+
     def request(self, url: str, callback: Any, depth: int = 0, **kwargs: Any) -> scrapy.Request:
         meta = {**kwargs.pop("meta", {}), "presswatch_depth": depth}
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
@@ -139,7 +154,9 @@ class PressSpider(scrapy.Spider):
     async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
         if self.unchanged_entry(response):
             return
+        self.answered(response)
         links = listing_links(response.body, response.url, self.source)
+        self.record_refused(links.refused)
         fresh = await self.unarchived(links.articles)
         for request in self.article_requests_for(fresh):
             yield request
@@ -181,9 +198,12 @@ class PressSpider(scrapy.Spider):
         except FeedError as exc:
             self.record_failure(response.url, "bad_feed", response.status, str(exc))
             return
+        self.answered(response)
         for problem in problems:
             self.record_failure(response.url, "bad_feed", response.status, problem)
-        fresh = await self.unarchived(u for u in urls if is_article_url(u, self.source))
+        refused: list[LinkRefused] = []
+        fresh = await self.unarchived(article_links(urls, self.source, refused))
+        self.record_refused(refused)
         for request in self.article_requests_for(fresh):
             yield request
 
@@ -193,17 +213,28 @@ class PressSpider(scrapy.Spider):
         problems: list[str] = []
         since = None if self.full or self.resuming else self.plan.sitemap_since
         try:
-            pages, nested = sitemap_links(response.body, response.url, problems, since=since)
+            body = unpack_sitemap(response.body, response.url, self.source.crawl.max_page_bytes)
+            pages, nested = sitemap_links(body, response.url, problems, since=since)
         except FeedError as exc:
             self.record_failure(response.url, "bad_sitemap", response.status, str(exc))
             return
+        self.answered(response)
         for problem in problems:
             self.record_failure(response.url, "bad_sitemap", response.status, problem)
         for request in self.follow(nested, response, self.parse_sitemap):
             yield request
-        fresh = await self.unarchived(u for u in pages if is_article_url(u, self.source))
+        refused: list[LinkRefused] = []
+        fresh = await self.unarchived(article_links(pages, self.source, refused))
+        self.record_refused(refused)
         for request in self.article_requests_for(fresh):
             yield request
+
+    def record_refused(self, refused: Iterable[LinkRefused]) -> None:
+        """Links of the site not followed (too long, pattern too slow): recorded, each once a run."""
+        for link in refused:
+            if link.url not in self.refused_links:
+                self.refused_links.add(link.url)
+                self.record_failure(link.url, link.kind, None, link.message)
 
     async def unarchived(self, urls: Iterable[str]) -> list[str]:
         """Those of `urls` the archive does not hold yet (all of them on a full crawl)."""
@@ -260,7 +291,8 @@ class PressSpider(scrapy.Spider):
     async def read_article(self, response: Response) -> ParsedPage | None:
         """The page's article, or None (the reason recorded) when there is none to store."""
         try:
-            parsed = await self.parser.parse(response.body, response.url, self.profile)
+            parsed = await self.parser.parse(response.body, response.url,
+                                             self.profile.served_as(response.headers.get("Content-Type")))
         except Exception as exc:  # the parser must never take the crawl down with it
             logger.exception("%s: the parser failed on %s", self.name, response.url)
             self.record_failure(response.url, "parse_error", response.status, f"{type(exc).__name__}: {exc}")

@@ -112,6 +112,7 @@ def _resting_rss_kib() -> int:
 
 
 def test_export_of_an_empty_archive_prints_nothing(archive_url: str) -> None:
+    open_archive(archive_url).close()  # an archive with no articles yet (a missing one is refused)
     result = run_presswatch("export", "--db", archive_url, "--format", "csv")
     assert result.returncode == 0
     assert result.stdout == ",".join(EXPORT_COLUMNS) + "\n"

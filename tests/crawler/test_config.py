@@ -80,7 +80,7 @@ selectors = { headline = "h1[", teaser = "p" }
         "source 'bad-one': key 'start_urls': give at least one of start_urls, feeds, sitemaps",
         "source 'bad-one': key 'timezone': unknown time zone 'Mars/Olympus_Mons' (use an IANA name such as 'Asia/Baku')",
         "source 'bad-one': key 'interval': not an interval: 'often' (use e.g. '90s', '10m', '1h', '1d')",
-        "source 'bad-one': key 'article_pattern': bad regular expression '(unclosed': missing ), unterminated subpattern at position 0",
+        "source 'bad-one': key 'article_pattern': bad regular expression '(unclosed': missing ) at position 9",
         "source 'bad-one': key 'selectors.headline': 'h1[' is not a valid CSS selector",
         "source 'bad-one': key 'selectors.teaser': unknown field (allowed: headline, body, published_at, source, authors)",
     ]
@@ -114,7 +114,7 @@ concurrent_per_domain = -1
         "[crawl]: key 'download_timeout': must be float, got 'slow'",
         "source 'Bad Name': key 'name': required, lower-case letters, digits and '-' only",
         "source 'Bad Name': key 'language': 'english' is not an ISO 639-1 code such as 'en'",
-        "source 'Bad Name': key 'concurrent_per_domain': must not be negative",
+        "source 'Bad Name': key 'concurrent_per_domain': -1 is out of range (from 1 to 256)",
     ]
 
 
@@ -143,7 +143,7 @@ def test_the_base_placeholder_is_replaced(tmp_path: Path) -> None:
     path = write(tmp_path, '[[sources]]\nname = "demo"\nstart_urls = ["__BASE__/demo/news"]\n')
     config = load_config(path, base_url="http://127.0.0.1:8765/")
     assert config.sources[0].start_urls == ("http://127.0.0.1:8765/demo/news",)
-    assert config.sources[0].allowed_domains == ("127.0.0.1",)
+    assert config.sources[0].allowed_domains == ("127.0.0.1:8765",)  # the host and its port
 
 
 def test_the_fault_limits_have_defaults_and_can_be_set_per_source(tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ start_urls = ["https://b.example/"]
     assert (a.crawl.max_retry_after, a.crawl.max_depth, a.crawl.min_body_chars) == (10.0, 3, 0)
     assert (b.crawl.max_retry_after, b.crawl.max_depth, b.crawl.min_body_chars) == (10.0, 0, 80)
     assert problems_of(tmp_path, '[[sources]]\nname = "c"\nstart_urls = ["https://c.example/"]\nmax_depth = -2\n') == [
-        "source 'c': key 'max_depth': must not be negative"
+        "source 'c': key 'max_depth': -2 is out of range (from 0 to 1000000)"
     ]
 
 
@@ -221,4 +221,44 @@ def test_the_service_table_sets_the_workers_and_every_value_is_range_checked(tmp
         "[service]: key 'stop_grace': '2h' is out of range (0s to 3600s)",
         "[service]: key 'threads': unknown key (allowed: recycle_above_mb, recycle_after_runs, requests_per_worker, "
         "restart_delay, run_timeout, runs_per_worker, stop_grace, workers)",
+    ]
+
+
+def test_every_number_and_duration_is_range_checked_before_anything_runs(tmp_path: Path) -> None:
+    bad = """
+[crawl]
+concurrent_per_domain = 0
+max_page_bytes = 0
+claim_ttl = 0
+max_crawl_delay = 7200
+redis_url = "notredis://secret@cache.example"
+revisit_within = "999999d"
+user_agent = " "
+
+[[sources]]
+name = "wire"
+start_urls = ["https://wire.example/"]
+interval = "99999999999999d"
+"""
+    assert problems_of(tmp_path, bad) == [
+        "[crawl]: key 'concurrent_per_domain': 0 is out of range (from 1 to 256)",
+        "[crawl]: key 'user_agent': must not be empty (sites use it to tell who crawls them)",
+        "[crawl]: key 'max_page_bytes': 0 is out of range (from 1024 to 1073741824)",
+        "[crawl]: key 'redis_url': 'cache.example' is not a Redis URL (use redis://host:port/db, rediss:// or unix://)",
+        "[crawl]: key 'claim_ttl': 0 is out of range (from 1 to 86400)",
+        "[crawl]: key 'revisit_within': '999999d' is longer than ten years (3650d): give a shorter duration",
+        "[crawl]: key 'max_crawl_delay': 7200.0 is out of range (from 0 to 3600)",
+        "source 'wire': key 'interval': '99999999999999d' is longer than ten years (3650d): give a shorter duration",
+    ]
+
+
+def test_allowed_domains_are_hosts_with_optional_ports_and_must_allow_the_sources_own_urls(tmp_path: Path) -> None:
+    base = '[[sources]]\nname = "wire"\nstart_urls = ["http://127.0.0.1:8000/news", "https://wire.example/"]\n'
+    assert load_config(write(tmp_path, base)).sources[0].allowed_domains == ("127.0.0.1:8000", "wire.example")
+    assert problems_of(tmp_path, base + 'allowed_domains = ["wire.example", "127.0.0.1"]\n') == [
+        "source 'wire': key 'allowed_domains': does not allow the source's own URL 'http://127.0.0.1:8000/news'"
+    ]
+    assert problems_of(tmp_path, base + 'allowed_domains = ["wire.example:http"]\n') == [
+        "source 'wire': key 'allowed_domains': must be a list of host names, each with an optional port "
+        '(e.g. "example.az", "127.0.0.1:8080")'
     ]

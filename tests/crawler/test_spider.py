@@ -6,10 +6,10 @@ Python values, as `ArchiveRun` would hand them over.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import regex
 import scrapy
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
@@ -27,8 +27,8 @@ SOURCE = Source(
     publisher="Wire",
     start_urls=(f"{BASE}/en/news",),
     feeds=(f"{BASE}/en/rss",),
-    article_pattern=re.compile(r"/en/news/[a-z0-9-]+-\d+"),
-    listing_pattern=re.compile(r"/en/news\?page=\d+$"),
+    article_pattern=regex.compile(r"/en/news/[a-z0-9-]+-\d+"),
+    listing_pattern=regex.compile(r"/en/news\?page=\d+$"),
     allowed_domains=("wire.example",),
 )
 LISTING = """<html><body>

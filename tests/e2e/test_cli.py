@@ -3,19 +3,26 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.helpers import DEMO, run_presswatch
+from tests.storage.reader_roles import reader_role
 
 SEED_PAGE = DEMO / "sites/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
 SEED_URL = "https://caspian-post.example/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"
 
 
 @pytest.fixture()
-def crawled(crawled_demo) -> str:
-    return crawled_demo.db_url
+def crawled(crawled_demo) -> Iterator[str]:
+    """The URL to query the crawled archive with: on PostgreSQL as a reader role (`query` refuses a superuser)."""
+    if crawled_demo.db_url.startswith("sqlite"):
+        yield crawled_demo.db_url
+        return
+    with reader_role(crawled_demo.db_url) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

@@ -237,7 +237,7 @@ start_urls = ["{base}/ru/news"]
 timezone = "Europe/Moscow"
 language = "ru"
 article_pattern = "/ru/news/[a-z0-9-]+$"
-allowed_domains = ["127.0.0.1", "localhost"]
+allowed_domains = ["127.0.0.1:{server.port}", "localhost:{server.port}"]
 """,
         encoding="utf-8",
     )

@@ -46,3 +46,22 @@ def test_robots_crawl_delay_spaces_requests_beyond_download_delay(site: FaultSer
     assert len(times) == 1 + len(ARTICLES)
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     assert min(gaps) >= 0.9, gaps  # Crawl-delay: 1 (a little slack for loopback timing)
+
+
+def test_a_crawl_delay_longer_than_max_crawl_delay_is_kept_at_the_maximum(tmp_path: Path) -> None:
+    site = polite_site("User-agent: *\nCrawl-delay: 20\n")
+    try:
+        config = tmp_path / "sources.toml"
+        config.write_text(
+            f'[crawl]\nconcurrent_per_domain = 8\ndownload_delay = 0.0\nmax_crawl_delay = 1\n\n'
+            f'[[sources]]\nname = "polite"\nstart_urls = ["{site.base_url}/news"]\ntimezone = "UTC"\n',
+            encoding="utf-8",
+        )
+        result = run_presswatch("crawl", "--config", str(config), "--db", f"sqlite:///{tmp_path / 'a.db'}")
+        times = [h.at for h in site.hits if h.path != "/robots.txt"]
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.stderr
+    assert "robots.txt asks for Crawl-delay 20 s; keeping 1 s (max_crawl_delay)" in result.stderr
+    assert len(times) == 1 + len(ARTICLES)
+    assert min(later - earlier for earlier, later in zip(times, times[1:])) >= 0.9  # the maximum still spaces them

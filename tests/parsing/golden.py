@@ -46,6 +46,7 @@ def profile_from_json(data: dict[str, Any]) -> ParseProfile:
         date_order=data.get("date_order"),
         selectors=data.get("selectors") or {},
         now=datetime.fromisoformat(now) if now else None,
+        content_type=data.get("content_type"),  # the HTTP header a crawl would have seen
     )
 
 

@@ -1,13 +1,18 @@
-"""`presswatch query`: answers SELECTs, refuses anything that writes, on both databases."""
+"""`presswatch query`: answers SELECTs, refuses anything that writes, on both databases.
+
+On PostgreSQL the queries run as a reader role made by `create_reader_role` (what
+`presswatch db reader` makes): a superuser connection is refused outright.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 import storage.readonly
 from storage import (
@@ -18,6 +23,8 @@ from storage import (
     open_archive,
     run_readonly_query,
 )
+from storage.errors import QueryError
+from tests.storage.reader_roles import reader_role
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -37,8 +44,14 @@ def _fill(url: str, make_article: MakeArticle) -> str:
 
 
 @pytest.fixture
-def filled_url(archive_url: str, make_article: MakeArticle) -> str:
-    return _fill(archive_url, make_article)
+def filled_url(archive_url: str, make_article: MakeArticle) -> Iterator[str]:
+    """A filled archive; on PostgreSQL, the URL of its reader role."""
+    _fill(archive_url, make_article)
+    if archive_url.startswith("sqlite"):
+        yield archive_url
+        return
+    with reader_role(archive_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -47,8 +60,16 @@ def filled_sqlite_url(sqlite_url: str, make_article: MakeArticle) -> str:
 
 
 @pytest.fixture
-def filled_pg_url(pg_url: str, make_article: MakeArticle) -> str:
+def filled_pg_admin_url(pg_url: str, make_article: MakeArticle) -> str:
+    """A filled PostgreSQL archive, as the superuser that made it."""
     return _fill(pg_url, make_article)
+
+
+@pytest.fixture
+def filled_pg_url(filled_pg_admin_url: str) -> Iterator[str]:
+    """A filled PostgreSQL archive, as its reader role."""
+    with reader_role(filled_pg_admin_url) as url:
+        yield url
 
 
 def _snapshot(url: str) -> dict[str, Any]:
@@ -215,9 +236,10 @@ def test_postgresql_schema_can_be_read(filled_pg_url: str) -> None:
     assert result == QueryResult(columns=["column_name"], rows=[("url",)])
 
 
-def test_a_bad_query_is_an_archive_error_naming_the_problem(filled_url: str) -> None:
-    with pytest.raises(ArchiveError, match=r"query failed: .*no_such_table") as raised:
+def test_a_bad_query_is_a_query_error_naming_the_problem(filled_url: str) -> None:
+    with pytest.raises(QueryError, match=r"^query failed: .*no_such_table") as raised:
         run_readonly_query(filled_url, "SELECT * FROM no_such_table")
+    assert isinstance(raised.value, ArchiveError)  # what callers caught before QueryError
     assert not isinstance(raised.value, ReadOnlyQueryError)
 
 
@@ -259,8 +281,25 @@ PG_PRIVILEGED = {
 
 
 @pytest.mark.parametrize("statement", list(PG_PRIVILEGED.values()), ids=list(PG_PRIVILEGED))
-def test_a_superuser_connection_queries_without_superuser_powers(filled_pg_url: str, statement: str) -> None:
+def test_the_reader_role_queries_without_superuser_powers(filled_pg_url: str, statement: str) -> None:
     with pytest.raises(ReadOnlyQueryError, match="a privileged operation"):
         run_readonly_query(filled_pg_url, statement)
     assert not Path("/tmp/presswatch-must-not-exist").exists()
-    assert run_readonly_query(filled_pg_url, "SELECT count(*) AS n FROM articles").rows[0][0] > 0
+    assert run_readonly_query(filled_pg_url, "SELECT count(*) AS n FROM articles").rows == [(2,)]
+
+
+@pytest.mark.parametrize("statement", list(PG_PRIVILEGED.values()), ids=list(PG_PRIVILEGED))
+def test_a_superuser_connection_is_refused_before_the_statement_runs(
+    filled_pg_admin_url: str, statement: str
+) -> None:
+    admin = make_url(filled_pg_admin_url)
+    reader = admin.set(username="presswatch_reader", password=None)
+    with pytest.raises(ReadOnlyQueryError) as raised:
+        run_readonly_query(filled_pg_admin_url, statement)
+    assert str(raised.value) == (
+        f"presswatch query is read-only and will not run as {admin.username} (a superuser), "
+        "whose powers a statement could take: create a read-only role with "
+        "`presswatch db reader --db URL` and query with "
+        f"--db {reader.render_as_string(hide_password=True)}"
+    )
+    assert not Path("/tmp/presswatch-must-not-exist").exists()

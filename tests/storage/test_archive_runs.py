@@ -168,8 +168,11 @@ def test_runs_left_running_by_a_killed_crawl_become_interrupted_when_the_next_ru
     _insert_running(archive, here, dead.pid, clock.now)  # killed
     _insert_running(archive, None, None, clock.now)  # written before schema 0005
     _insert_running(archive, "another-host", dead.pid, clock.now)  # only that host can tell
-    _insert_running(archive, here, os.getpid(), datetime.now(UTC))  # still running (this process)
-    _insert_running(archive, here, os.getpid(), datetime.now(UTC) - timedelta(days=30))  # pid since reused
+    _insert_running(archive, here, os.getppid(), datetime.now(UTC))  # still running (another live process)
+    _insert_running(archive, here, os.getppid(), datetime.now(UTC) - timedelta(days=30))  # pid since reused
+    # This very process (a long-lived crawl worker) never runs one source twice at once: its own
+    # `running` row is a run whose end could not be written (a full disk).
+    _insert_running(archive, here, os.getpid(), datetime.now(UTC))
     clock.advance(minutes=5)
     archive.start_run("example-en")
     assert select_rows(archive, CrawlRun.status, CrawlRun.finished_at, order_by=CrawlRun.id) == [
@@ -177,6 +180,7 @@ def test_runs_left_running_by_a_killed_crawl_become_interrupted_when_the_next_ru
         ("interrupted", clock.now),
         ("running", None),
         ("running", None),
+        ("interrupted", clock.now),
         ("interrupted", clock.now),
         ("running", None),  # the new run
     ]

@@ -1,0 +1,150 @@
+"""A run that lost pages never says `ok` nor exits 0; the next run fetches exactly what was lost.
+
+Real conditions: a full disk (a 2 MB tmpfs), an archive file made immutable, a Redis that
+refuses every write (its own redis-server, out of memory). They need root (mount, chattr)
+and redis-server; without them the tests skip with the reason, except under CI=true.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import run_presswatch
+from tests.faults import bigsite, pages
+from tests.faults.helpers import rows
+from tests.faults.server import FaultServer, page, table
+
+
+def require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: this test must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 2 MB tmpfs, grown to 64 MB by `grow(path)`; unmounted afterwards."""
+    require(os.geteuid() == 0, "mounting a small tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def grow(mount: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
+
+
+@pytest.fixture()
+def wire() -> Iterator[FaultServer]:
+    server = bigsite.big_site(article_delay=0)
+    yield server
+    server.stop()
+
+
+def article_fetches(server: FaultServer) -> list[str]:
+    return [hit.path for hit in server.hits if bigsite.ARTICLE.match(hit.path)]
+
+
+def test_a_full_disk_stops_the_run_as_failed_and_the_next_run_fetches_what_was_lost(
+    tiny_disk: Path, wire: FaultServer, tmp_path: Path
+) -> None:
+    config = bigsite.write_config(tmp_path / "sources.toml", wire)
+    db_url = f"sqlite:///{tiny_disk / 'archive.db'}"
+    full = run_presswatch("crawl", "--config", str(config), "--db", db_url)
+    assert full.returncode == 3, full.stderr[-2000:]
+    assert "the archive refused pages (wire " in full.stderr
+    assert "Traceback" not in full.stderr
+    fetched_first = article_fetches(wire)
+    assert len(fetched_first) < bigsite.ARTICLES  # the run stopped instead of fetching into the void
+    grow(tiny_disk)
+    stored = int(rows(db_url, "SELECT count(*) FROM articles")[0][0])
+    assert stored < len(fetched_first)  # pages were lost ...
+    wire.clear_hits()
+    again = run_presswatch("crawl", "--config", str(config), "--db", db_url)
+    assert again.returncode == 0, again.stderr[-2000:]
+    urls = [url for (url,) in rows(db_url, "SELECT url FROM articles ORDER BY url")]
+    assert urls == bigsite.all_urls(wire)  # ... and the next run got every one of them, once
+    refetched = article_fetches(wire)
+    assert len(refetched) == len(set(refetched)) == bigsite.ARTICLES - stored  # exactly what was lost
+    statuses = [status for (status,) in rows(db_url, "SELECT status FROM crawl_runs ORDER BY id")]
+    assert statuses[-1] == "ok" and statuses[0] in ("failed", "interrupted"), statuses  # never "ok"
+
+
+def test_an_archive_that_cannot_be_written_is_refused_before_anything_is_fetched(
+    wire: FaultServer, tmp_path: Path
+) -> None:
+    require(os.geteuid() == 0 and shutil.which("chattr") is not None, "chattr +i needs root and e2fsprogs")
+    config = bigsite.write_config(tmp_path / "sources.toml", wire)
+    archive = tmp_path / "archive.db"
+    assert run_presswatch("db", "upgrade", "--db", f"sqlite:///{archive}").returncode == 0
+    made_immutable = subprocess.run(["chattr", "+i", str(archive)], capture_output=True)
+    require(made_immutable.returncode == 0, f"this file system has no immutable flag: {made_immutable.stderr!r}")
+    try:
+        result = run_presswatch("crawl", "--config", str(config), "--db", f"sqlite:///{archive}")
+    finally:
+        subprocess.run(["chattr", "-i", str(archive)], check=True)
+    assert result.returncode == 3, result.stderr
+    assert "cannot be written: attempt to write a readonly database" in result.stderr
+    assert wire.hits == []  # nothing fetched into the void
+    assert rows(f"sqlite:///{archive}", "SELECT count(*) FROM crawl_runs") == [(0,)]
+
+
+@pytest.fixture()
+def full_redis() -> Iterator[str]:
+    """Its own redis-server on a free port, out of memory: every write is refused (OOM)."""
+    binary = shutil.which("redis-server")
+    require(binary is not None, "redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--maxmemory", "1", "--maxmemory-policy", "noeviction"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_an_error_in_a_callback_is_a_recorded_failure_and_a_failed_run(full_redis: str, tmp_path: Path) -> None:
+    links = [f"/news/claims-refused-release-{n}" for n in range(3)]
+    routes = {"/news": page(pages.listing(links)), **{link: page(pages.article(link[6:])) for link in links}}
+    with FaultServer(table(routes)) as server:
+        config = tmp_path / "sources.toml"
+        config.write_text(
+            f'[crawl]\ndownload_delay = 0\nobey_robots = false\nredis_url = "{full_redis}"\n\n[[sources]]\n'
+            f'name = "claims"\nstart_urls = ["{server.base_url}/news"]\ntimezone = "UTC"\n', encoding="utf-8",
+        )
+        db_url = f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.db'}"
+        result = run_presswatch("crawl", "--config", str(config), "--db", db_url)
+    assert result.returncode == 5, result.stderr  # a run that may have lost pages never exits 0
+    assert "a page broke the crawler in claims" in result.stderr
+    [(status, errors, kinds)] = rows(db_url, "SELECT status, errors, error_kinds FROM crawl_runs")
+    assert (status, errors, kinds) == ("failed", 1, '{"spider_error": 1}')
+    [(url, kind, message)] = rows(db_url, "SELECT url, kind, message FROM crawl_errors")
+    assert (url, kind) == (f"{server.base_url}/news", "spider_error")
+    assert message.startswith("OutOfMemoryError: ") or message.startswith("ResponseError: "), message
