@@ -20,4 +20,4 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) presswatch.db presswatch.db-wal presswatch.db-shm
+	rm -rf $(VENV) presswatch.db presswatch.db-wal presswatch.db-shm presswatch.db-reserve

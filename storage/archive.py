@@ -1,16 +1,18 @@
 """The archive: open (and migrate) a database, then save and read through it."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, Engine, MetaData, Table, Text, select, union, update
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, Text, select, union, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -42,10 +44,13 @@ from storage.records import (
     StoredPage,
     Validators,
 )
+from storage.reserve import disk_full, ensure_reserve, release_reserve
 from storage.save_queue import SaveQueue
 from storage.urls import canonical_url
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
 #: Alembic's own table: the write probe updates its one row to itself (and rolls back).
 AlembicVersion = Table("alembic_version", MetaData(), Column("version_num", Text))
 _LOOKUP_CHUNK = 500
@@ -216,22 +221,22 @@ class Archive:
 
     def start_run(self, source_name: str) -> int:
         """A new ``running`` row for this process; runs of the source left by killed crawls become ``interrupted``."""
-        with write_transaction(self._engine) as connection:
+        def write(connection: Connection) -> int:
             return runs.start_run(
                 connection, source_name, self._now(), host=socket.gethostname(), pid=os.getpid(),
                 alive=run_process_alive,
             )
 
+        return self._bookkeeping(write)
+
     def finish_run(
         self, run_id: int, status: str, counts: RunCounts, error_kinds: Mapping[str, int] | None = None
     ) -> None:
-        with write_transaction(self._engine) as connection:
-            runs.finish_run(connection, run_id, status, counts, self._now(), error_kinds)
+        self._bookkeeping(lambda connection: runs.finish_run(connection, run_id, status, counts, self._now(), error_kinds))
 
     def interrupt_runs(self, run_ids: Sequence[int]) -> int:
         """Close runs whose process died as ``interrupted`` (those still ``running``); how many were."""
-        with write_transaction(self._engine) as connection:
-            return runs.interrupt_runs(connection, list(run_ids), self._now())
+        return self._bookkeeping(lambda connection: runs.interrupt_runs(connection, list(run_ids), self._now()))
 
     def run_state(self, source_name: str) -> RunState:
         """The source's last run and last success (cheap: what each new run plans from)."""
@@ -260,8 +265,26 @@ class Archive:
     def record_failure(
         self, run_id: int, url: str, kind: str, status: int | None, message: str
     ) -> None:
+        self._bookkeeping(
+            lambda connection: runs.record_failure(connection, run_id, url, kind, status, message, self._now())
+        )
+
+    def _bookkeeping(self, write: Callable[[Connection], T]) -> T:
+        """A run's own small write (its row, its failures): when a SQLite archive's disk is full,
+        the reserve beside it is released and the write tried once more (see `storage.reserve`)."""
+        try:
+            with write_transaction(self._engine) as connection:
+                return write(connection)
+        except DBAPIError as exc:
+            path = self._sqlite_file()
+            if path is None or not disk_full(exc) or not release_reserve(path):
+                raise
         with write_transaction(self._engine) as connection:
-            runs.record_failure(connection, run_id, url, kind, status, message, self._now())
+            return write(connection)
+
+    def _sqlite_file(self) -> Path | None:
+        url = self._engine.url
+        return sqlite_path(url) if is_sqlite(url) else None
 
     def source_summaries(self) -> list[SourceSummary]:
         with self._engine.connect() as connection:
@@ -285,6 +308,10 @@ class Archive:
                 f"the archive at {masked(self._engine.url)} cannot be written: {reason}; "
                 "check free disk space and the permissions of the file (or the database user)"
             ) from exc
+        path = self._sqlite_file()
+        if path is not None and not ensure_reserve(path):
+            logger.warning("no room for the archive's 1 MiB reserve beside %s: a full disk could leave a run "
+                           "unrecorded", path)
 
     def close(self) -> None:
         with self._queue_lock:

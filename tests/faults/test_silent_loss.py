@@ -6,6 +6,7 @@ and redis-server; without them the tests skip with the reason, except under CI=t
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -80,8 +81,12 @@ def test_a_full_disk_stops_the_run_as_failed_and_the_next_run_fetches_what_was_l
     assert urls == bigsite.all_urls(wire)  # ... and the next run got every one of them, once
     refetched = article_fetches(wire)
     assert len(refetched) == len(set(refetched)) == bigsite.ARTICLES - stored  # exactly what was lost
-    statuses = [status for (status,) in rows(db_url, "SELECT status FROM crawl_runs ORDER BY id")]
-    assert statuses[-1] == "ok" and statuses[0] in ("failed", "interrupted"), statuses  # never "ok"
+    [first, second] = rows(db_url, "SELECT status, new, errors, error_kinds FROM crawl_runs ORDER BY id")
+    lost = len(fetched_first) - stored
+    assert first == ("failed", stored, lost, json.dumps({"save_failed": lost}))  # never "ok", with its counts
+    assert second[:3] == ("ok", bigsite.ARTICLES - stored, 0)
+    recorded = rows(db_url, "SELECT count(*) FROM crawl_errors WHERE kind = 'save_failed'")
+    assert recorded == [(lost,)]  # every unsaved page recorded (the reserve beside the archive made room)
 
 
 def test_an_archive_that_cannot_be_written_is_refused_before_anything_is_fetched(
