@@ -29,7 +29,7 @@ from storage.dialect import (
     upsert,
     write_transaction,
 )
-from storage.errors import ArchiveError
+from storage.errors import ArchiveError, ArchiveFull
 from storage.liveness import run_process_alive
 from storage.migrate import migrate_to_head
 from storage.models import Article, PageValidator, UrlAlias
@@ -74,6 +74,7 @@ class Archive:
         self._clock = clock
         self._save_queue: SaveQueue | None = None
         self._queue_lock = threading.Lock()
+        self._full = False  # the disk filled and the reserve was released (SQLite)
 
     @property
     def engine(self) -> Engine:
@@ -146,6 +147,8 @@ class Archive:
     def _write(
         self, batch: saving.PreparedBatch, seen_at: datetime | None, seen: bool
     ) -> list[SaveResult]:
+        if self._full:
+            raise ArchiveFull("the disk under the archive is full: pages are not saved (free some space)")
         now = require_aware(seen_at, "seen_at") if seen_at is not None else self._now()
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
@@ -279,6 +282,7 @@ class Archive:
             path = self._sqlite_file()
             if path is None or not disk_full(exc) or not release_reserve(path):
                 raise
+            self._full = True  # the reserve's room is for bookkeeping: no more pages
         with write_transaction(self._engine) as connection:
             return write(connection)
 

@@ -21,3 +21,8 @@ class QueryError(ArchiveError):
 
 class QueryTimeoutError(ArchiveError):
     """The statement ran past its timeout and was cancelled (on the server too)."""
+
+
+class ArchiveFull(ArchiveError):
+    """The disk under a SQLite archive filled up: pages are no longer saved (the room left is for
+    recording the run's end and its lost pages)."""
