@@ -11,7 +11,6 @@ import json
 import sys
 from dataclasses import asdict
 
-from crawler.claims import ClaimsUnavailable
 from crawler.config import ConfigError, load_config
 from crawler.run import run_crawl
 from storage import ArchiveError
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         reports = run_crawl(sources, args.db, full=args.full, log_level=args.log_level)
-    except (ArchiveError, ClaimsUnavailable) as exc:
+    except ArchiveError as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
         return 3
     for report in reports:

@@ -156,7 +156,9 @@ class ArchiveRun:
         try:
             previous = await self.call(archive.run_state, source.name)
             plan = await self.plan(source, previous)
-            self.run_id = await self.call(archive.start_run, source.name)
+            self.run_id = await self.call(
+                archive.start_run, source.name, due_at=self.context.due_at, sole=self.context.sole
+            )
         except Exception as exc:  # noqa: BLE001 - nothing fetched: the run fails, named
             logger.error("%s: the archive could not open the run: %s", spider.name, database_reason(exc))
             raise CloseSpider(ARCHIVE_ERROR_REASON) from exc
@@ -253,16 +255,12 @@ class ArchiveRun:
 
     async def finish(self, spider: PressSpider, status: str, counts: RunCounts, kinds: Mapping[str, int]) -> None:
         archive = self.context.archive
-        try:
-            if self.run_id is not None:
-                await self.call(archive.finish_run, self.run_id, status, counts, dict(kinds))
-            if status == "ok" and counts.errors == 0 and spider.fresh_validators:
-                # Only after a clean run: a page whose articles were not all archived must
-                # be fetched in full next time, not answered 304.
-                await self.call(archive.save_validators, spider.source.name, spider.fresh_validators)
-        finally:
-            if self.context.claims is not None:
-                await self.call(self.context.claims.release_all)
+        if self.run_id is not None:
+            await self.call(archive.finish_run, self.run_id, status, counts, dict(kinds))
+        if status == "ok" and counts.errors == 0 and spider.fresh_validators:
+            # Only after a clean run: a page whose articles were not all archived must
+            # be fetched in full next time, not answered 304.
+            await self.call(archive.save_validators, spider.source.name, spider.fresh_validators)
 
     async def wait_for_writes(self) -> None:
         """Every failure of the run recorded (or, when the archive refused, said so once: each

@@ -56,9 +56,7 @@ class CrawlSettings:
     max_retry_after: float = 30.0
     max_depth: int = 0  # 0: as deep as max_listing_pages allows
     min_body_chars: int = 80
-    redis_url: str = ""
     parse_workers: int = 1
-    claim_ttl: int = 900
     revisit_within: str = "24h"  # re-fetch articles published this recently ("0h": never) ...
     revisit_every: str = "6h"  # ... when last fetched longer ago than this
     min_interval: str = "5m"  # bounds of `interval = "auto"`
@@ -99,10 +97,15 @@ NUMBER_RANGES: dict[str, tuple[float, float]] = {
     "max_depth": (0, 1_000_000),
     "min_body_chars": (0, 1_000_000),
     "parse_workers": (0, 64),
-    "claim_ttl": (1, 86400),
     "max_crawl_delay": (0, 3600),
 }
-REDIS_SCHEMES = ("redis", "rediss", "unix")
+#: Crawl settings that no longer exist, with what to do instead: a config that still sets
+#: one is an error naming it (not a key silently ignored, nor a bare "unknown key").
+REMOVED_CRAWL_KEYS: dict[str, str] = {
+    key: "several hosts now share the work through `presswatch serve --broker` and `presswatch worker` "
+         "(README: Running on several machines); remove the key"
+    for key in ("redis_url", "claim_ttl")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +184,12 @@ def interval_to_seconds(text: str, *, allow_zero: bool = False) -> int:
     return seconds
 
 
-def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
+def load_config(path: str | Path, *, base_url: str | None = None, sources_required: bool = True) -> Config:
     """Read and validate a sources file.
 
     `base_url` replaces the `__BASE__` placeholder (used by the bundled demo sources).
+    `sources_required=False`: a file without `[[sources]]` is fine (`presswatch worker`
+    reads only its `[service]` and `[crawl]` tables).
     """
     text = _read(path)
     if base_url is not None:
@@ -193,7 +198,7 @@ def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), sources_required=sources_required)
 
 
 def _read(path: str | Path) -> str:
@@ -210,14 +215,14 @@ def _read(path: str | Path) -> str:
         raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from None
 
 
-def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
+def parse_config(data: dict[str, Any], path: str = "<config>", *, sources_required: bool = True) -> Config:
     """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
     problems: list[str] = []
     _unknown_keys(data, {"sources", "crawl", "service"}, "top level", problems)
     crawl = _crawl_settings(data.get("crawl", {}), CrawlSettings(), "[crawl]", problems)
     service = parse_service(data.get("service", {}), problems)
     raw_sources = data.get("sources", [])
-    if not isinstance(raw_sources, list) or not raw_sources:
+    if not isinstance(raw_sources, list) or (sources_required and not raw_sources):
         problems.append("no [[sources]] defined: add at least one [[sources]] table")
         raw_sources = []
     sources: list[Source] = []
@@ -250,7 +255,7 @@ def _source(raw: Any, index: int, crawl: CrawlSettings, problems: list[str]) -> 
     name = raw.get("name")
     label = f"source {name!r}" if isinstance(name, str) else f"sources[{index}]"
     start = len(problems)
-    _unknown_keys(raw, SOURCE_KEYS | CRAWL_KEYS, label, problems)
+    _unknown_keys(raw, SOURCE_KEYS | CRAWL_KEYS, label, problems, removed=REMOVED_CRAWL_KEYS)
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         problems.append(f"{label}: key 'name': required, lower-case letters, digits and '-' only")
     urls = {key: _urls(raw, key, label, problems) for key in ("start_urls", "feeds", "sitemaps")}
@@ -276,9 +281,13 @@ def _source(raw: Any, index: int, crawl: CrawlSettings, problems: list[str]) -> 
     return source if len(problems) == start else None
 
 
-def _unknown_keys(table: dict[str, Any], allowed: set[str], label: str, problems: list[str]) -> None:
+def _unknown_keys(
+    table: dict[str, Any], allowed: set[str], label: str, problems: list[str], removed: dict[str, str] | None = None,
+) -> None:
     for key in table:
-        if key not in allowed:
+        if removed and key in removed:
+            problems.append(f"{label}: key {key!r} was removed: {removed[key]}")
+        elif key not in allowed:
             problems.append(f"{label}: key {key!r}: unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
@@ -438,7 +447,7 @@ def _crawl_settings(
         problems.append(f"{label}: must be a table")
         return base
     if label == "[crawl]":
-        _unknown_keys(raw, CRAWL_KEYS, label, problems)
+        _unknown_keys(raw, CRAWL_KEYS, label, problems, removed=REMOVED_CRAWL_KEYS)
     changes: dict[str, Any] = {}
     for f in fields(CrawlSettings):
         if f.name not in raw:
@@ -452,8 +461,6 @@ def _crawl_settings(
         elif f.name in DURATION_KEYS and not _duration_ok(value, f.name, label, problems):
             pass
         elif f.name in NUMBER_RANGES and not _in_range(value, f.name, label, problems):
-            pass
-        elif f.name == "redis_url" and not _redis_url_ok(value, label, problems):
             pass
         elif f.name == "user_agent" and not value.strip():
             problems.append(f"{label}: key 'user_agent': must not be empty (sites use it to tell who crawls them)")
@@ -477,19 +484,6 @@ def _in_range(value: float, key: str, label: str, problems: list[str]) -> bool:
     shown = lambda n: str(int(n)) if float(n).is_integer() else str(n)  # noqa: E731
     problems.append(f"{label}: key {key!r}: {value!r} is out of range (from {shown(low)} to {shown(high)})")
     return False
-
-
-def _redis_url_ok(value: str, label: str, problems: list[str]) -> bool:
-    if not value:
-        return True
-    scheme = urlsplit(value).scheme
-    if scheme not in REDIS_SCHEMES:
-        problems.append(
-            f"{label}: key 'redis_url': {value.split('@')[-1]!r} is not a Redis URL "
-            f"(use redis://host:port/db, rediss:// or unix://)"
-        )
-        return False
-    return True
 
 
 def _duration_ok(value: str, key: str, label: str, problems: list[str]) -> bool:

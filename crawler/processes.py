@@ -8,8 +8,8 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(parent_pid: int | None = None) -> None:
-    """In a child: get SIGTERM when the parent dies, even by kill -9 (Linux; elsewhere a no-op).
+def die_with_parent(parent_pid: int | None = None, signal_number: int = signal.SIGTERM) -> None:
+    """In a child: get SIGTERM (or `signal_number`) when the parent dies, even by kill -9 (Linux; elsewhere a no-op).
 
     The signal is armed only from now on: a parent that died while this child was still
     starting sends nothing. Given the `parent_pid` it was started by, the child checks
@@ -18,7 +18,7 @@ def die_with_parent(parent_pid: int | None = None) -> None:
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal_number)
     except OSError:
         pass  # not Linux: the parent's own shutdown still stops its children
     if parent_pid is not None and os.getppid() != parent_pid:

@@ -13,12 +13,11 @@ import sys
 from typing import Any, TextIO
 
 from crawler.archive_run import TIMEOUT_REASON, SourceReport
-from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
 from storage import open_archive
 
-__all__ = ["SourceReport", "connect_claims", "progress_stream", "run_crawl"]
+__all__ = ["SourceReport", "progress_stream", "run_crawl"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +34,7 @@ def run_crawl(
     """Crawl `sources` concurrently into the archive at `db_url`; one report per source, in order.
 
     Opens the archive (running migrations) before anything is fetched, so an
-    unreachable database fails fast with `storage.ArchiveError` (and an unreachable
-    Redis, when `redis_url` is set, with `crawler.claims.ClaimsUnavailable`). Can run once per
+    unreachable database fails fast with `storage.ArchiveError`. Can run once per
     process (Twisted's reactor does not restart). SIGINT/SIGTERM close the runs (each
     `interrupted`); a second one stops at once. After `max_time` seconds the runs still
     going are closed as `failed` with a `run_timeout` failure (the next crawl carries on).
@@ -44,7 +42,6 @@ def run_crawl(
     archive = open_archive(db_url)
     try:
         archive.require_writable()  # a read-only or full archive is found before anything is fetched
-        claims = {s.name: connect_claims(s) for s in sources}
     except BaseException:
         archive.close()
         raise
@@ -60,7 +57,7 @@ def run_crawl(
     cut_off: dict[str, SourceReport] = {}  # runs recorded closed at --max-time while a download hangs
 
     async def crawl_all() -> None:
-        tasks = {s.name: asyncio.ensure_future(runtime.run(s, full=full, claims=claims[s.name])) for s in sources}
+        tasks = {s.name: asyncio.ensure_future(runtime.run(s, full=full)) for s in sources}
         while pending := [t for name, t in tasks.items() if not t.done() and name not in cut_off]:
             await asyncio.wait(pending, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
         reports.extend(cut_off.get(s.name) or tasks[s.name].result() for s in sources)
@@ -87,13 +84,6 @@ def run_crawl(
     finally:
         runtime.close()
     return reports
-
-
-def connect_claims(source: Source) -> RedisClaims | None:
-    """The source's Redis claims when `redis_url` is set (raises ClaimsUnavailable)."""
-    if not source.crawl.redis_url:
-        return None
-    return RedisClaims.connect(source.crawl.redis_url, source.crawl.claim_ttl)
 
 
 def _handle_shutdown_signals(runtime: CrawlRuntime) -> None:

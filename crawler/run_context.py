@@ -12,11 +12,11 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
 
-from crawler.claims import RedisClaims
 from crawler.host_gate import HostGate
 from crawler.parse_pool import ParsePool
 from storage import Archive
@@ -89,9 +89,10 @@ class RunContext:
     parser: ParsePool
     gate: HostGate | None = None
     full: bool = False
-    claims: RedisClaims | None = None
     save_room: SaveRoom = field(default_factory=lambda: SaveRoom(MAX_QUEUED_PAGES))
     on_started: Callable[[int], None] | None = None  # told the run's `crawl_runs.id` once its row exists
+    due_at: datetime | None = None  # the scheduled time the run serves (`serve --broker`)
+    sole: bool = False  # the source's cluster-wide run lock is held: its `running` rows anywhere are abandoned
 
 
 def run_context(crawler: Crawler) -> RunContext | None:

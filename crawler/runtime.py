@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 
 from crawler.archive_run import STATUS_BY_REASON, ArchiveRun, SourceReport, error_kinds, run_counts
-from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.host_gate import HostGate
 from crawler.parse_pool import ParsePool
@@ -89,13 +89,16 @@ class CrawlRuntime:
         self.ended: dict[Any, asyncio.Event] = {}
 
     async def run(
-        self, source: Source, *, key: Any = None, full: bool = False, claims: RedisClaims | None = None,
-        on_started: Callable[[int], None] | None = None,
+        self, source: Source, *, key: Any = None, full: bool = False,
+        on_started: Callable[[int], None] | None = None, due_at: datetime | None = None, sole: bool = False,
     ) -> SourceReport:
-        """Crawl `source` once; its report (a run that could not even start is `failed`)."""
+        """Crawl `source` once; its report (a run that could not even start is `failed`).
+
+        `due_at` and `sole` come from `serve --broker` (see `crawler.run_context.RunContext`).
+        """
         context = RunContext(
             archive=self.archive, threads=self.threads, parser=self.parser, gate=self.gate, full=full,
-            claims=claims, save_room=self.save_room, on_started=on_started,
+            save_room=self.save_room, on_started=on_started, due_at=due_at, sole=sole,
         )
         crawler = RunCrawler(source, context, self.log_level)
         key = source.name if key is None else key
@@ -103,7 +106,7 @@ class CrawlRuntime:
         ended = self.ended[key] = asyncio.Event()
         started = asyncio.get_running_loop().time()
         try:
-            await self.runner.crawl(crawler, source=source, full=full, claims=claims, parser=self.parser)
+            await self.runner.crawl(crawler, source=source, full=full, parser=self.parser)
         except Exception:  # noqa: BLE001 - one broken run is reported, the process goes on
             logger.exception("%s: the crawl failed to run", source.name)
         finally:

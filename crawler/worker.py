@@ -23,9 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from crawler.archive_run import SourceReport
-from crawler.claims import ClaimsUnavailable
 from crawler.processes import die_with_parent
-from crawler.run import connect_claims
 from crawler.runtime import ABANDON_AFTER, CrawlRuntime, install_reactor, the_reactor
 from crawler.worker_protocol import (
     CancelRun,
@@ -96,14 +94,9 @@ class Worker:
         task.add_done_callback(lambda done: self.finished(order, done))
 
     async def run(self, order: RunOrder) -> SourceReport:
-        try:
-            claims = await self.runtime.threads.call(connect_claims, order.source)
-        except ClaimsUnavailable as exc:
-            logger.error("source=%s cannot start: %s", order.source.name, exc)
-            return SourceReport(order.source.name, "failed", RunCounts(), 0.0)
         return await self.runtime.run(
-            order.source, key=order.key, full=order.full, claims=claims,
-            on_started=lambda run_id: self.send(RunStarted(order.key, run_id)),
+            order.source, key=order.key, full=order.full,
+            on_started=lambda run_id: self.send(RunStarted(order.key, run_id)), due_at=order.due_at, sole=order.sole,
         )
 
     async def cancel(self, key: int, reason: str) -> None:
@@ -157,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parse-workers", type=int, default=1)
     parser.add_argument("--max-requests", type=int, default=None, help="requests in flight, all runs together")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--orphaned", choices=("close", "die"), default="close",
+                        help="when the parent dies: close the runs as interrupted (serve), or die at once "
+                             "(presswatch worker: the job engine has already handed the runs to another host)")
     args = parser.parse_args(argv)
-    die_with_parent(args.parent_pid)
+    die_with_parent(args.parent_pid, signal.SIGTERM if args.orphaned == "close" else signal.SIGKILL)
     from scrapy.utils.log import configure_logging
 
     # As `presswatch crawl` does: Scrapy's and Twisted's messages at `--log-level` and up, to stderr

@@ -8,6 +8,7 @@ its id), `RunFinished` (its report, whatever the status).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from crawler.archive_run import SourceReport
 from crawler.config import Source
@@ -18,6 +19,8 @@ class RunOrder:
     key: int  # the service's handle of this run
     source: Source
     full: bool = False
+    due_at: datetime | None = None  # the scheduled time it serves (`serve --broker`)
+    sole: bool = False  # the source's cluster-wide run lock is held (`serve --broker`)
 
 
 @dataclass(frozen=True, slots=True)

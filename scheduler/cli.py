@@ -12,9 +12,10 @@ from typing import Any, TextIO
 
 import click
 
-from crawler.config import ConfigError
+from crawler.config import Config, ConfigError
 from scheduler.archive_commands import export, reparse, search
 from scheduler.cli_common import (
+    DEFAULT_CONFIG,
     EXIT_CONFIG,
     EXIT_DATABASE,
     EXIT_QUERY_ERROR,
@@ -22,6 +23,7 @@ from scheduler.cli_common import (
     EXIT_REFUSED,
     PresswatchError,
     archive_errors,
+    broker_option,
     config_option,
     db_option,
     read_config,
@@ -94,16 +96,79 @@ def log_level(verbose: int) -> str:
     return ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
 
 
+def serve_cluster(
+    config: Config, db_url: str, broker_url: str, run_timeout: float | None, metrics: Any,
+) -> None:
+    from scheduler.cluster_service import run_cluster_scheduler
+    from scheduler.engine import EngineUnavailable
+    from storage.locks import AdvisoryLocks
+
+    try:
+        AdvisoryLocks(db_url, purpose="serve --broker").close()  # a PostgreSQL archive, reachable
+        run_cluster_scheduler(config, db_url, broker_url, run_timeout=run_timeout, metrics=metrics)
+    except EngineUnavailable as exc:
+        raise PresswatchError(str(exc), EXIT_DATABASE) from None
+    except archive_errors() as exc:
+        raise PresswatchError(str(exc), EXIT_DATABASE) from None
+
+
+@main.command()
+@click.option("--broker", "broker_url", envvar="PRESSWATCH_BROKER", required=True, metavar="URL",
+              help="The job engine's RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/ (env PRESSWATCH_BROKER).")
+@db_option
+@click.option("--config", "config_path", envvar="PRESSWATCH_CONFIG", default=None, metavar="PATH",
+              help="Config whose [service] table sizes this host's crawl workers (env PRESSWATCH_CONFIG, "
+                   "else ./sources.toml; when that file is not there, the defaults).")
+@click.option("--metrics-port", type=int, default=None, metavar="PORT", help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
+@click.option("-v", "--verbose", count=True, help="More log output.")
+def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: int | None, metrics_host: str,
+           verbose: int) -> None:
+    """Run the due runs a `serve --broker` scheduler sends, until SIGINT/SIGTERM.
+
+    Several may run on one host and on many hosts; they share the PostgreSQL archive
+    (--db) and the broker. Sources come with each run: a worker needs no sources file.
+    """
+    from scheduler.cluster_worker import run_cluster_worker, worker_config
+    from scheduler.engine import EngineUnavailable, check_broker_url
+    from scheduler.metrics import MetricsUnavailable, ServiceMetrics
+    from storage.locks import AdvisoryLocks
+
+    try:
+        check_broker_url(broker_url)
+        given = click.get_current_context().get_parameter_source("config_path") == click.core.ParameterSource.COMMANDLINE
+        config = worker_config(config_path or DEFAULT_CONFIG, explicit=given)
+    except EngineUnavailable as exc:
+        raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    except ConfigError as exc:
+        raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    try:
+        AdvisoryLocks(db_url, purpose="presswatch worker").close()  # a PostgreSQL archive, reachable
+        metrics = ServiceMetrics(metrics_port, metrics_host) if metrics_port is not None else None
+        run_cluster_worker(broker_url, db_url, config, log_level=log_level(verbose), metrics=metrics)
+    except MetricsUnavailable as exc:
+        raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    except EngineUnavailable as exc:
+        raise PresswatchError(str(exc), EXIT_DATABASE) from None
+    except archive_errors() as exc:
+        raise PresswatchError(str(exc), EXIT_DATABASE) from None
+
+
 @main.command()
 @config_option
 @db_option
 @click.option("--run-timeout", type=float, default=None, help="Seconds before a crawl run is killed (default: 3 × interval, at most 1 h).")
 @click.option("--metrics-port", type=int, default=None, metavar="PORT", help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
+@broker_option
 @click.option("-v", "--verbose", count=True, help="More log output.")
 def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port: int | None,
-          metrics_host: str, verbose: int) -> None:
-    """Run the scheduled crawling service until SIGINT/SIGTERM."""
+          metrics_host: str, broker_url: str | None, verbose: int) -> None:
+    """Run the scheduled crawling service until SIGINT/SIGTERM.
+
+    With --broker, schedule only: due runs go to the job engine and `presswatch worker`
+    hosts run them; one `serve --broker` at a time is active, the others stand by.
+    """
     from scheduler.metrics import MetricsUnavailable, ServiceMetrics
     from scheduler.service import run_service
 
@@ -119,6 +184,9 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
         metrics = ServiceMetrics(metrics_port, metrics_host) if metrics_port is not None else None
     except MetricsUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    if broker_url:
+        serve_cluster(config, db_url, broker_url, run_timeout, metrics)
+        return
     run_service(config, db_url, run_timeout=run_timeout, log_level=log_level(verbose), metrics=metrics)
 
 

@@ -39,6 +39,12 @@ config_option = click.option(
     metavar="PATH", help="Sources file (env PRESSWATCH_CONFIG).",
 )
 
+broker_option = click.option(
+    "--broker", "broker_url", envvar="PRESSWATCH_BROKER", default=None, metavar="URL",
+    help="Run over several hosts: send due runs to this RabbitMQ (amqp://...) for `presswatch worker` "
+         "hosts to run (env PRESSWATCH_BROKER). Needs a PostgreSQL archive.",
+)
+
 
 def read_config(path: str) -> Config:
     try:
@@ -48,8 +54,7 @@ def read_config(path: str) -> Config:
 
 
 def archive_errors() -> tuple[type[Exception], ...]:
-    """Errors that mean a service (database, Redis) is unusable: exit 3."""
-    from crawler.claims import ClaimsUnavailable
+    """Errors that mean a service (the database) is unusable: exit 3."""
     from storage import ArchiveError
 
-    return (ArchiveError, ClaimsUnavailable)
+    return (ArchiveError,)

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import count
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.config import Source
@@ -33,6 +36,11 @@ class Run:
     run_id: int | None = None  # its crawl_runs row, once the worker wrote it
     cancel_sent_at: float | None = None  # told to stop (past its timeout)
     worker_pid: int | None = field(default=None, repr=False)
+    scheduled_for: datetime | None = None  # the due time it serves (`serve --broker`)
+    sole: bool = False  # the source's cluster-wide run lock is held (`serve --broker`)
+    #: Told the run's result once it is over, and whether it was lost (its worker died or
+    #: stopped before finishing it): `on_done(result, lost)`.
+    on_done: Callable[[Any, bool], None] | None = field(default=None, repr=False)
 
 
 def host_of(source: Source) -> str:
@@ -55,11 +63,15 @@ class RunQueue:
         self.busy: set[str] = set()  # sources with a run waiting or going on
         self._keys = count(1)
 
-    def add(self, source: Source, timeout: float, now: float) -> Run | None:
-        """Queue a due run; None (nothing queued) when the source's last run has not finished."""
+    def add(self, source: Source, timeout: float, now: float, **details: Any) -> Run | None:
+        """Queue a due run; None (nothing queued) when the source's last run has not finished.
+
+        `details`: the `Run` fields of a run that came from a job engine (`scheduled_for`,
+        `sole`, `on_done`).
+        """
         if source.name in self.busy:
             return None
-        run = Run(next(self._keys), source, timeout, now, slot_for(source, self.slots))
+        run = Run(next(self._keys), source, timeout, now, slot_for(source, self.slots), **details)
         self.busy.add(source.name)
         self.waiting[run.slot].append(run)
         return run

@@ -61,6 +61,13 @@ class ServiceMetrics:
         self.in_flight = gauge("presswatch_runs_in_flight", "Runs going on in the crawl workers.", ())
         self.waiting = gauge("presswatch_runs_waiting", "Due runs waiting for room in their worker.", ())
         self.restarts = gauge("presswatch_worker_restarts", "Crawl workers started again (died or recycled).", ())
+        self.last_queue_wait = gauge(
+            "presswatch_queue_wait_seconds", "How long the last run taken from the job engine had waited there.", ())
+        self.sent = counter("presswatch_runs_sent", "Due runs sent to the job engine (`serve --broker`).", ())
+        self.active = gauge("presswatch_scheduler_active", "1 while this `serve --broker` holds the lease, else 0.", ())
+        self.engine_queue = gauge(
+            "presswatch_engine_queue_runs", "Runs waiting on the job engine (ready; delayed: given back).", ("state",))
+        self.engine_state: Callable[[], tuple[bool, int, int]] | None = None
         self.streaks: dict[str, int] = {}
         self.lock = threading.Lock()
         self.healthy: Callable[[], bool] = lambda: False
@@ -72,9 +79,13 @@ class ServiceMetrics:
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, name="presswatch-metrics", daemon=True).start()
 
-    def watch(self, healthy: Callable[[], bool], pool_state: Callable[[], PoolState]) -> None:
+    def watch(self, healthy: Callable[[], bool], pool_state: Callable[[], PoolState] | None) -> None:
         """Where /healthz and the worker gauges read the service's state."""
         self.healthy, self.pool_state = healthy, pool_state
+
+    def watch_engine(self, state: Callable[[], tuple[bool, int, int]]) -> None:
+        """Where `serve --broker` reads (holds the lease, runs ready, runs delayed) for its gauges."""
+        self.engine_state = state
 
     def track_sources(self, sources: Iterable[str], streaks: dict[str, int]) -> None:
         """Start each configured source's up/failure gauges from the archive's failure streaks."""
@@ -86,6 +97,10 @@ class ServiceMetrics:
         self.streaks[source] = failures
         self.failures.labels(source).set(failures)
         self.up.labels(source).set(0 if failures >= MAX_CONSECUTIVE_FAILURES else 1)
+
+    def queue_wait(self, seconds: float) -> None:
+        """A run came from the job engine after waiting `seconds` in its queue (`presswatch worker`)."""
+        self.last_queue_wait.set(max(seconds, 0.0))
 
     def skipped(self, source: str) -> None:
         self.skipped_checks.labels(source).inc()
@@ -119,6 +134,15 @@ class ServiceMetrics:
             self.in_flight.set(state.running)
             self.waiting.set(state.waiting)
             self.restarts.set(state.restarts)
+        if self.engine_state is not None:
+            try:
+                active, ready, delayed = self.engine_state()
+            except Exception:  # noqa: BLE001 - the broker is unreachable: the gauges keep their last values
+                pass
+            else:
+                self.active.set(1 if active else 0)
+                self.engine_queue.labels("ready").set(ready)
+                self.engine_queue.labels("delayed").set(delayed)
         return bytes(generate_latest(self.registry))
 
     def close(self) -> None:

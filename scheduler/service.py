@@ -37,8 +37,9 @@ logger = logging.getLogger("presswatch.service")
 MIN_RUN_SECONDS = 300.0  # a run is never stopped sooner, however short the interval
 MAX_RUN_SECONDS = 3600.0
 
-#: `submit(source_name, timeout)`: hand a due run over (False when the last one is still going).
-Submit = Callable[[str, float], bool]
+#: `submit(source_name, timeout)`: hand a due run over (`serve`: False when the last one is still
+#: going; `serve --broker`: it takes the due time too, see `scheduler.cluster_service`).
+Submit = Callable[..., object]
 #: Every source's first run comes at a point of its interval picked by its name (stable,
 #: spread evenly); adaptive sources spread over their shortest interval.
 
@@ -157,6 +158,26 @@ def retune(scheduler: BackgroundScheduler, source: Source, cadence: Cadence) -> 
     return seconds
 
 
+def reload_schedule(
+    scheduler: BackgroundScheduler, submit: Submit, origin: str, current: Config, run_timeout: float | None,
+    cadence: Cadence | None,
+) -> Config | None:
+    """SIGHUP: read the config file again and schedule it; the new config, or None when the
+    file is broken or cannot be scheduled (logged; the running config stays scheduled)."""
+    try:
+        fresh = load_config(origin)
+    except ConfigError as exc:
+        logger.error("config not reloaded, keeping the running one: %s", exc)
+        return None
+    try:
+        schedule_sources(scheduler, submit, fresh, run_timeout, cadence)
+    except Exception as exc:  # noqa: BLE001 - a config that validates but cannot be scheduled
+        logger.error("config not reloaded, keeping the running one: cannot schedule it: %s", exc)
+        schedule_sources(scheduler, submit, current, run_timeout, cadence)
+        return None
+    return fresh
+
+
 def run_service(
     config: Config, db_url: str, *, run_timeout: float | None = None, log_level: str = "WARNING",
     metrics: ServiceMetrics | None = None,
@@ -252,16 +273,8 @@ class Service:
                 logger.info("source=%s interval=auto now every %s", source.name, describe_interval(seconds))
 
     def reload(self) -> None:
-        try:
-            fresh = load_config(self.origin)
-        except ConfigError as exc:
-            logger.error("config not reloaded, keeping the running one: %s", exc)
-            return
-        try:
-            schedule_sources(self.scheduler, self.due, fresh, self.run_timeout, self.cadence)
-        except Exception as exc:  # noqa: BLE001 - a config that validates but cannot be scheduled
-            logger.error("config not reloaded, keeping the running one: cannot schedule it: %s", exc)
-            schedule_sources(self.scheduler, self.due, self.config, self.run_timeout, self.cadence)
+        fresh = reload_schedule(self.scheduler, self.due, self.origin, self.config, self.run_timeout, self.cadence)
+        if fresh is None:
             return
         self.sources = {s.name: s for s in fresh.sources}
         if self.metrics is not None:

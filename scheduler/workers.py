@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from multiprocessing.connection import Connection, wait
 
 from crawler.config import Source
@@ -57,6 +58,7 @@ MAX_RESTART_DELAY = 60.0
 KILL_AFTER = 10.0  # seconds between SIGTERM and SIGKILL of a worker being recycled by force
 
 Interrupt = Callable[[list[int]], object]  # marks crawl_runs rows interrupted
+RunDone = Callable[[RunResult, bool], None]  # `on_done(result, lost)` of one submitted run
 
 
 @dataclass(eq=False)
@@ -107,7 +109,7 @@ class WorkerPool:
 
     def __init__(
         self, settings: ServiceSettings, db_url: str, *, on_result: Callable[[RunResult], None],
-        interrupt: Interrupt, parse_workers: int = 1, log_level: str = "WARNING",
+        interrupt: Interrupt, parse_workers: int = 1, log_level: str = "WARNING", orphaned: str = "close",
     ) -> None:
         self.settings = settings
         self.db_url = db_url
@@ -115,6 +117,7 @@ class WorkerPool:
         self.interrupt = interrupt
         self.parse_workers = parse_workers
         self.log_level = log_level
+        self.orphaned = orphaned  # what a crawl worker does when this process dies (`crawler.worker --orphaned`)
         self.slots = settings.worker_count
         self.queue = RunQueue(self.slots)
         self.current: list[WorkerProcess | None] = [None] * self.slots
@@ -133,12 +136,22 @@ class WorkerPool:
     def start(self) -> None:
         self.thread.start()
 
-    def submit(self, source: Source, timeout: float) -> bool:
-        """Queue a due run of `source`; False when its previous run has not finished (skipped)."""
+    def submit(
+        self, source: Source, timeout: float, *, scheduled_for: datetime | None = None, sole: bool = False,
+        on_done: RunDone | None = None,
+    ) -> bool:
+        """Queue a due run of `source`; False when its previous run has not finished (skipped).
+
+        A run from a job engine (`scheduler.cluster_worker`) also carries the due time it
+        serves, whether the source's cluster-wide lock is held (`sole`), and `on_done`,
+        told its result once it is over and whether it was lost (its worker died, or
+        this pool stopped, before it finished): the engine delivers a lost run again.
+        """
         with self.lock:
             if self.stopping:
                 return False
-            run = self.queue.add(source, timeout, time.monotonic())
+            run = self.queue.add(source, timeout, time.monotonic(), scheduled_for=scheduled_for, sole=sole,
+                                 on_done=on_done)
             if run is None:
                 self.skipped += 1
                 return False
@@ -163,7 +176,9 @@ class WorkerPool:
         with self.lock:
             self.stopping = True
             self.stop_deadline = time.monotonic() + grace + STOP_MARGIN
-            self.queue.drop_waiting()
+            for run in self.queue.drop_waiting():
+                self._done(run, RunResult(run.source.name, "interrupted", 0.0, note="the service is stopping"),
+                           lost=True, report=False)
             workers = self._all_workers()
         for worker in workers:
             worker.stop_sent = worker.send(StopWorker(grace))
@@ -228,8 +243,19 @@ class WorkerPool:
             self.queue.done(run)
             worker.finished_runs += 1
             self.deaths[worker.slot] = 0  # it works: a later death starts the back-off afresh
-            self._report(result_of(message.report))
+            result = result_of(message.report)
+            self._done(run, result, lost=result.status == "interrupted")  # cut off by a stop: not finished
             self._maybe_retire(worker)
+
+    def _done(self, run: Run, result: RunResult, *, lost: bool, report: bool = True) -> None:
+        """Tell the run's own observer (if any), then the service's."""
+        if run.on_done is not None:
+            try:
+                run.on_done(result, lost)
+            except Exception:  # noqa: BLE001 - a broken observer must not stop the pool
+                logger.exception("handling the end of a %s run failed", result.source)
+        if report:
+            self._report(result)
 
     def _report(self, result: RunResult) -> None:
         try:
@@ -292,7 +318,7 @@ class WorkerPool:
                 self.queue.requeue(run)
                 continue
             self.queue.done(run)
-            self._report(RunResult(run.source.name, "interrupted", now - (run.sent_at or now), note=why))
+            self._done(run, RunResult(run.source.name, "interrupted", now - (run.sent_at or now), note=why), lost=True)
         worker.runs.clear()
 
     def _died(self, worker: WorkerProcess) -> None:
@@ -317,7 +343,7 @@ class WorkerPool:
         command = [
             sys.executable, "-m", "crawler.worker", "--fd", str(theirs.fileno()), "--parent-pid", str(os.getpid()),
             "--parse-workers", str(self.parse_workers), "--max-requests", str(self.settings.requests_per_worker),
-            "--log-level", self.log_level,
+            "--log-level", self.log_level, "--orphaned", self.orphaned,
         ]
         env = {**os.environ, SERVICE_MARK: str(os.getpid()), DB_VARIABLE: self.db_url}
         try:
@@ -333,7 +359,7 @@ class WorkerPool:
                 continue
             room = self.settings.runs_per_worker - len(worker.runs)
             for run in self.queue.take(worker.slot, room):
-                if not worker.send(RunOrder(run.key, run.source)):
+                if not worker.send(RunOrder(run.key, run.source, due_at=run.scheduled_for, sole=run.sole)):
                     self.queue.requeue(run)
                     break
                 run.sent_at, run.worker_pid = now, worker.pid

@@ -222,12 +222,16 @@ class Archive:
         with write_transaction(self._engine) as connection:
             upsert(connection, PageValidator, rows, ["url"])
 
-    def start_run(self, source_name: str) -> int:
-        """A new ``running`` row for this process; runs of the source left by killed crawls become ``interrupted``."""
+    def start_run(self, source_name: str, *, due_at: datetime | None = None, sole: bool = False) -> int:
+        """A new ``running`` row for this process; runs of the source left by killed crawls become ``interrupted``.
+
+        `sole`: the caller holds the source's cluster-wide run lock, so every ``running``
+        row of the source, on any host, is abandoned (see `storage.runs.start_run`).
+        """
         def write(connection: Connection) -> int:
             return runs.start_run(
                 connection, source_name, self._now(), host=socket.gethostname(), pid=os.getpid(),
-                alive=run_process_alive,
+                alive=run_process_alive, due_at=due_at, sole=sole,
             )
 
         return self._bookkeeping(write)
@@ -245,6 +249,11 @@ class Archive:
         """The source's last run and last success (cheap: what each new run plans from)."""
         with self._engine.connect() as connection:
             return runs.run_state(connection, source_name)
+
+    def served(self, source_name: str, due_at: datetime) -> bool:
+        """True when a run of the source for this scheduled time, or a later one, has completed (``ok`` or ``failed``)."""
+        with self._engine.connect() as connection:
+            return runs.served(connection, source_name, due_at)
 
     def failure_streaks(self) -> dict[str, int]:
         """Failed runs since the last successful one, by source (sources with none left out)."""

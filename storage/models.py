@@ -185,6 +185,7 @@ class CrawlRun(Base):
     error_kinds: Mapped[str | None] = mapped_column(Text)  # JSON object: failures by kind
     host: Mapped[str | None] = mapped_column(Text)  # the crawling process, to tell killed runs
     pid: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime | None]  # the scheduled time a run of `serve --broker` served (schema 0007)
 
 
 class PageValidator(Base):

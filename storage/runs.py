@@ -25,18 +25,26 @@ RunAlive = Callable[[int, datetime], bool]
 
 
 def start_run(
-    connection: Connection, source_name: str, now: datetime, *, host: str, pid: int, alive: RunAlive
+    connection: Connection, source_name: str, now: datetime, *, host: str, pid: int, alive: RunAlive,
+    due_at: datetime | None = None, sole: bool = False,
 ) -> int:
-    """A new ``running`` row; the source's earlier runs whose process is gone become ``interrupted``."""
-    close_abandoned_runs(connection, source_name, now, host=host, pid=pid, alive=alive)
+    """A new ``running`` row; the source's earlier runs whose process is gone become ``interrupted``.
+
+    `sole`: the caller holds the source's cluster-wide run lock (`serve --broker`), so no
+    other run of it can be going on anywhere: every ``running`` row of it is abandoned,
+    whatever host wrote it. `due_at`: the scheduled time this run serves.
+    """
+    close_abandoned_runs(connection, source_name, now, host=host, pid=pid, alive=alive, every_host=sole)
     statement = insert(CrawlRun).values(
-        source=source_name, started_at=now, status=RUNNING, host=host, pid=pid, **asdict(RunCounts())
+        source=source_name, started_at=now, status=RUNNING, host=host, pid=pid, due_at=due_at,
+        **asdict(RunCounts()),
     )
     return connection.execute(statement.returning(CrawlRun.id)).scalar_one()
 
 
 def close_abandoned_runs(
     connection: Connection, source_name: str, now: datetime, *, host: str, pid: int | None = None, alive: RunAlive,
+    every_host: bool = False,
 ) -> int:
     """Mark ``interrupted`` the source's ``running`` rows left by crawls that were killed.
 
@@ -44,8 +52,9 @@ def close_abandoned_runs(
     runs it, or carries no process at all (rows older than schema 0005). A row of this
     very process (`pid`: a long-lived crawl worker) is abandoned too: a process never
     runs one source twice at once, so it is a run whose end could not be written (a
-    full disk). Rows of other hosts are left alone: only that host can tell. Returns
-    how many were closed.
+    full disk). Rows of other hosts are left alone: only that host can tell, unless
+    `every_host` (the caller holds the source's cluster-wide lock). Returns how many were
+    closed.
     """
     rows = connection.execute(
         select(CrawlRun.id, CrawlRun.host, CrawlRun.pid, CrawlRun.started_at)
@@ -53,7 +62,7 @@ def close_abandoned_runs(
     ).all()
     abandoned = [
         row.id for row in rows
-        if row.host is None or row.pid is None
+        if every_host or row.host is None or row.pid is None
         or (row.host == host and (row.pid == pid or not alive(row.pid, row.started_at)))
     ]
     if abandoned:
@@ -89,6 +98,18 @@ def interrupt_runs(connection: Connection, run_ids: list[int], now: datetime) ->
         .values(status="interrupted", finished_at=now)
     )
     return int(result.rowcount or 0)
+
+
+def served(connection: Connection, source_name: str, due_at: datetime) -> bool:
+    """True when a run of the source for this due time, or a later one, completed (an
+    ``interrupted`` one did not): a later run has checked the source since, so a run for
+    this due time would only repeat it."""
+    found = connection.execute(
+        select(CrawlRun.id).where(
+            CrawlRun.source == source_name, CrawlRun.due_at >= due_at, CrawlRun.status.in_(("ok", "failed"))
+        ).limit(1)
+    ).first()
+    return found is not None
 
 
 def run_state(connection: Connection, name: str) -> RunState:

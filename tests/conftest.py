@@ -1,18 +1,20 @@
 """Shared fixtures: archive databases and test services (DESIGN §8).
 
-``PRESSWATCH_TEST_PG`` / ``PRESSWATCH_TEST_REDIS`` name the services. When one is
+``PRESSWATCH_TEST_PG`` / ``PRESSWATCH_TEST_REDIS`` / ``PRESSWATCH_TEST_AMQP`` name the services. When one is
 unset or unreachable the tests that need it are skipped with the reason, except
 under ``CI=true``, where that is a failure: CI must never pass by skipping.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,6 +25,10 @@ PG_VAR = "PRESSWATCH_TEST_PG"
 REDIS_VAR = "PRESSWATCH_TEST_REDIS"
 PG_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_EXAMPLE = "redis://127.0.0.1:6379/0"
+AMQP_VAR = "PRESSWATCH_TEST_AMQP"
+AMQP_EXAMPLE = "amqp://guest:guest@127.0.0.1:5672/"
+#: The job engine's queues (scheduler.engine.QUEUE, and Dramatiq's delay and dead-letter queues).
+ENGINE_QUEUES = ("presswatch-runs", "presswatch-runs.DQ", "presswatch-runs.XQ")
 
 
 def _in_ci() -> bool:
@@ -90,6 +96,64 @@ def archive_url(request: pytest.FixtureRequest) -> str:
     """An empty archive URL, once per database (test ids: sqlite, postgresql)."""
     fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(fixture))
+
+
+# --- RabbitMQ (the job engine's broker) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def amqp_server_url() -> str:
+    """The RabbitMQ URL of PRESSWATCH_TEST_AMQP, after a successful connection."""
+    raw = os.environ.get(AMQP_VAR, "").strip()
+    if not raw:
+        _service_unavailable(f"{AMQP_VAR} is not set (e.g. {AMQP_EXAMPLE}); job engine tests skipped")
+    try:
+        _delete_engine_queues(raw)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "service unavailable"
+        _service_unavailable(f"RabbitMQ at {_hide_password(raw)} ({AMQP_VAR}) is unreachable: {exc!r}")
+    return raw
+
+
+@pytest.fixture
+def amqp_url(amqp_server_url: str) -> Iterator[str]:
+    """A broker URL of the test's own: a fresh virtual host, deleted afterwards.
+
+    Made with `rabbitmqctl` when the broker runs on this machine (as in CI), so that nothing
+    another test or process sends can reach this one. Elsewhere: the URL's own virtual host,
+    with presswatch's queues deleted before and after the test.
+    """
+    parts = urlsplit(amqp_server_url)
+    if shutil.which("rabbitmqctl") is None or parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        _delete_engine_queues(amqp_server_url)
+        yield amqp_server_url
+        _delete_engine_queues(amqp_server_url)
+        return
+    vhost = f"presswatch_test_{uuid.uuid4().hex[:12]}"
+    user = unquote(parts.username or "guest")
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        yield urlunsplit(parts._replace(path="/" + vhost))
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def _delete_engine_queues(url: str) -> None:
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        for queue in ENGINE_QUEUES:
+            channel.queue_delete(queue)
+    finally:
+        connection.close()
 
 
 # --- Redis -----------------------------------------------------------------------------

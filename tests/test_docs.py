@@ -42,8 +42,9 @@ def test_every_selector_field_is_in_the_readme() -> None:
 
 
 def test_the_readme_config_example_is_a_valid_config() -> None:
-    from crawler.config import parse_config
     import tomllib
+
+    from crawler.config import parse_config
 
     section = README.split("## Sources config", 1)[1]
     example = section.split("```toml", 1)[1].split("```", 1)[0]

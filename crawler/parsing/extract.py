@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
+from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html

@@ -20,7 +20,6 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.claims import RedisClaims
 from crawler.config import Source
 from crawler.discovery import (
     FeedError,
@@ -74,15 +73,13 @@ class PressSpider(scrapy.Spider):
     name = "press"
 
     def __init__(
-        self, source: Source, full: bool = False, claims: RedisClaims | None = None,
-        parser: ParsePool | None = None, **kwargs: Any,
+        self, source: Source, full: bool = False, parser: ParsePool | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.full = full
         self.profile = source.profile()
         self.allowed_domains = list(source.allowed_domains)
-        self.claims = claims
         self.parser = parser or ParsePool(0)
         self.plan = RunPlan()
         self.lookup: KnownUrls | None = None
@@ -245,7 +242,7 @@ class PressSpider(scrapy.Spider):
         return [u for u in urls if u not in known]
 
     def unrequested(self, urls: Iterable[str]) -> dict[str, str]:
-        """{canonical URL: link} of `urls` not yet requested in this run nor claimed by another process.
+        """{canonical URL: link} of `urls` not yet requested in this run.
 
         Two links to one page (say, with and without `?utm_source=`) are one request.
         """
@@ -254,9 +251,6 @@ class PressSpider(scrapy.Spider):
             key = canonical_url(url)
             if key not in self.requested:
                 fresh.setdefault(key, url)
-        if self.claims is not None and fresh:
-            granted = set(self.claims.claim(list(fresh.values())))
-            fresh = {key: url for key, url in fresh.items() if url in granted}
         return fresh
 
     def article_requests_for(self, urls: list[str]) -> Iterable[scrapy.Request]:

@@ -229,9 +229,7 @@ def test_every_number_and_duration_is_range_checked_before_anything_runs(tmp_pat
 [crawl]
 concurrent_per_domain = 0
 max_page_bytes = 0
-claim_ttl = 0
 max_crawl_delay = 7200
-redis_url = "notredis://secret@cache.example"
 revisit_within = "999999d"
 user_agent = " "
 
@@ -244,12 +242,44 @@ interval = "99999999999999d"
         "[crawl]: key 'concurrent_per_domain': 0 is out of range (from 1 to 256)",
         "[crawl]: key 'user_agent': must not be empty (sites use it to tell who crawls them)",
         "[crawl]: key 'max_page_bytes': 0 is out of range (from 1024 to 1073741824)",
-        "[crawl]: key 'redis_url': 'cache.example' is not a Redis URL (use redis://host:port/db, rediss:// or unix://)",
-        "[crawl]: key 'claim_ttl': 0 is out of range (from 1 to 86400)",
         "[crawl]: key 'revisit_within': '999999d' is longer than ten years (3650d): give a shorter duration",
         "[crawl]: key 'max_crawl_delay': 7200.0 is out of range (from 0 to 3600)",
         "source 'wire': key 'interval': '99999999999999d' is longer than ten years (3650d): give a shorter duration",
     ]
+
+
+def test_the_removed_shared_crawl_keys_are_an_error_that_says_what_to_do_instead(tmp_path: Path) -> None:
+    bad = """
+[crawl]
+redis_url = "redis://127.0.0.1:6379/0"
+claim_ttl = 900
+
+[[sources]]
+name = "wire"
+start_urls = ["https://wire.example/"]
+redis_url = ""
+
+[[sources]]
+name = "agency"
+start_urls = ["https://agency.example/"]
+claim_ttl = 60
+"""
+    instead = ("several hosts now share the work through `presswatch serve --broker` and `presswatch worker` "
+               "(README: Running on several machines); remove the key")
+    assert problems_of(tmp_path, bad) == [
+        f"[crawl]: key 'redis_url' was removed: {instead}",
+        f"[crawl]: key 'claim_ttl' was removed: {instead}",
+        f"source 'wire': key 'redis_url' was removed: {instead}",
+        f"source 'agency': key 'claim_ttl' was removed: {instead}",
+    ]
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, '[crawl]\nredis_url = "redis://127.0.0.1:6379/0"\n\n'
+                                    '[[sources]]\nname = "wire"\nstart_urls = ["https://wire.example/"]\n'))
+    assert str(caught.value).endswith(
+        "invalid sources config:\n  - [crawl]: key 'redis_url' was removed: several hosts now share the work "
+        "through `presswatch serve --broker` and `presswatch worker` (README: Running on several machines); "
+        "remove the key"
+    )
 
 
 def test_allowed_domains_are_hosts_with_optional_ports_and_must_allow_the_sources_own_urls(tmp_path: Path) -> None:

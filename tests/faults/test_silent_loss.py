@@ -1,23 +1,25 @@
 """A run that lost pages never says `ok` nor exits 0; the next run fetches exactly what was lost.
 
-Real conditions: a full disk (a 2 MB tmpfs), an archive file made immutable, a Redis that
-refuses every write (its own redis-server, out of memory). They need root (mount, chattr)
-and redis-server; without them the tests skip with the reason, except under CI=true.
+Real conditions: a full disk (a 2 MB tmpfs), an archive file made immutable, a listing page
+the spider's own code breaks on (served by a real local HTTP server). The first two need root
+(mount, chattr); without it they skip with the reason, except under CI=true.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.http import HtmlResponse
+from scrapy.utils.response import get_base_url
 
+from crawler.config import load_config
+from crawler.discovery import listing_links
 from tests.e2e.helpers import run_presswatch
 from tests.faults import bigsite, pages
 from tests.faults.helpers import rows
@@ -108,48 +110,40 @@ def test_an_archive_that_cannot_be_written_is_refused_before_anything_is_fetched
     assert rows(f"sqlite:///{archive}", "SELECT count(*) FROM crawl_runs") == [(0,)]
 
 
-@pytest.fixture()
-def full_redis() -> Iterator[str]:
-    """Its own redis-server on a free port, out of memory: every write is refused (OOM)."""
-    binary = shutil.which("redis-server")
-    require(binary is not None, "redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--maxmemory", "1", "--maxmemory-policy", "noeviction"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait()
+#: A listing page whose <base href> (after a long inline style sheet) has an unclosed IPv6
+#: host: the spider's own discovery resolves every link against it, and `urljoin` raises
+#: ValueError ("Invalid IPv6 URL") out of its `parse_listing` callback. Scrapy's middlewares
+#: read a <base> only in a page's first 4096 characters, so the page reaches the callback. A
+#: real page the spider's code cannot handle, no mock; should discovery learn to ignore such
+#: a base, this test needs another such page (the preconditions below say so).
+BROKEN_BASE_HEAD = (
+    "<style>\n" + "".join(f".item-{n} {{ margin: 0 0 {n % 7}px 0 }}\n" for n in range(300)) + "</style>\n"
+    '<base href="http://[unclosed/news/">'
+)
 
 
-def test_an_error_in_a_callback_is_a_recorded_failure_and_a_failed_run(full_redis: str, tmp_path: Path) -> None:
-    links = [f"/news/claims-refused-release-{n}" for n in range(3)]
-    routes = {"/news": page(pages.listing(links)), **{link: page(pages.article(link[6:])) for link in links}}
+def test_an_error_in_a_callback_is_a_recorded_failure_and_a_failed_run(tmp_path: Path) -> None:
+    links = [f"/news/broken-base-listing-{n}" for n in range(3)]
+    listing = pages.listing(links).replace("<head>", f"<head>{BROKEN_BASE_HEAD}", 1)
+    routes = {"/news": page(listing), **{link: page(pages.article(link[6:])) for link in links}}
     with FaultServer(table(routes)) as server:
         config = tmp_path / "sources.toml"
         config.write_text(
-            f'[crawl]\ndownload_delay = 0\nobey_robots = false\nredis_url = "{full_redis}"\n\n[[sources]]\n'
-            f'name = "claims"\nstart_urls = ["{server.base_url}/news"]\ntimezone = "UTC"\n', encoding="utf-8",
+            f'[crawl]\ndownload_delay = 0\nobey_robots = false\n\n[[sources]]\n'
+            f'name = "gazette"\nstart_urls = ["{server.base_url}/news"]\ntimezone = "UTC"\n', encoding="utf-8",
         )
+        listing_url = f"{server.base_url}/news"
+        # Preconditions: Scrapy's middlewares do not see the broken base; the spider's discovery breaks on it.
+        assert get_base_url(HtmlResponse(listing_url, body=listing.encode(), encoding="utf-8")) == listing_url
+        with pytest.raises(ValueError, match="Invalid IPv6 URL"):
+            listing_links(listing.encode(), listing_url, load_config(config).sources[0])
         db_url = f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.db'}"
         result = run_presswatch("crawl", "--config", str(config), "--db", db_url)
+        fetched = [hit.path for hit in server.hits]
     assert result.returncode == 5, result.stderr  # a run that may have lost pages never exits 0
-    assert "a page broke the crawler in claims" in result.stderr
+    assert "a page broke the crawler in gazette" in result.stderr
+    assert fetched == ["/news"]  # the listing's article links were lost with the callback
     [(status, errors, kinds)] = rows(db_url, "SELECT status, errors, error_kinds FROM crawl_runs")
     assert (status, errors, kinds) == ("failed", 1, '{"spider_error": 1}')
-    [(url, kind, message)] = rows(db_url, "SELECT url, kind, message FROM crawl_errors")
-    assert (url, kind) == (f"{server.base_url}/news", "spider_error")
-    assert message.startswith("OutOfMemoryError: ") or message.startswith("ResponseError: "), message
+    [(url, kind, status_code, message)] = rows(db_url, "SELECT url, kind, status, message FROM crawl_errors")
+    assert (url, kind, status_code, message) == (listing_url, "spider_error", 200, "ValueError: Invalid IPv6 URL")

@@ -186,6 +186,39 @@ def test_runs_left_running_by_a_killed_crawl_become_interrupted_when_the_next_ru
     ]
 
 
+def test_a_run_holding_the_sources_cluster_lock_closes_its_running_rows_on_every_host(
+    archive: Archive, clock: Any
+) -> None:
+    here = socket.gethostname()
+    _insert_running(archive, "another-host", 4242, clock.now)  # a worker host that died
+    _insert_running(archive, here, os.getppid(), datetime.now(UTC))  # a live process here
+    clock.advance(minutes=5)
+    due = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
+    run_id = archive.start_run("example-en", due_at=due, sole=True)
+    assert select_rows(archive, CrawlRun.status, CrawlRun.due_at, order_by=CrawlRun.id) == [
+        ("interrupted", None),
+        ("interrupted", None),
+        ("running", due),
+    ]
+    assert run_id == 3
+
+
+def test_a_due_time_is_served_once_a_run_for_it_or_a_later_one_completed(archive: Archive) -> None:
+    due, later = datetime(2026, 3, 2, 9, 5, tzinfo=UTC), datetime(2026, 3, 2, 9, 20, tzinfo=UTC)
+    first = archive.start_run("example-en", due_at=due, sole=True)
+    assert not archive.served("example-en", due)  # still running
+    archive.interrupt_runs([first])
+    assert not archive.served("example-en", due)  # interrupted: it runs again
+    second = archive.start_run("example-en", due_at=due, sole=True)
+    archive.finish_run(second, "failed", RunCounts(errors=1))
+    assert archive.served("example-en", due)  # failed counts: running it again would fail again
+    assert not archive.served("example-en", later)
+    assert not archive.served("other-source", due)
+    third = archive.start_run("example-en", due_at=later, sole=True)
+    archive.finish_run(third, "ok", RunCounts())
+    assert archive.served("example-en", due - timedelta(minutes=15))  # a later run has checked since
+
+
 def test_layout_drift_counts_what_recent_articles_and_pages_lack(
     archive: Archive, clock: Any, make_article: MakeArticle
 ) -> None:

@@ -1,0 +1,1 @@
+from tests.cluster.hosts import cluster_hosts  # noqa: F401  (the fixture, for every test here)
