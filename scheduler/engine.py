@@ -62,6 +62,7 @@ def connect(url: str, middleware: list[Any] | None = None) -> Any:
     try:
         import pika.exceptions
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
+        from dramatiq.errors import BrokerConnectionError
     except ImportError:
         raise EngineUnavailable(
             "--broker needs Dramatiq with RabbitMQ support: pip install 'presswatch[cluster]'"
@@ -69,9 +70,11 @@ def connect(url: str, middleware: list[Any] | None = None) -> Any:
     broker = RabbitmqBroker(url=url, confirm_delivery=True, middleware=middleware or [])
     try:
         broker.declare_queue(QUEUE, ensure=True)
-    except (pika.exceptions.AMQPError, OSError) as exc:
+    except (pika.exceptions.AMQPError, BrokerConnectionError, OSError) as exc:
         broker.close()
-        raise EngineUnavailable(f"cannot reach the broker at {masked(url)}: {exc!r}; start RabbitMQ or fix --broker") from None
+        raise EngineUnavailable(
+            f"cannot reach the broker at {masked(url)}: {reason(exc)}; start RabbitMQ or fix --broker"
+        ) from None
     return broker
 
 
