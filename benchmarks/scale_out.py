@@ -40,8 +40,9 @@ Figures per configuration:
 
 - runs/s: `crawl_runs` rows finishing in the window with status ok or failed;
 - due runs sent in the window: per source, the due times between its next due time at the
-  window's start and at its end (the interval trigger is exact, and the job store only moves
-  on once RabbitMQ has confirmed the message), against window / interval x sources; keep-up:
+  window's start and at its end (the interval trigger is exact, and the job store moves on
+  only after the send returned: a send that failed is logged by serve, and a late fire that
+  APScheduler coalesced would show up as lost), against window / interval x sources; keep-up:
   runs completed in the window / due runs expected, the share of the sent due runs whose run
   started within an interval, and the wait from due time to run start;
 - CPU seconds per run in the window: the worker processes' whole trees (host process and its
@@ -702,9 +703,11 @@ def window(run: Run, state: State, label: str) -> None:
 def sent_due_times(start: Snapshot, end: Snapshot, interval: int) -> dict[str, list[float]]:
     """Per source, the due times the scheduler sent between the two snapshots.
 
-    The interval trigger is exact (next = last due + interval) and the job store only moves a
-    job on once its run is in RabbitMQ, so they are the grid points from the job's next due time
-    at the start up to (not including) its next due time at the end.
+    The interval trigger is exact (next = last due + interval) and APScheduler moves a job on
+    in the job store only after its executor (serve's sender, which waits for RabbitMQ's
+    confirmation) returned, so they are the grid points from the job's next due time at the
+    start up to (not including) its next due time at the end. A send that failed (serve logs
+    it) or a fire coalesced by a late scheduler is among them, and shows up as lost.
     """
     sent: dict[str, list[float]] = {}
     for name, first in start.next_due.items():

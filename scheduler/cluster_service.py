@@ -198,9 +198,9 @@ class ClusterScheduler:
     def send(self, source_name: str, timeout: float, due_at: datetime) -> None:
         """Send a due run; one the broker does not take now is kept and sent again (see `send_unsent`)."""
         source = self.sources.get(source_name)
-        if source is None or self.stopping.is_set():
+        if source is None:
             return
-        try:
+        try:  # sent even while stopping: the job store has already moved past this due time
             engine.send_due_run(self.broker, source, due_at, timeout)
         except engine.ENQUEUE_ERRORS as exc:
             with self.unsent_lock:
