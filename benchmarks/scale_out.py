@@ -1,24 +1,39 @@
-"""Scale out: one many-sources workload run by 1, 2 and 3 `presswatch worker` processes.
+"""Scale out: one many-sources workload run by 1, 2 and 3 `presswatch worker` processes,
+against a baseline of the same workload run by one plain (local) `presswatch serve`.
 
-    .venv/bin/python benchmarks/scale_out.py --quick   # CI: 40 sources at 10 s, 1 and 2 workers (~3.5 min)
-    .venv/bin/python benchmarks/scale_out.py           # 200 sources at 10 s, 1, 2 and 3 workers (~15 min)
-    .venv/bin/python benchmarks/scale_out.py --workers 2,3 --sources 100 --window 60 --json out.json
+    .venv/bin/python benchmarks/scale_out.py --quick   # CI: 40 sources at 10 s, local, 1 and 2 workers (~5 min)
+    .venv/bin/python benchmarks/scale_out.py           # 200 sources at 10 s, local, 1, 2 and 3 workers (~19 min)
+    .venv/bin/python benchmarks/scale_out.py --workers 2,3 --sources 100 --window 60 --no-local --json out.json
 
 `--quick` runs 1 and 2 workers only (the step that a 2-core machine can show), 50 s windows;
 the default mode's 100 s windows see about 2,000 due runs per configuration (>= 1,000 even at
-10 runs/s).
+10 runs/s). Both first run the baseline, "local serve (no broker)" (`--no-local` skips it).
 
 Needs PostgreSQL (`PRESSWATCH_TEST_PG`, default postgresql+psycopg://postgres@127.0.0.1:5432/test)
 and RabbitMQ (`PRESSWATCH_TEST_AMQP`, default amqp://guest:guest@127.0.0.1:5672/) on this
 machine. Each configuration gets a database `presswatch_bench_<random>` (dropped afterwards)
-and a RabbitMQ virtual host of its own made with `rabbitmqctl` (deleted afterwards), because the
+and, the local serve excepted, a RabbitMQ virtual host of its own made with `rabbitmqctl`
+(deleted afterwards), because the
 engine's queue names are fixed: a test suite or another benchmark using `presswatch-runs` on
 the same vhost would take this run's messages and hand it theirs. With `--shared-queues` (or
 when `rabbitmqctl` is missing or refused) it uses the URL's own vhost and deletes the queues
 `presswatch-runs`, `.DQ` and `.XQ` before and after instead. It drives only the public CLI and
 reads the archive with psycopg.
 
-For each worker count W (`--workers`, default 1,2,3), from scratch:
+The baseline, "local serve (no broker)", runs first, from scratch: the same sites, sources
+TOML (`[service] workers = 1`) and a fresh database, run by `presswatch serve --config FILE --db
+URL` (no broker, no `presswatch worker`: the service process runs the due runs in its own crawl
+worker subprocess, `python -m crawler.worker`, and that one's parse workers); the same first
+crawl, settling and window as below; SIGTERM right after the window. Its runs have no due time
+(`crawl_runs.due_at` is NULL, its job store is in memory), so it has no drain and no lost or
+doubled check: runs/s, keep-up (runs completed / due runs expected) and CPU per run only, that
+of the service process itself (its own utime + stime: without its crawl worker subprocesses'
+trees, which are its only children) and of its whole tree. That own CPU is what one machine's
+serve pays per run beyond the crawl: APScheduler's per-fire work, the crawl worker pool's
+management (`scheduler.workers.WorkerPool`: run orders and results over sockets), result
+logging; a `presswatch worker` host process pays the pool's share of it too.
+
+Then, for each worker count W (`--workers`, default 1,2,3), from scratch:
 
 1. the database and vhost; RabbitMQ's background CPU over 5 s; `benchmarks/watch_server.py`
    serving N small press sites, each on its own loopback address (as `watch_scale.py`), and a
@@ -50,7 +65,13 @@ Figures per configuration:
   `beam.smp` booting `rabbit`, utime + stime: whatever else uses the server counts too, hence
   its background), the site server; and the engine overhead per run = (scheduler + RabbitMQ +
   the worker host processes' own CPU, without their crawl subprocesses) / runs, in ms, printed
-  with its target, and how much of it the worker hosts' idle CPU explains;
+  with its target, and how much of it the worker hosts' idle CPU explains; and the net engine
+  overhead per run = the engine overhead per run - the local serve process's own CPU per run
+  (the baseline's), printed with the same target (<= 10 ms): what the job engine adds over one
+  machine's serve, as the engine overhead also counts the crawl worker pool management and the
+  APScheduler work that the local serve pays too (`?` with `--no-local`); each per-run figure
+  spreads its fixed costs (idle polling) over its own window's runs, so the difference is
+  cleanest when the local serve and the configuration run at about the same runs/s;
 - correctness over every due run sent in the window, once drained: lost = a due time the
   scheduler sent (from the job store) with no completed (ok/failed) row with that `due_at`,
   split into those a worker logged as `check skipped` (the source's last run still going on),
@@ -125,8 +146,11 @@ POLL = 1.0
 PROGRESS_EVERY = 10.0
 MATCH = 0.05  # seconds: a row's due_at and a job store due time are the same due time
 ENGINE_TARGET_MS = 10.0
+LOCAL = "local serve (no broker)"
 TARGETS = {
     "engine": f"<= {ENGINE_TARGET_MS:g} ms CPU per run (scheduler + RabbitMQ + worker host processes)",
+    "net_engine": (f"<= {ENGINE_TARGET_MS:g} ms CPU per run (engine overhead - the local serve process's own CPU "
+                   "per run: what the job engine adds over one machine's serve)"),
     "correct": "no lost or doubled run in 1,000",
 }
 RUN_LINE = re.compile(r"source=(\S+) status=(\S+)")
@@ -151,6 +175,7 @@ class Options:
     workdir: Path | None
     quick: bool
     shared_queues: bool
+    local: bool
 
 
 @dataclass(slots=True)
@@ -187,6 +212,8 @@ def parse_options(argv: list[str] | None) -> Options:
                         help=f"the presswatch executable (default {PRESSWATCH})")
     parser.add_argument("--shared-queues", action="store_true",
                         help="use the broker URL's own virtual host (default: a private one made with rabbitmqctl)")
+    parser.add_argument("--no-local", action="store_true",
+                        help=f"skip the {LOCAL} baseline (and so the net engine overhead)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--workdir", type=Path, help="keep configs and logs here")
     args = parser.parse_args(argv)
@@ -205,6 +232,7 @@ def parse_options(argv: list[str] | None) -> Options:
         workdir=args.workdir,
         quick=args.quick,
         shared_queues=args.shared_queues,
+        local=not args.no_local,
     )
     if not options.presswatch.exists():
         parser.error(f"no presswatch executable at {options.presswatch}")
@@ -464,7 +492,7 @@ def start_process(command: list[str], log: Path, cwd: Path) -> subprocess.Popen[
 
 @dataclass(slots=True)
 class Service:
-    """One `serve --broker` or `worker` process and its log."""
+    """One `serve` (`--broker` or local) or `worker` process and its log."""
 
     name: str
     process: subprocess.Popen[bytes]
@@ -517,8 +545,9 @@ def stop_all(services: list[Service]) -> list[dict[str, Any]]:
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     at: float  # Unix time
-    next_due: dict[str, float | None]
-    scheduler_cpu: float
+    next_due: dict[str, float | None]  # empty for the local serve (its job store is in memory)
+    scheduler_cpu: float  # serve's whole tree (the local serve: with its crawl workers)
+    scheduler_own_cpu: float  # serve's own utime + stime, without its children
     worker_tree_cpu: list[float]
     worker_own_cpu: list[float]
     rabbitmq_cpu: float | None
@@ -526,17 +555,17 @@ class Snapshot:
     postgres: dict[tuple[int, int], float]  # (pid, start time): CPU s of a backend of this database
     benchmark_cpu: float  # this process
     machine: tuple[int, int]
-    queues: dict[str, int | None]
+    queues: dict[str, int | None]  # empty for the local serve
 
 
 @dataclass(slots=True)
 class Run:
-    """The processes and connections of one configuration."""
+    """The processes and connections of one configuration (the local serve: no broker, no worker)."""
 
     options: Options
-    workers: int
+    workers: int  # 0: the local serve
     directory: Path
-    amqp_url: str
+    amqp_url: str | None  # None: the local serve
     database: str
     archive: Archive
     server: Any  # watch_scale.SiteServer
@@ -553,12 +582,14 @@ class Run:
 
     def snapshot(self) -> Snapshot:
         self.check()
-        next_due = self.archive.next_due()
+        next_due = self.archive.next_due() if self.amqp_url is not None else {}
         worker_cpu = [host.cpu() for host in self.hosts]
+        scheduler_tree, scheduler_own = self.scheduler.cpu()
         return Snapshot(
             at=time.time(),
             next_due=next_due,
-            scheduler_cpu=self.scheduler.cpu()[0],
+            scheduler_cpu=scheduler_tree,
+            scheduler_own_cpu=scheduler_own,
             worker_tree_cpu=[tree for tree, _ in worker_cpu],
             worker_own_cpu=[own for _, own in worker_cpu],
             rabbitmq_cpu=own_cpu(self.beam),
@@ -566,7 +597,7 @@ class Run:
             postgres=postgres_backends(self.database),
             benchmark_cpu=sum(os.times()[:2]),
             machine=machine_ticks(),
-            queues=queue_depths(self.amqp_url),
+            queues=queue_depths(self.amqp_url) if self.amqp_url is not None else {},
         )
 
 
@@ -640,6 +671,43 @@ def run_configuration(options: Options, workers: int, directory: Path, figures: 
         figures["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
 
 
+def run_local(options: Options, directory: Path, figures: dict[str, Any], state: State) -> None:
+    """The baseline: the same workload (sources, config, fresh PostgreSQL database) run by one
+    plain `presswatch serve --config FILE --db URL`: no broker, no worker process; its crawl
+    workers are its own children. Same first crawl, settling and window; SIGTERM right after
+    the window (its runs have no due time to drain or check)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    label = LOCAL
+    figures["machine"] = {"cpus": os.cpu_count(), "load_average": round(os.getloadavg()[0], 2)}
+    with ExitStack() as stack:
+        state.reached = f"{label}: creating the database"
+        db_url, pg_url = stack.enter_context(fresh_database(options.pg_url))
+        server = stack.enter_context(site_server(site_options(options), directory / "server.log"))
+        expected_articles = sum(server.releases)
+        config = directory / "sources.toml"
+        config.write_text(config_text(site_options(options), server.port), encoding="utf-8")
+        progress(f"{label}: {options.sources} sources on port {server.port}, {expected_articles:,} releases, "
+                 f"database {db_url.rsplit('/', 1)[-1]}; logs in {directory}")
+        state.reached = f"{label}: starting serve"
+        started = time.monotonic()
+        service = Service("presswatch serve", start_process(
+            [str(options.presswatch), "serve", "--config", str(config), "--db", db_url],
+            directory / "serve.log", directory), directory / "serve.log")
+        stack.callback(service.stop)
+        service.wait_for_line(f"serving {options.sources} source(s)", START_LIMIT)
+        archive = Archive(pg_url)
+        stack.callback(archive.close)
+        run = Run(options, 0, directory, None, db_url.rsplit("/", 1)[-1], archive, server, service, [], [])
+        figures["first_crawl"] = first_crawl(run, expected_articles, started, state, label)
+        figures["first_crawl"]["settle_seconds"] = settle(run, state, label)
+        start = run.snapshot()
+        window(run, state, label)
+        end = run.snapshot()
+        figures["stop"] = {"scheduler": service.stop()}
+        figures.update(analyse_local(run, start, end))
+        figures["machine"]["load_average_after"] = round(os.getloadavg()[0], 2)
+
+
 def first_crawl(run: Run, expected: int, started: float, state: State, label: str) -> dict[str, Any]:
     """Until every initial release is archived (Broken past FIRST_CRAWL_LIMIT)."""
     next_progress = time.monotonic() + PROGRESS_EVERY
@@ -693,9 +761,10 @@ def window(run: Run, state: State, label: str) -> None:
         if now >= next_progress:
             done = run.archive.rows("SELECT count(*) FROM crawl_runs WHERE status IN ('ok', 'failed') "
                                     "AND finished_at >= to_timestamp(%s)", (since,))[0][0]
-            ready = queue_depths(run.amqp_url)[QUEUES[0]]
-            progress(f"{label}: window {now - start:.0f}/{run.options.window:.0f} s: {done:,} runs completed, "
-                     f"{ready} waiting in the queue")
+            waiting = ("" if run.amqp_url is None else
+                       f", {queue_depths(run.amqp_url)[QUEUES[0]]} waiting in the queue")
+            progress(f"{label}: window {now - start:.0f}/{run.options.window:.0f} s: {done:,} runs completed"
+                     f"{waiting}")
             next_progress += PROGRESS_EVERY
         time.sleep(max(0.0, min(end, now + POLL) - time.monotonic()))
 
@@ -734,6 +803,8 @@ def missing(expected: dict[str, list[float]], completed: dict[str, list[float]])
 def drain(run: Run, expected: dict[str, list[float]], since: float, state: State, label: str) -> dict[str, Any]:
     """Until every due run sent in the window completed (or was skipped by a worker), no progress
     for NO_PROGRESS s (QUIET s with nothing queued or running), or --drain s."""
+    url = run.amqp_url
+    assert url is not None, "the local serve has no drain"
     started = time.monotonic()
     last_count, last_change = -1, started
     next_progress = started + PROGRESS_EVERY
@@ -747,11 +818,11 @@ def drain(run: Run, expected: dict[str, list[float]], since: float, state: State
         if len(left) != last_count:
             last_count, last_change = len(left), now
         state.reached = f"{label}: drain: {len(left):,} due runs of the window not completed yet"
-        idle = (now - last_change >= QUIET and not any(queue_depths(run.amqp_url).values())
+        idle = (now - last_change >= QUIET and not any(queue_depths(url).values())
                 and not run.archive.rows("SELECT count(*) FROM crawl_runs WHERE status = 'running'")[0][0])
         stalled = idle or now - last_change >= NO_PROGRESS
         if not left or stalled or now - started >= run.options.drain:
-            queues = queue_depths(run.amqp_url)
+            queues = queue_depths(url)
             return {"seconds": round(now - started, 1), "left": len(left), "stalled": stalled and bool(left),
                     "queues": queues, "cut_short": bool(left) and any(queues.values())}
         if now >= next_progress:
@@ -845,6 +916,70 @@ def analyse(run: Run, start: Snapshot, end: Snapshot, expected: dict[str, list[f
         },
         "logs": logs,
     }
+
+
+def analyse_local(run: Run, start: Snapshot, end: Snapshot) -> dict[str, Any]:
+    """The local serve's window: runs/s, keep-up and CPU (its runs have no due_at: no lost or
+    doubled check, no wait from due time to start)."""
+    options = run.options
+    rows = run.archive.runs()
+    seconds = end.at - start.at
+    in_window = [r for r in rows if r.status in ("ok", "failed") and r.finished is not None
+                 and start.at <= r.finished < end.at]
+    due_expected = seconds / options.interval * options.sources
+    runs = len(in_window)
+
+    def per_run(value: float, scale: float = 1.0) -> float | None:
+        return round(value / runs * scale, 4) if runs else None
+
+    tree = end.scheduler_cpu - start.scheduler_cpu
+    own = end.scheduler_own_cpu - start.scheduler_own_cpu
+    site = end.site_server_cpu - start.site_server_cpu
+    postgres = sum(cpu - start.postgres.get(key, 0.0) for key, cpu in end.postgres.items())
+    benchmark = end.benchmark_cpu - start.benchmark_cpu
+    busy, total = (e - s for e, s in zip(end.machine, start.machine))
+    machine_s = busy / CLOCK_TICKS
+    return {
+        "window": {"start": start.at, "end": end.at, "seconds": round(seconds, 1)},
+        "throughput": {
+            "completed": runs,
+            "runs_per_second": round(runs / seconds, 2),
+            "statuses": dict(Counter(r.status for r in in_window)),
+            "started_by_status": dict(Counter(r.status for r in rows if start.at <= r.started < end.at)),
+            "due_expected": round(due_expected, 1),
+            "keep_up": round(runs / due_expected, 4) if due_expected else None,
+            "with_due_at": sum(r.due is not None for r in rows),
+        },
+        "cpu": {
+            "service_tree_s": round(tree, 2),
+            "service_own_s": round(own, 2),
+            "crawl_workers_s": round(tree - own, 2),
+            "site_server_s": round(site, 2),
+            "per_run_service_tree_s": per_run(tree),
+            "per_run_service_own_ms": per_run(own, 1000),
+            "per_run_crawl_workers_s": per_run(tree - own),
+            "per_run_site_server_ms": per_run(site, 1000),
+            "postgres_s": round(postgres, 2),
+            "per_run_postgres_ms": per_run(postgres, 1000),
+            "machine_busy_share": round(busy / total, 4) if total else None,
+            "machine_busy_s": round(machine_s, 1),
+            "benchmark_s": round(benchmark, 2),
+            "other_processes_s": round(machine_s - tree - postgres - site - benchmark, 1),
+        },
+        "logs": log_figures(run),
+    }
+
+
+def net_engine(figures: dict[str, Any], local: dict[str, Any] | None) -> None:
+    """A broker configuration's net engine overhead per run: its engine overhead per run minus
+    the local serve process's own CPU per run (None without the baseline), into its `cpu`."""
+    cpu = figures.get("cpu")
+    if cpu is None:
+        return
+    own = (local or {}).get("cpu", {}).get("per_run_service_own_ms")
+    cpu["local_service_own_ms"] = own
+    engine = cpu.get("engine_overhead_ms")
+    cpu["net_engine_overhead_ms"] = None if own is None or engine is None else round(engine - own, 4)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -1045,6 +1180,11 @@ def configuration_rows(o: Options, f: dict[str, Any]) -> list[Row]:
             f"{ms(c['engine_overhead_ms'])} CPU (scheduler {c['scheduler_s']:g} + RabbitMQ {c['rabbitmq_s']} + "
             f"worker hosts {c['worker_hosts_s']:g} CPU-s / {f['throughput']['completed']:,} runs)"),
             TARGETS["engine"]))
+        net, own = c.get("net_engine_overhead_ms"), c.get("local_service_own_ms")
+        rows.append(("net engine overhead per run", (
+            f"{ms(net)} CPU (engine overhead {ms(c['engine_overhead_ms'])} - the {LOCAL} process's own "
+            f"{ms(own)} per run, without its crawl workers)" if own is not None else
+            f"? (no {LOCAL} baseline{': --no-local' if not o.local else ''})"), TARGETS["net_engine"]))
         if f.get("worker_hosts_idle") and f["throughput"]["completed"]:
             idle = f["worker_hosts_idle"]
             share = sum(idle) * f["window"]["seconds"] / f["throughput"]["completed"] * 1000
@@ -1089,6 +1229,49 @@ def configuration_rows(o: Options, f: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def local_rows(o: Options, f: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    if "first_crawl" in f:
+        first = f["first_crawl"]
+        rows.append(("first full crawl", (f"{first['seconds']:,.1f} s from starting serve, "
+                     f"{first['articles']:,}/{first['expected']:,} articles"), ""))
+    if "throughput" in f:
+        t, w = f["throughput"], f["window"]
+        statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(t["statuses"].items())) or "none"
+        started = ", ".join(f"{k} {v:,}" for k, v in sorted(t["started_by_status"].items())) or "none"
+        rows.append(("runs completed (window)", (f"{t['runs_per_second']:.2f} runs/s: {t['completed']:,} in "
+                     f"{w['seconds']:g} s ({statuses}); started in the window: {started}"), ""))
+        keep_up = "?" if t["keep_up"] is None else f"{t['keep_up'] * 100:.1f} %"
+        rows.append(("keep-up", (f"{keep_up} (runs completed / due runs expected = {w['seconds']:g} s / "
+                     f"{o.interval} s x {o.sources:,} sources = {t['due_expected']:,.0f}); no due_at on its "
+                     f"runs ({t['with_due_at']:,} rows have one): no lost/doubled check"), ""))
+    if "cpu" in f:
+        c = f["cpu"]
+        tree = c["per_run_service_tree_s"]
+        rows.append(("CPU per run", (
+            f"service process {ms(c['per_run_service_own_ms'])} (its own utime + stime, without its crawl "
+            f"workers); whole tree {'?' if tree is None else f'{tree:.4f}'} s (crawl workers and their parse "
+            f"workers {c['per_run_crawl_workers_s']} s); site server {ms(c['per_run_site_server_ms'])}; "
+            f"PostgreSQL >= {ms(c['per_run_postgres_ms'])}"), ""))
+        busy = c["machine_busy_share"]
+        m = f["machine"]
+        rows.append(("machine", (
+            f"{'?' if busy is None else f'{busy * 100:.0f} %'} busy of {m['cpus']} CPUs in the window = "
+            f"{c['machine_busy_s']:g} CPU-s: serve tree {c['service_tree_s']:g} (own {c['service_own_s']:g}, "
+            f"crawl workers {c['crawl_workers_s']:g}), PostgreSQL backends >= {c['postgres_s']:g}, site server "
+            f"{c['site_server_s']:g}, this benchmark {c['benchmark_s']:g}, other processes "
+            f"{c['other_processes_s']:g}; load average {m['load_average']} before, "
+            f"{m.get('load_average_after', '?')} after"), ""))
+    if "logs" in f:
+        lg = f["logs"]
+        lines = ", ".join(f"{k} {v:,}" for k, v in sorted(lg["run_lines"].items())) or "none"
+        events = ", ".join(f"{k} {v:,}" for k, v in sorted(lg["events"].items())) or "none"
+        rows.append(("logs", f"run lines: {lines}; other: {events}", ""))
+    if "stop" in f:
+        rows.append(("SIGTERM", f"serve: {stop_text(f['stop']['scheduler'])}", ""))
+    return rows
+
+
 def stop_text(stop: dict[str, Any]) -> str:
     if stop["exited_before"]:
         return f"had exited ({stop['exit']})"
@@ -1100,21 +1283,34 @@ def stop_text(stop: dict[str, Any]) -> str:
 def report(state: State) -> list[str]:
     o = state.options
     lines = [(f"scale out: {o.sources:,} sources, interval {o.interval} s, window {o.window:g} s, "
-             f"worker processes {', '.join(map(str, o.workers))} (each 1 crawl worker), {o.presswatch}")]
+             f"{LOCAL + ' then ' if o.local else ''}worker processes {', '.join(map(str, o.workers))} "
+             f"(each 1 crawl worker), {o.presswatch}")]
+    if "local" in state.figures:
+        lines += local_block(o, state.figures["local"])
     for workers, f in state.figures.get("configurations", {}).items():
         lines += configuration_block(o, int(workers), f)
     lines += summary(state)
     return lines
 
 
-def configuration_block(o: Options, workers: int, f: dict[str, Any]) -> list[str]:
-    lines = [f"-- {workers} worker process{'es' if workers > 1 else ''} --"]
-    rows = configuration_rows(o, f)
+def row_lines(title: str, rows: list[Row]) -> list[str]:
+    lines = [f"-- {title} --"]
     width = max((len(label) for label, _, _ in rows), default=0)
     for label, value, target in rows:
         lines.append(f"  {label:<{width}}  {value}")
         if target:
             lines.append(f"  {'':<{width}}  target: {target}")
+    return lines
+
+
+def local_block(o: Options, f: dict[str, Any]) -> list[str]:
+    lines = row_lines(LOCAL, local_rows(o, f))
+    lines += [f"  log: {line}" for line in f.get("logs", {}).get("problem_lines", [])[:10]]
+    return lines
+
+
+def configuration_block(o: Options, workers: int, f: dict[str, Any]) -> list[str]:
+    lines = row_lines(f"{workers} worker process{'es' if workers > 1 else ''}", configuration_rows(o, f))
     c = f.get("correctness", {})
     for lost in c.get("lost_runs", [])[:PRINTED_DETAILS]:
         lines.append(f"  LOST {lost['source']} due {lost['due']}:")
@@ -1131,33 +1327,57 @@ def configuration_block(o: Options, workers: int, f: dict[str, Any]) -> list[str
 
 def summary(state: State) -> list[str]:
     done = {int(w): f for w, f in state.figures.get("configurations", {}).items() if "throughput" in f}
-    if not done:
+    local = state.figures.get("local")
+    local = local if local and "throughput" in local else None
+    if not done and local is None:
         return []
     lines = ["summary:",
-             ("  workers  runs/s  keep-up  worker CPU-s/run  engine ms/run  machine busy  due runs"
-             "  lost (skipped, covered)  doubled")]
+             ("  workers  runs/s  keep-up  tree CPU-s/run  engine ms/run  net ms/run  machine busy  due runs"
+              "  lost (skipped, covered)  doubled")]
+    if local is not None:
+        t, c = local["throughput"], local["cpu"]
+        busy = "?" if c["machine_busy_share"] is None else f"{c['machine_busy_share'] * 100:.0f} %"
+        lines.append(
+            f"  {'local':>7}  {t['runs_per_second']:>6.2f}  {(t['keep_up'] or 0) * 100:>6.1f}%  "
+            f"{c['per_run_service_tree_s'] or 0:>14.4f}  {'-':>13}  {'-':>10}  {busy:>12}  {'-':>8}  {'-':>23}  "
+            f"{'-':>7}")
     for w, f in sorted(done.items()):
         t, c, k = f["throughput"], f["cpu"], f["correctness"]
         busy = "?" if c["machine_busy_share"] is None else f"{c['machine_busy_share'] * 100:.0f} %"
         lost = f"{k['lost']:,} ({k['lost_skipped']:,}, {k.get('lost_covered', 0):,})"
+        net = c.get("net_engine_overhead_ms")
         lines.append(
             f"  {w:>7}  {t['runs_per_second']:>6.2f}  {t['keep_up'] * 100:>6.1f}%  "
-            f"{c['per_run_worker_trees_s'] or 0:>16.4f}  {c['engine_overhead_ms'] or 0:>13.2f}  "
+            f"{c['per_run_worker_trees_s'] or 0:>14.4f}  {c['engine_overhead_ms'] or 0:>13.2f}  "
+            f"{'?' if net is None else f'{net:.2f}':>10}  "
             f"{busy:>12}  {k['checked']:>8,}  {lost:>23}  {k['doubled']:>7}")
+    lines.append("  (tree CPU-s/run: the local serve's whole tree, or the worker processes' trees; "
+                 "net = engine - the local serve process's own CPU per run)")
+    text = "scale out: "
+    if local is not None:
+        own = local["cpu"]["per_run_service_own_ms"]
+        text += (f"{LOCAL} {local['throughput']['runs_per_second']:.2f} runs/s, its service process "
+                 f"{'?' if own is None else f'{own:.1f}'} ms CPU per run; ")
+    if not done:
+        lines.append(text.removesuffix("; "))
+        return lines
     base = min(done)
     rate = {w: f["throughput"]["runs_per_second"] for w, f in done.items()}
     rates = " -> ".join(f"{rate[w]:.2f}" for w in sorted(done))
     gain = ", ".join(f"x{rate[w] / rate[base]:.2f}" for w in sorted(done) if w != base and rate[base])
     engine = "/".join(f"{done[w]['cpu']['engine_overhead_ms'] or 0:.1f}" for w in sorted(done))
+    nets = [done[w]["cpu"].get("net_engine_overhead_ms") for w in sorted(done)]
+    net = "/".join("?" if n is None else f"{n:.1f}" for n in nets)
     checked = sum(f["correctness"]["checked"] for f in done.values())
     lost = sum(f["correctness"]["lost"] for f in done.values())
     skipped = sum(f["correctness"]["lost_skipped"] for f in done.values())
     covered = sum(f["correctness"].get("lost_covered", 0) for f in done.values())
     doubled = sum(f["correctness"]["doubled"] for f in done.values())
     lines.append(
-        f"scale out: {'/'.join(map(str, sorted(done)))} workers: {rates} runs/s"
+        f"{text}{'/'.join(map(str, sorted(done)))} workers: {rates} runs/s"
         f"{f' ({gain} vs {base})' if gain else ''} of {state.options.sources / state.options.interval:g} due/s; "
-        f"engine overhead {engine} ms CPU per run (target <= {ENGINE_TARGET_MS:g}); "
+        f"engine overhead {engine} ms CPU per run (target <= {ENGINE_TARGET_MS:g}), "
+        f"net of the local serve {net} ms (target <= {ENGINE_TARGET_MS:g}); "
         f"{lost} lost ({skipped} skipped, {covered} covered by a later run, {lost - skipped - covered} "
         f"unexplained), {doubled} doubled "
         f"of {checked:,} due runs checked")
@@ -1189,9 +1409,15 @@ def main(argv: list[str] | None = None) -> int:
     configurations: dict[str, Any] = state.figures.setdefault("configurations", {})
     try:
         with work_directory(options.workdir, prefix="presswatch-scale-") as workdir:
+            if options.local:
+                local = state.figures.setdefault("local", {})
+                run_local(options, workdir / "local", local, state)
+                for line in local_block(options, local):
+                    progress(line)
             for workers in options.workers:
                 figures = configurations.setdefault(str(workers), {})
                 run_configuration(options, workers, workdir / f"workers-{workers}", figures, state)
+                net_engine(figures, state.figures.get("local"))
                 for line in configuration_block(options, workers, figures):
                     progress(line)
     except Broken as exc:

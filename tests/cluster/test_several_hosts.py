@@ -21,12 +21,15 @@ import pytest
 from tests.cluster.deployment import INTERVAL, Deployment, Node, Run
 from tests.cluster.hosts import Cluster
 
-SLOW = 0  # the site host whose sources crawl slowly where a test needs a run to catch going on
+SLOW = 0  # the site host whose first source crawls slowly, in tests marked `slow_source` (a run to catch going on)
 
 
 @pytest.fixture
-def deployment(cluster_hosts: Cluster, pg_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Deployment]:
-    built = Deployment(cluster_hosts, pg_url, amqp_url, tmp_path, slow_site=SLOW)
+def deployment(
+    cluster_hosts: Cluster, pg_url: str, amqp_url: str, tmp_path: Path, request: pytest.FixtureRequest,
+) -> Iterator[Deployment]:
+    slow = SLOW if request.node.get_closest_marker("slow_source") else None
+    built = Deployment(cluster_hosts, pg_url, amqp_url, tmp_path, slow_site=slow)
     try:
         yield built
     finally:
@@ -66,6 +69,7 @@ def test_every_article_of_32_sources_is_stored_once_by_three_workers(deployment:
     assert all("ERROR" not in line for w in workers for line in w.lines), deployment.logs()
 
 
+@pytest.mark.slow_source
 def test_a_run_of_a_worker_killed_mid_run_is_completed_by_another(deployment: Deployment) -> None:
     deployment.scheduler("sched1")
     first = deployment.worker("worker0")
@@ -120,6 +124,7 @@ def test_the_standby_scheduler_takes_over_with_no_due_run_missed_or_doubled(depl
     assert_stored_once(deployment)
 
 
+@pytest.mark.slow_source
 def test_runs_resume_after_the_broker_restarts_mid_run(deployment: Deployment) -> None:
     deployment.scheduler("sched1")
     workers = [deployment.worker(f"worker{i}") for i in range(3)]
