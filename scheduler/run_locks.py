@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from crawler.config import Source
@@ -81,19 +82,22 @@ class RunLocks:
 
     def _wait_until_not_here(self, source: Source, seconds: float) -> bool:
         """Claim the source for this host once no run of it goes on here (False: still after `seconds`)."""
-        deadline = time.monotonic() + seconds
-        while True:
+        def claim() -> bool:
             with self.guard:
-                if source.name not in self.here:
-                    self.here.add(source.name)
-                    return True
-            if time.monotonic() > deadline or self.stopping.is_set():
-                return False
-            self.stopping.wait(POLL_SECONDS)
+                if source.name in self.here:
+                    return False
+                self.here.add(source.name)
+                return True
+
+        return self._poll(claim, seconds)
 
     def _wait_for(self, name: str, seconds: float) -> bool:
+        return self._poll(lambda: self.locks.try_lock(name), seconds)
+
+    def _poll(self, attempt: Callable[[], bool], seconds: float) -> bool:
+        """Try `attempt` every POLL_SECONDS until it succeeds; False after `seconds` or once stopping."""
         deadline = time.monotonic() + seconds
-        while not self.locks.try_lock(name):
+        while not attempt():
             if time.monotonic() > deadline or self.stopping.is_set():
                 return False
             self.stopping.wait(POLL_SECONDS)
