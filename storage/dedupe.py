@@ -358,3 +358,72 @@ def refresh_groups(connection: Connection, group_ids: Sequence[int]) -> None:
 
 def refresh_group(connection: Connection, group_id: int) -> None:
     refresh_groups(connection, [group_id])
+
+
+#: A group larger than this stays whole when a member leaves (its pairs are not re-checked).
+SPLIT_CHECK_LIMIT = 100
+
+
+def leave_group(connection: Connection, article_id: int, group_id: int, now: datetime) -> None:
+    """Take an article whose text changed out of its group; the rest of the group follows.
+
+    The remaining members are regrouped by what still links them (the same body, or
+    similar signatures): a group whose link was the article splits (in groups of up to
+    `SPLIT_CHECK_LIMIT` members), the part with its oldest member keeps the group (and
+    its id), other parts of two or more get groups of their own, and a member left
+    alone leaves too. First copies and sizes are recounted.
+    """
+    # Writers change one group at a time: on PostgreSQL its row is the lock.
+    connection.execute(select(DuplicateGroup.id).where(DuplicateGroup.id == group_id).with_for_update())
+    connection.execute(update(Article).where(Article.id == article_id).values(duplicate_group_id=None))
+    rest = connection.execute(
+        select(Article.id, Article.body_hash, ArticleSignature.minhashes)
+        .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
+        .where(Article.duplicate_group_id == group_id)
+        .order_by(Article.id)
+    ).all()
+    if len(rest) > SPLIT_CHECK_LIMIT:  # a flood's group: it stays one (each pair is not re-checked)
+        refresh_groups(connection, [group_id])
+        return
+    signatures = [neardup.decode(packed) if packed is not None else None for _, _, packed in rest]
+    parts = _Components()
+    for n, (first, first_hash, _) in enumerate(rest):
+        parts.find(first)
+        for m in range(n + 1, len(rest)):
+            second, second_hash, _ = rest[m]
+            same_body = first_hash is not None and first_hash == second_hash
+            if same_body or (signatures[n] is not None and signatures[m] is not None
+                             and _similar(signatures[n], signatures[m])):
+                parts.union(first, second)
+    components = sorted((sorted(members) for members in parts.groups().values()), key=lambda m: m[0])
+    alone = [members[0] for members in components if len(members) == 1]
+    grouped = [members for members in components if len(members) > 1]
+    if alone:
+        connection.execute(update(Article).where(Article.id.in_(alone)).values(duplicate_group_id=None))
+    if not grouped:
+        connection.execute(delete(DuplicateGroup).where(DuplicateGroup.id == group_id))
+        return
+    kept = [group_id]
+    for members in grouped[1:]:
+        new_group = _create_group(connection, members[0], now)
+        connection.execute(
+            update(Article).where(Article.id.in_(members)).values(duplicate_group_id=new_group)
+        )
+        kept.append(new_group)
+    refresh_groups(connection, kept)
+
+
+def text_keys_of_stored(connection: Connection, article_id: int) -> list[str]:
+    """The lock names of an archived article's current text (its body hash and band keys)."""
+    row = connection.execute(
+        select(Article.body_hash, ArticleSignature.minhashes)
+        .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
+        .where(Article.id == article_id)
+    ).one_or_none()
+    if row is None:
+        return []
+    body_hash, packed = row
+    keys = [f"presswatch:body:{body_hash}"] if body_hash is not None else []
+    if packed is not None:
+        keys.extend(f"presswatch:lsh:{key}" for key in sorted(set(neardup.band_keys(neardup.decode(packed)))))
+    return keys

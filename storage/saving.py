@@ -20,11 +20,14 @@ from storage.dedupe import (
     NewArticle,
     find_matches,
     find_matches_many,
+    leave_group,
     link_duplicates,
     link_many,
     lock_keys,
+    refresh_groups,
     refresh_signature,
     store_signatures,
+    text_keys_of_stored,
 )
 from storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
 from storage.models import Article, ArticleRevision, RawPage, UrlAlias
@@ -238,6 +241,11 @@ def _record_aliases(connection: Connection, article_id: int, urls: tuple[str, ..
 def _save_existing(
     connection: Connection, article_id: int, page: _Page, now: datetime, seen: bool
 ) -> SaveResult:
+    if connection.dialect.name == "postgresql":
+        # A text that changes leaves its copies: writers of copies of the old text wait for this one.
+        stored_hash = connection.scalar(select(Article.body_hash).where(Article.id == article_id))
+        if stored_hash != page.body_hash:
+            lock(connection, *text_keys_of_stored(connection, article_id))
     stored: Row[*tuple[Any, ...]] = connection.execute(
         select(Article, RawPage.html_sha256, RawPage.parser_version)
         .outerjoin(RawPage, RawPage.article_id == Article.id)
@@ -248,6 +256,8 @@ def _save_existing(
     raw_state = (stored.html_sha256, stored.parser_version)
     _store_raw_page(connection, article_id, page, now, stored_sha256=raw_state)
     values = _refreshed_metadata(stored, page.article)
+    if "labels" in values:  # the publisher marked it (UPDATED, ...): the article was updated
+        values["updated_at"] = now
     if seen:
         values["last_seen_at"] = now
     group_id = stored.duplicate_group_id
@@ -260,9 +270,14 @@ def _save_existing(
     if values:
         connection.execute(update(Article).where(Article.id == article_id).values(**values))
     if outcome is SaveOutcome.REVISED and stored.body_hash != page.body_hash:
+        # Another text: out of the group of the old one, into the group of the new one (if any).
+        if group_id is not None:
+            leave_group(connection, article_id, group_id, now)
         new = page.new_article(article_id)
         refresh_signature(connection, new)
-        group_id = link_duplicates(connection, new, now, find_matches(connection, new)) or group_id
+        group_id = link_duplicates(connection, new, now, find_matches(connection, new))
+    elif group_id is not None and "published_at" in values:
+        refresh_groups(connection, [group_id])  # the group's first copy may have changed
     return SaveResult(outcome, article_id, group_id)
 
 

@@ -138,7 +138,7 @@ def test_changed_headline_alone_is_a_revision(archive: Archive, make_article: Ma
     assert select_rows(archive, Article.headline) == [("Ministry extends support",)]
 
 
-def test_label_only_change_is_not_a_revision_but_updates_the_labels(
+def test_label_only_change_is_not_a_revision_but_updates_the_labels_and_updated_at(
     archive: Archive, make_article: MakeArticle
 ) -> None:
     archive.save_article(make_article(labels=()), seen_at=T1)
@@ -146,7 +146,7 @@ def test_label_only_change_is_not_a_revision_but_updates_the_labels(
     assert result.outcome is SaveOutcome.UNCHANGED
     assert count_rows(archive, ArticleRevision) == 0
     assert select_rows(archive, Article.labels, Article.updated_at, Article.last_seen_at) == [
-        (("PHOTO", "UPDATED"), T1, T2)
+        (("PHOTO", "UPDATED"), T2, T2)  # the publisher marked it updated: so was the article
     ]
 
 
