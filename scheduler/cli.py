@@ -14,6 +14,7 @@ import click
 
 from crawler.config import Config, ConfigError
 from scheduler.archive_commands import export, reparse, search
+from scheduler.browse import browse
 from scheduler.cli_common import (
     DEFAULT_CONFIG,
     EXIT_CONFIG,
@@ -440,7 +441,7 @@ def db_reader(db_url: str, role: str) -> None:
                    "PRESSWATCH_READER_PASSWORD and run this again")
 
 
-for command in (search, export, reparse):
+for command in (search, export, reparse, browse):
     main.add_command(command)
 
 

@@ -60,6 +60,7 @@ def run_demo(db_url: str, out: TextIO) -> None:
     out.write(
         f"\nNext: {me} query \"SELECT source, count(*) FROM articles GROUP BY source\"\n"
         f"      {me} query \"SELECT source, status, new, errors FROM crawl_runs\" --format json\n"
+        f"      {me} browse   (the archive in a web page; needs pip install 'presswatch[browse]')\n"
         f"Run `{me} demo` again: it finds everything archived and adds nothing.\n"
     )
 

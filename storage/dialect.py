@@ -3,7 +3,8 @@
 Everything else in ``storage`` is dialect-free SQLAlchemy. Here live: URL
 checks, engine set-up (SQLite pragmas and transaction control), write
 transactions, ``INSERT ... ON CONFLICT DO NOTHING``, transaction-scoped locks,
-which writer conflicts are worth a retry, and which full-text engine to speak.
+which writer conflicts are worth a retry, which full-text engine to speak, and
+PostgreSQL's table and column comments.
 """
 from __future__ import annotations
 
@@ -333,3 +334,32 @@ def is_retryable(exc: DBAPIError) -> bool:
 def fulltext_dialect(connection: Connection) -> str:
     """Which full-text engine ``storage.fulltext`` must speak: 'fts5' or 'tsvector'."""
     return "fts5" if connection.dialect.name == "sqlite" else "tsvector"
+
+
+def comment_on_schema(connection: Connection, docs: Mapping[str, tuple[str, Mapping[str, str]]]) -> None:
+    """PostgreSQL: each table's and column's description as its COMMENT (psql ``\\d+``, GUI
+    clients). Only what exists is commented; SQLite has no comments, so nothing happens there.
+    ``docs`` maps a table to its description and its columns' descriptions.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    from psycopg import sql
+
+    existing = connection.execute(text(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    )).all()
+    columns = {(table, column) for table, column in existing}
+    tables = {table for table, _ in columns}
+    statements = []
+    for table, (description, column_docs) in docs.items():
+        if table not in tables:
+            continue
+        statements.append(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(table), sql.Literal(description)))
+        statements.extend(
+            sql.SQL("COMMENT ON COLUMN {} IS {}").format(sql.Identifier(table, column), sql.Literal(meaning))
+            for column, meaning in column_docs.items() if (table, column) in columns
+        )
+    with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        for statement in statements:
+            cursor.execute(statement)

@@ -1,6 +1,7 @@
 """Full-text search over headlines and bodies, on SQLite FTS5 and PostgreSQL tsvector.
 
-The index is ``articles_fts`` (created by migration 0003), kept in step with
+The index is ``articles_fts`` (created by migration 0003; on SQLite declared with
+``content="articles"`` since 0008, so Datasette finds it), kept in step with
 ``articles`` by triggers on every insert, update and delete:
 - SQLite: an FTS5 table with external content (``articles`` holds the text once),
   tokenizer ``porter unicode61 remove_diacritics 2``, ranked by BM25 with the

@@ -10,8 +10,9 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 
-from storage.dialect import lock, masked, write_transaction
+from storage.dialect import comment_on_schema, lock, masked, write_transaction
 from storage.errors import ArchiveError
+from storage.schema_docs import comments
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -38,7 +39,8 @@ def migrate_to_head(engine: Engine) -> None:
     """Bring the schema to the newest revision; refuse a database newer than this code.
 
     An archive already at head is only read (no write lock: opening it while a
-    crawl writes does not wait); otherwise writers take turns on a lock.
+    crawl writes does not wait); otherwise writers take turns on a lock. After an
+    upgrade, PostgreSQL's tables and columns get their descriptions as comments.
     """
     with engine.connect() as connection:
         _refuse_unknown_revisions(connection, masked(engine.url))
@@ -48,6 +50,7 @@ def migrate_to_head(engine: Engine) -> None:
         lock(connection, "presswatch:migrations")
         _refuse_unknown_revisions(connection, masked(engine.url))
         command.upgrade(alembic_config(connection), "head")
+        comment_on_schema(connection, comments())
 
 
 def _refuse_unknown_revisions(connection: Connection, where: str) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.columns import JsonTextList, UtcDateTime
+from storage.schema_docs import comments
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -214,3 +215,18 @@ class CrawlError(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime]
+
+
+def _describe(metadata: MetaData) -> None:
+    """Each table's and column's description (``storage.schema_docs``) as its comment, as
+    PostgreSQL archives carry them (``storage.migrate``): the models mirror that too."""
+    for name, (description, columns) in comments().items():
+        table = metadata.tables.get(name)
+        if table is None:
+            continue
+        table.comment = description
+        for column in table.columns:
+            column.comment = columns.get(column.name)
+
+
+_describe(Base.metadata)

@@ -13,6 +13,7 @@ def test_demo_stores_every_demo_article_and_a_second_run_adds_nothing(tmp_path: 
     first = run_presswatch("demo", "--db", db, env=port)
     assert first.returncode == 0, first.stderr
     assert "Latest articles in the archive:" in first.stdout
+    assert "browse   (the archive in a web page; needs pip install 'presswatch[browse]')" in first.stdout
     assert f"4 source(s): {len(truth) - 1} new, 0 updated, 1 duplicates, 0 errors" in first.stdout
 
     second = run_presswatch("demo", "--db", db, env=port)
