@@ -263,18 +263,33 @@ def parse_profile(source: Any, timezone: str | None, language: str | None) -> An
 
 
 @main.command()
-@click.argument("sql")
+@click.argument("sql", required=False)
+@click.option("-f", "--file", "sql_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Read the statement from this file ('-': standard input) instead of SQL.")
+@click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="A value for the statement's :NAME placeholder (text; repeat for each).")
 @db_option
 @format_option()
 @click.option("--timeout", type=click.FloatRange(0, 86_400, min_open=True), default=30.0,
               show_default=True, metavar="SECONDS",
               help="Cancel the statement after this long, printing its rows included (exit 7).")
-def query(sql: str, db_url: str, fmt: str, timeout: float) -> None:
-    """Run a read-only SQL query against the archive."""
+def query(
+    sql: str | None, sql_file: TextIO | None, params: tuple[tuple[str, str], ...], db_url: str, fmt: str,
+    timeout: float,
+) -> None:
+    """Run a read-only SQL query against the archive.
+
+    \b
+    Examples:
+      presswatch query "SELECT source, count(*) FROM articles GROUP BY source"
+      presswatch query "SELECT headline FROM articles WHERE source = :agency" -p agency Azertag
+      presswatch query - < report.sql        (or: presswatch query -f report.sql)
+    """
     from storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
 
+    sql = statement_text(sql, sql_file)
     try:
-        with open_readonly_query(db_url, sql, timeout=timeout) as rows:
+        with open_readonly_query(db_url, sql, dict(params), timeout=timeout) as rows:
             print_query_rows(rows.columns, rows, fmt, sys.stdout)
     except BrokenPipeError:
         output_closed()
@@ -286,6 +301,22 @@ def query(sql: str, db_url: str, fmt: str, timeout: float) -> None:
         raise PresswatchError(str(exc), EXIT_QUERY_ERROR) from None
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
+
+
+def statement_text(sql: str | None, sql_file: TextIO | None) -> str:
+    """The statement `query` runs: its SQL argument, standard input ('-') or `--file`'s text."""
+    if sql is not None and sql_file is not None:
+        raise click.UsageError("give the statement once: as SQL or as --file, not both")
+    if sql == "-":
+        sql_file = sys.stdin
+    elif sql is not None:
+        return sql
+    if sql_file is None:
+        raise click.UsageError("no statement: give SQL, '-' (standard input) or --file PATH")
+    text = sql_file.read()
+    if not text.strip():
+        raise click.UsageError(f"no statement: {sql_file.name} is empty")
+    return text
 
 
 #: `presswatch query --format table` needs every row for its column widths: it shows at most these.

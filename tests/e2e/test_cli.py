@@ -126,3 +126,34 @@ def test_parse_manifest_reads_gzip_and_survives_a_broken_page(tmp_path: Path) ->
     assert records[0]["headline"].startswith("President Aliyev: Azerbaijan, Kazakhstan")
     assert records[0]["published_at"] == "2023-04-10T20:01:00+04:00"
     assert "error" in records[1] and "error" in records[2]
+
+
+def test_query_takes_named_parameters_and_sql_from_stdin_or_a_file(crawled: str, tmp_path: Path) -> None:
+    sql = "SELECT count(*) AS n FROM articles WHERE source_name = :name AND id >= :first"
+    by_param = run_presswatch("query", sql, "-p", "name", "gov-press", "-p", "first", "1", "--db", crawled,
+                              "--format", "json")
+    assert by_param.returncode == 0, by_param.stderr
+    assert json.loads(by_param.stdout) == [{"n": 17}]
+    from_stdin = run_presswatch("query", "-", "-p", "name", "gov-press", "-p", "first", "1", "--db", crawled,
+                                "--format", "json", stdin=sql)
+    assert json.loads(from_stdin.stdout) == [{"n": 17}]
+    script = tmp_path / "count.sql"
+    script.write_text("-- one source's articles\n" + sql + "\n", encoding="utf-8")
+    from_file = run_presswatch("query", "--file", str(script), "-p", "name", "trend-wire", "-p", "first", "1",
+                               "--db", crawled, "--format", "json")
+    assert json.loads(from_file.stdout) == [{"n": 17}]
+
+
+def test_query_needs_its_statement_once(crawled: str) -> None:
+    none = run_presswatch("query", "--db", crawled)
+    both = run_presswatch("query", "SELECT 1", "--file", "-", "--db", crawled, stdin="SELECT 2")
+    empty = run_presswatch("query", "-", "--db", crawled, stdin="  \n")
+    assert [r.returncode for r in (none, both, empty)] == [2, 2, 2]
+    assert "no statement: give SQL, '-' (standard input) or --file PATH" in none.stderr
+    assert "give the statement once: as SQL or as --file, not both" in both.stderr
+    assert "no statement: <stdin> is empty" in empty.stderr
+
+
+def test_a_placeholder_without_its_parameter_is_a_query_error(crawled: str) -> None:
+    result = run_presswatch("query", "SELECT count(*) FROM articles WHERE source_name = :name", "--db", crawled)
+    assert result.returncode == 6, result.stderr
