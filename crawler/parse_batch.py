@@ -45,18 +45,26 @@ class PageUnreadable(Exception):
 
 
 def load_page(path: str | Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> bytes:
-    """The bytes of a saved page, gunzipped when the file is gzip-compressed.
+    """The bytes of a saved page (``-``: standard input), gunzipped when gzip-compressed.
 
     Reads at most ``max_bytes + 1`` bytes (of the file, or of its inflated content), so
     ``/dev/zero`` or a gzip bomb costs no more memory than a page may have.
     """
     try:
+        if str(path) == "-":  # standard input
+            return read_page(sys.stdin.buffer, max_bytes)
         with open(path, "rb") as file:
-            if file.peek(2)[:2] == GZIP_MAGIC:
-                return _gunzip(file, max_bytes)
-            data = file.read(max_bytes + 1)
+            return read_page(file, max_bytes)
     except OSError as exc:
         raise PageUnreadable(exc.strerror or str(exc)) from None
+
+
+def read_page(file: IO[bytes], max_bytes: int) -> bytes:
+    """``load_page`` on an open binary stream."""
+    head = file.peek(2)[:2] if hasattr(file, "peek") else b""
+    if head == GZIP_MAGIC:
+        return _gunzip(file, max_bytes)
+    data = file.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise PageUnreadable(f"larger than max_page_bytes ({max_bytes} bytes)")
     return data

@@ -194,7 +194,7 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--manifest", metavar="M", help="JSONL manifest of pages ('-' for stdin): batch mode.")
-@click.option("--url", default=None, help="The page's URL (default: file://FILE).")
+@click.option("--url", default=None, help="The page's URL (default: file://FILE; for '-', file:///dev/stdin).")
 @click.option("--source", "source_name", default=None, metavar="NAME", help="Take hints (timezone, language, selectors) from this configured source.")
 @config_option
 @click.option("--timezone", default=None, help="IANA time zone for dates printed without an offset.")
@@ -203,7 +203,14 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
               help="Largest page read, also once gunzipped (default: the --source's max_page_bytes, else 10 MiB).")
 def parse(file: str | None, manifest: str | None, url: str | None, source_name: str | None,
           config_path: str, timezone: str | None, language: str | None, max_page_bytes: int | None) -> None:
-    """Parse a saved page (or a manifest of pages) and print JSON records."""
+    """Parse a saved page (FILE, or '-' for standard input) or a manifest of pages; print JSON records.
+
+    \b
+    Examples:
+      presswatch parse page.html --url https://example.org/news/1 --timezone Asia/Baku
+      curl -s https://example.org/news/1 | presswatch parse - --url https://example.org/news/1
+      presswatch parse --manifest pages.jsonl > records.jsonl
+    """
     from crawler import parse_batch
 
     if (file is None) == (manifest is None):
@@ -223,8 +230,13 @@ def parse(file: str | None, manifest: str | None, url: str | None, source_name: 
         page = parse_batch.load_page(file, limit)
     except parse_batch.PageUnreadable as exc:
         raise PresswatchError(f"cannot read {file}: {exc}", EXIT_CONFIG) from None
-    record = parse_batch.parse_to_record(page, url or Path(file).resolve().as_uri(), profile)
+    default_url = STDIN_URL if file == "-" else Path(file).resolve().as_uri()
+    record = parse_batch.parse_to_record(page, url or default_url, profile)
     click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+
+
+#: `parse -`'s page URL when --url does not give one.
+STDIN_URL = "file:///dev/stdin"
 
 
 def open_binary(path: str) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import DEMO, run_presswatch
+from tests.e2e.helpers import DEMO, PRESSWATCH, REPO, run_presswatch
 from tests.storage.reader_roles import reader_role
 
 SEED_PAGE = DEMO / "sites/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
@@ -157,3 +157,28 @@ def test_query_needs_its_statement_once(crawled: str) -> None:
 def test_a_placeholder_without_its_parameter_is_a_query_error(crawled: str) -> None:
     result = run_presswatch("query", "SELECT count(*) FROM articles WHERE source_name = :name", "--db", crawled)
     assert result.returncode == 6, result.stderr
+
+
+def test_parse_reads_a_page_from_standard_input() -> None:
+    html = SEED_PAGE.read_text(encoding="utf-8")
+    from_stdin = run_presswatch("parse", "-", "--url", SEED_URL, stdin=html)
+    from_file = run_presswatch("parse", str(SEED_PAGE), "--url", SEED_URL)
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert json.loads(from_stdin.stdout) == json.loads(from_file.stdout)
+    assert json.loads(from_stdin.stdout)["source"] == "Azertag"
+    unnamed = json.loads(run_presswatch("parse", "-", stdin=html).stdout)
+    assert unnamed["url"] == "file:///dev/stdin"
+
+
+def test_parse_reads_gzip_from_standard_input_within_the_page_limit() -> None:
+    import subprocess
+
+    packed = gzip.compress(SEED_PAGE.read_bytes())
+    done = subprocess.run([*PRESSWATCH, "parse", "-", "--url", SEED_URL], input=packed, capture_output=True,
+                          cwd=REPO, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["source"] == "Azertag"
+    too_big = subprocess.run([*PRESSWATCH, "parse", "-", "--max-page-bytes", "1024"], input=b"x" * 5000,
+                             capture_output=True, cwd=REPO, timeout=180)
+    assert too_big.returncode == 2
+    assert b"cannot read -: larger than max_page_bytes (1024 bytes)" in too_big.stderr
