@@ -368,6 +368,12 @@ def upgrade_archive(url: str) -> None:
 
 def _migrated_engine(url: str) -> Engine:
     parsed = parse_url(url)
+    path = sqlite_path(parsed) if is_sqlite(parsed) else None
+    if path is not None and not path.parent.is_dir():
+        raise ArchiveError(
+            f"cannot create the archive at {path}: its folder {path.parent} does not exist; "
+            f"create it (mkdir -p {path.parent}) or give another --db"
+        )
     try:
         engine = create_archive_engine(parsed)
     except (NoSuchModuleError, ImportError) as exc:

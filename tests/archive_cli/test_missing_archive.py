@@ -38,3 +38,13 @@ def test_a_missing_directory_is_refused_the_same_way(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (
         3, f"presswatch: no archive at {path}; run presswatch crawl first\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_crawl_into_a_missing_folder_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text('[[sources]]\nname = "wire"\nstart_urls = ["http://127.0.0.1:9/news/"]\n', encoding="utf-8")
+    path = tmp_path / "nonexistent" / "dir" / "a.db"
+    result = run_presswatch("crawl", "--config", str(config), "--db", f"sqlite:///{path}")
+    assert result.returncode == 3
+    assert f"its folder {path.parent} does not exist; create it (mkdir -p {path.parent})" in result.stderr
+    assert list(tmp_path.iterdir()) == [config]

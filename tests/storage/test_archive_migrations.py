@@ -175,8 +175,19 @@ def test_plain_postgresql_url_uses_psycopg(pg_url: str) -> None:
         assert archive.engine.url.drivername == "postgresql+psycopg"
 
 
-def test_sqlite_archive_creates_its_directory_and_uses_wal(tmp_path: Path) -> None:
+def test_a_sqlite_archive_in_a_missing_folder_is_refused_not_created(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "dir" / "archive.db"
+    with pytest.raises(ArchiveError) as refused:
+        open_archive(f"sqlite:///{path}")
+    assert str(refused.value) == (
+        f"cannot create the archive at {path}: its folder {path.parent} does not exist; "
+        f"create it (mkdir -p {path.parent}) or give another --db"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sqlite_archive_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
     with open_archive(f"sqlite:///{path}") as archive, archive.engine.connect() as connection:
         pragmas = {
             name: connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()
