@@ -91,6 +91,19 @@ def archive_at(db_url: str, *, must_exist: bool = False) -> Iterator[Any]:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
 
 
+def require_known_source(archive: Any, source_name: str | None) -> None:
+    """`--source NAME` must name a source the archive has articles or runs of (exit 2 if not)."""
+    from storage.reading import source_names
+
+    if source_name is None:
+        return
+    known = source_names(archive.engine)
+    if source_name not in known:
+        listed = ", ".join(known) if known else "none yet"
+        raise PresswatchError(f"no source named {source_name!r} in the archive (its sources: {listed})",
+                              EXIT_CONFIG)
+
+
 def progress_stream() -> TextIO | None:
     """stderr when it is a terminal (a live counter), else None."""
     return sys.stderr if sys.stderr.isatty() else None
@@ -114,6 +127,7 @@ def search(terms: str, db_url: str, source_name: str | None, since: Any, until: 
     """Full-text search of headlines and bodies, best match first, with snippets."""
     where = article_filter(source_name, since, until)
     with archive_at(db_url, must_exist=True) as archive:
+        require_known_source(archive, source_name)
         hits = archive.search(terms, where, limit=limit)
     rows = [
         (n, hit.score, hit.published_at, hit.source_name, hit.headline, hit.url, hit.snippet)
@@ -141,9 +155,11 @@ def export(db_url: str, fmt: str, source_name: str | None, since: Any, until: An
     from storage.reading import EXPORT_COLUMNS
 
     where = article_filter(source_name, since, until)
-    with archive_at(db_url, must_exist=True) as archive, _opened(output) as out:
-        records = archive.export_articles(where)
-        count = write_export(records, EXPORT_COLUMNS, fmt, out, progress_stream())
+    with archive_at(db_url, must_exist=True) as archive:
+        require_known_source(archive, source_name)  # before the output file is made
+        with _opened(output) as out:
+            records = archive.export_articles(where)
+            count = write_export(records, EXPORT_COLUMNS, fmt, out, progress_stream())
     if output is not None:
         click.echo(f"exported {count} article{'s' if count != 1 else ''} to {output}", err=True)
 

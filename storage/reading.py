@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 
-from storage.models import Article, DuplicateGroup, RawPage
+from storage.models import Article, CrawlRun, DuplicateGroup, RawPage
 from storage.recency import appeared
 from storage.records import ArticleFilter, StoredPage
 
@@ -131,3 +131,10 @@ def latest_articles(connection: Connection, limit: int) -> list[tuple[Any, ...]]
         .limit(limit)
     )
     return [tuple(row) for row in connection.execute(query)]
+
+
+def source_names(engine: Engine) -> list[str]:
+    """Every configured source the archive knows: of its articles or of its runs, sorted."""
+    query = select(Article.source_name).union(select(CrawlRun.source))
+    with engine.connect() as connection:
+        return sorted(name for (name,) in connection.execute(query) if name is not None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.archive_cli.conftest import SmallArchive
 from tests.e2e.helpers import run_presswatch
@@ -72,3 +73,14 @@ def test_archive_commands_are_presswatch_commands() -> None:
     from scheduler import cli
 
     assert {"search", "export", "reparse"} <= set(cli.main.commands)
+
+
+def test_search_and_export_of_an_unknown_source_are_errors(small_archive: SmallArchive, tmp_path: Path) -> None:
+    expected = "presswatch: no source named 'nope' in the archive (its sources: agri-news, gov-press)\n"
+    searched = run_presswatch("search", "hydrogen", "--db", small_archive.url, "--source", "nope")
+    out = tmp_path / "out.jsonl"
+    exported = run_presswatch("export", "--db", small_archive.url, "--source", "nope", "-o", str(out))
+    assert [(r.returncode, r.stderr, r.stdout) for r in (searched, exported)] == [(2, expected, "")] * 2
+    assert not out.exists()
+    known = run_presswatch("export", "--db", small_archive.url, "--source", "agri-news")
+    assert (known.returncode, len(known.stdout.splitlines())) == (0, 1)
