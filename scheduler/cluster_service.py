@@ -168,7 +168,9 @@ class ClusterScheduler:
 
     def lead(self, lease: AdvisoryLocks) -> None:
         """Schedule every source and send its due runs while the lease holds."""
-        jobs_engine = create_archive_engine(parse_url(self.db_url))
+        # APScheduler reads and writes its jobs several times per due run and retries after an
+        # error: a ping before each statement would double its round trips.
+        jobs_engine = create_archive_engine(parse_url(self.db_url), pre_ping=False)
         scheduler = BackgroundScheduler(
             timezone=UTC,
             jobstores={"default": SQLAlchemyJobStore(engine=jobs_engine, tablename=JOBS_TABLE)},

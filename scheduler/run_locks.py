@@ -61,7 +61,14 @@ class RunLocks:
         if not self._wait_until_not_here(source, here_wait):
             return "its last run is still going on here"
         try:
-            if not self._wait_for(held.source, wait):
+            # Most often both are free: one round trip takes both. Otherwise the source's lock
+            # (if taken) is kept and the site's (if taken) given back, and each is waited for.
+            source_free, site_free = self.locks.try_lock_many([held.source, held.site])
+            if source_free and site_free:
+                return held
+            if site_free:
+                self.locks.unlock(held.site)
+            if not source_free and not self._wait_for(held.source, wait):
                 self._forget(source)
                 return "its last run is still going on on another host"
             if not self._wait_for(held.site, site_wait):
@@ -75,8 +82,7 @@ class RunLocks:
 
     def give_back(self, source: Source, held: Held) -> None:
         try:
-            self.locks.unlock(held.site)
-            self.locks.unlock(held.source)
+            self.locks.unlock_many([held.site, held.source])
         finally:
             self._forget(source)
 

@@ -56,6 +56,9 @@ CANCEL_GRACE = 30.0  # seconds a worker has to close a run past its timeout
 STOP_MARGIN = 15.0  # seconds past the grace period a stopping worker has to exit
 MAX_RESTART_DELAY = 60.0
 KILL_AFTER = 10.0  # seconds between SIGTERM and SIGKILL of a worker being recycled by force
+#: A worker's memory (its whole process tree, read from /proc) is measured at the end of a run
+#: at most this often: at several runs a second, measuring after each was a fifth of the pool's CPU.
+MEMORY_CHECK_SECONDS = 2.0
 
 Interrupt = Callable[[list[int]], object]  # marks crawl_runs rows interrupted
 RunDone = Callable[[RunResult, bool], None]  # `on_done(result, lost)` of one submitted run
@@ -74,6 +77,7 @@ class WorkerProcess:
     stop_sent: bool = False
     terminated_at: float | None = None  # SIGTERM sent (recycled by force)
     finished_runs: int = 0
+    memory_checked_at: float = float("-inf")  # time.monotonic() of the last recycle_above_mb check
 
     @property
     def pid(self) -> int:
@@ -271,7 +275,11 @@ class WorkerPool:
             self._retire(worker, f"after {worker.finished_runs} runs")
             return
         cap = self.settings.recycle_above_mb
-        if cap and (resident := tree_resident_bytes(worker.pid)) > cap * 1024 * 1024:
+        now = time.monotonic()
+        if not cap or now - worker.memory_checked_at < MEMORY_CHECK_SECONDS:
+            return
+        worker.memory_checked_at = now
+        if (resident := tree_resident_bytes(worker.pid)) > cap * 1024 * 1024:
             self._retire(worker, f"at {resident / 1024 / 1024:.0f} MB (recycle_above_mb = {cap})")
 
     def _retire(self, worker: WorkerProcess, why: str) -> None:

@@ -81,13 +81,18 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
-def create_archive_engine(url: URL) -> Engine:
-    """An engine with the archive's connection settings for its database."""
+def create_archive_engine(url: URL, *, pre_ping: bool = True) -> Engine:
+    """An engine with the archive's connection settings for its database.
+
+    ``pre_ping=False``: no test statement before each use of a pooled connection, for a
+    caller that runs a few statements many times a second and retries after an error
+    anyway (a connection that died is dropped from the pool by the failed statement).
+    """
     if is_sqlite(url):
         return _sqlite_engine(url)
     engine = create_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
     return engine

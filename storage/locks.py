@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -71,6 +72,21 @@ class AdvisoryLocks:
         """Give the lock back once (False when this session did not hold it)."""
         return bool(self._scalar("SELECT pg_advisory_unlock(:key)", name))
 
+    def try_lock_many(self, names: list[str]) -> list[bool]:
+        """`try_lock` of each name, in order, in one round trip."""
+        return self._each("pg_try_advisory_lock", names)
+
+    def unlock_many(self, names: list[str]) -> list[bool]:
+        """`unlock` of each name, in order, in one round trip."""
+        return self._each("pg_advisory_unlock", names)
+
+    def _each(self, function: str, names: list[str]) -> list[bool]:
+        if not names:
+            return []
+        columns = ", ".join(f"{function}(:key{n})" for n in range(len(names)))
+        keys = {f"key{n}": lock_key(name) for n, name in enumerate(names)}
+        return [bool(value) for value in self._row(f"SELECT {columns}", keys)]
+
     def alive(self) -> bool:
         """True while the session (and so every lock it holds) is still there."""
         try:
@@ -91,11 +107,15 @@ class AdvisoryLocks:
         self._engine.dispose()
 
     def _scalar(self, statement: str, name: str) -> object:
+        return self._row(statement, {"key": lock_key(name)})[0]
+
+    def _row(self, statement: str, parameters: dict[str, int]) -> tuple[Any, ...]:
+        """The one row of a statement on the lock session (read while holding the session)."""
         with self._guard:
             if self._connection is None:
                 raise LocksUnavailable(f"the lock session on {self.where} is closed")
             try:
-                return self._connection.execute(text(statement), {"key": lock_key(name)}).scalar()
+                return tuple(self._connection.execute(text(statement), parameters).one())
             except DBAPIError as exc:
                 connection, self._connection = self._connection, None
                 try:

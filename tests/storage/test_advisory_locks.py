@@ -39,6 +39,22 @@ def test_one_session_may_take_a_lock_again_and_holds_it_until_given_back_as_ofte
         other.close()
 
 
+def test_several_locks_are_taken_and_given_back_in_one_statement_each_as_one_by_one(pg_url: str) -> None:
+    first, second = AdvisoryLocks(pg_url, purpose="test"), AdvisoryLocks(pg_url, purpose="test")
+    try:
+        assert first.try_lock("site:example.org") is True
+        assert second.try_lock_many(["source:wire", "site:example.org"]) == [True, False]
+        assert first.try_lock_many(["source:wire", "site:example.org"]) == [False, True]  # its own again
+        assert first.unlock_many(["site:example.org", "source:wire"]) == [True, False]
+        assert second.try_lock("site:example.org") is False  # first still holds it once
+        assert first.unlock_many(["site:example.org"]) == [True]
+        assert second.unlock_many(["source:wire", "site:example.org"]) == [True, False]
+        assert second.try_lock_many([]) == [] and second.unlock_many([]) == []
+    finally:
+        first.close()
+        second.close()
+
+
 def test_the_locks_of_a_killed_process_are_free(pg_url: str) -> None:
     code = (
         "import sys; from storage.locks import AdvisoryLocks\n"
