@@ -415,13 +415,15 @@ def output_closed() -> None:
 @format_option()
 def sources(config_path: str, db_url: str, fmt: str) -> None:
     """List configured sources with their last run, status and counts."""
-    from scheduler.reports import source_rows
+    from scheduler.reports import display_row, source_rows
 
     config = read_config(config_path)
     try:
         columns, rows = source_rows(config, db_url)
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
+    if fmt in ("table", "csv"):
+        rows = [display_row(row) for row in rows]
     print_rows(columns, rows, fmt, sys.stdout)
 
 

@@ -26,14 +26,16 @@ def health_problems(summary: SourceSummary) -> list[str]:
     return problems
 
 
-def missing_text(summary: SourceSummary) -> str:
-    """'headline 0%, date 12%, body 0%' over recent articles; '-' when there are none."""
+def missing_shares(summary: SourceSummary) -> dict[str, float]:
+    """{field: share of recent articles (pages, for body) without it}, fields with nothing to judge left out."""
     if summary.drift is None:
-        return "-"
-    shares = summary.drift.shares()
-    if all(share is None for share in shares.values()):
-        return "-"
-    return ", ".join(f"{field} {share:.0%}" for field, share in shares.items() if share is not None)
+        return {}
+    return {field: round(share, 4) for field, share in summary.drift.shares().items() if share is not None}
+
+
+def missing_text(shares: dict[str, float]) -> str:
+    """'headline 0%, date 12%, body 0%'; '-' when there is nothing to judge."""
+    return ", ".join(f"{field} {share:.0%}" for field, share in shares.items()) or "-"
 
 
 def error_kinds_text(kinds: dict[str, int]) -> str:

@@ -9,7 +9,7 @@ from crawler.config import Config, Source
 from crawler.run import SourceReport
 from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
 from scheduler.cli_common import EXIT_ALL_FAILED, EXIT_DATABASE, EXIT_MAX_TIME
-from scheduler.health import error_kinds_text, health_problems, missing_text
+from scheduler.health import error_kinds_text, health_problems, missing_shares, missing_text
 from scheduler.output import print_rows
 
 CRAWL_COLUMNS = (
@@ -65,7 +65,13 @@ def crawl_outcome(reports: Sequence[SourceReport]) -> tuple[str, int] | None:
 
 
 def source_rows(config: Config, db_url: str) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """One row per configured source: its schedule, last runs, what recent pages lack, and its health."""
+    """One row per configured source: its schedule, last runs, what recent pages lack, and its health.
+
+    Typed values (what `--format json` prints): times are aware datetimes or None, `articles`
+    and `consecutive_failures` numbers, `last_errors` a {kind: count} dict, `missing` a
+    {field: share 0..1} dict (a field without recent pages to judge left out). `display_row`
+    turns a row into the table's text.
+    """
     from storage import archive_exists, open_archive
 
     if not archive_exists(db_url):  # never crawled: don't create an archive just to list sources
@@ -88,18 +94,29 @@ def source_rows(config: Config, db_url: str) -> tuple[tuple[str, ...], list[tupl
             problems = health_problems(s)
             rows.append((
                 source.name, source.publisher, interval, s.articles,
-                _when(s.last_run_started_at), s.last_run_status or "-", _when(s.last_success_at),
-                _when(s.last_new_article_at) if s.last_new_article_at else "-",
-                s.consecutive_failures, error_kinds_text(s.last_run_error_kinds), missing_text(s),
+                s.last_run_started_at, s.last_run_status, s.last_success_at, s.last_new_article_at,
+                s.consecutive_failures, dict(s.last_run_error_kinds), missing_shares(s),
                 "UNHEALTHY: " + "; ".join(problems) if problems else "ok",
             ))
     return SOURCE_COLUMNS, rows
 
 
+def display_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A `source_rows` row as the table and CSV show it: ISO 8601 times, 'never', '-'."""
+    (name, publisher, interval, articles, last_run, last_status, last_success, last_new,
+     failures, errors, missing, health) = row
+    return (
+        name, publisher, interval, articles, iso_time(last_run, "never"), last_status or "-",
+        iso_time(last_success, "never"), iso_time(last_new, "-"), failures, error_kinds_text(errors),
+        missing_text(missing), health,
+    )
+
+
 def _never_crawled(source: Source) -> tuple[Any, ...]:
     interval = f"auto ({describe_interval(source.crawl.interval_bounds[1])})" if source.adaptive else source.interval
-    return (source.name, source.publisher, interval, 0, "never", "-", "never", "-", 0, "-", "-", "never crawled")
+    return (source.name, source.publisher, interval, 0, None, None, None, None, 0, {}, {}, "never crawled")
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+def iso_time(value: datetime | None, absent: str) -> str:
+    """An aware time as ISO 8601 with its offset, to the second (`absent` for None)."""
+    return value.isoformat(timespec="seconds") if value is not None else absent

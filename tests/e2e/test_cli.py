@@ -182,3 +182,20 @@ def test_parse_reads_gzip_from_standard_input_within_the_page_limit() -> None:
                              capture_output=True, cwd=REPO, timeout=180)
     assert too_big.returncode == 2
     assert b"cannot read -: larger than max_page_bytes (1024 bytes)" in too_big.stderr
+
+
+def test_sources_json_holds_typed_values_and_the_table_iso_times(crawled_demo) -> None:
+    from datetime import datetime
+
+    listed = json.loads(run_presswatch("sources", "--config", str(crawled_demo.config), "--db",
+                                       crawled_demo.db_url, "--format", "json").stdout)
+    row = next(r for r in listed if r["source"] == "gov-press")
+    assert isinstance(row["articles"], int) and row["consecutive_failures"] == 0
+    assert row["last_errors"] == {}
+    assert set(row["missing"]) == {"headline", "date", "body"}
+    assert all(isinstance(share, float) and 0 <= share <= 1 for share in row["missing"].values())
+    started = datetime.fromisoformat(row["last_run"])
+    assert started.utcoffset() is not None and started.utcoffset().total_seconds() == 0
+    table = run_presswatch("sources", "--config", str(crawled_demo.config), "--db", crawled_demo.db_url).stdout
+    line = next(text for text in table.splitlines() if text.startswith("gov-press"))
+    assert started.isoformat(timespec="seconds") in line

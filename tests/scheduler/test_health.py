@@ -1,7 +1,7 @@
 """`presswatch sources` flags a source that keeps failing or whose pages lost fields (layout drift)."""
 from __future__ import annotations
 
-from scheduler.health import error_kinds_text, health_problems, missing_text
+from scheduler.health import error_kinds_text, health_problems, missing_shares, missing_text
 from storage import LayoutDrift, SourceSummary
 
 
@@ -12,7 +12,8 @@ def summary(failures: int = 0, drift: LayoutDrift | None = None) -> SourceSummar
 def test_a_source_with_complete_recent_articles_and_runs_is_healthy() -> None:
     healthy = summary(drift=LayoutDrift(50, 0, 2, 60, 1))
     assert health_problems(healthy) == []
-    assert missing_text(healthy) == "headline 0%, date 4%, body 2%"
+    assert missing_shares(healthy) == {"headline": 0.0, "date": 0.04, "body": 0.0167}
+    assert missing_text(missing_shares(healthy)) == "headline 0%, date 4%, body 2%"
 
 
 def test_three_failed_runs_in_a_row_make_a_source_unhealthy() -> None:
@@ -28,7 +29,8 @@ def test_fields_missing_from_most_recent_articles_are_reported_as_drift() -> Non
 
 def test_drift_is_not_judged_on_fewer_than_five_articles() -> None:
     assert health_problems(summary(drift=LayoutDrift(4, 4, 4, 4, 4))) == []
-    assert missing_text(summary(drift=LayoutDrift(0, 0, 0, 0, 0))) == "-"
+    assert missing_shares(summary(drift=LayoutDrift(0, 0, 0, 0, 0))) == {}
+    assert missing_text({}) == "-"
 
 
 def test_errors_by_kind_read_most_frequent_first() -> None:
