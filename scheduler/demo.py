@@ -5,7 +5,6 @@ import errno
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -14,7 +13,7 @@ from crawler.run import progress_stream, run_crawl
 from crawler.site_server import SiteServer
 from scheduler.cli_common import EXIT_CONFIG, PresswatchError
 from scheduler.output import print_rows
-from scheduler.reports import print_crawl_summary
+from scheduler.reports import iso_time, print_crawl_summary
 from storage import masked_url, open_archive
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
@@ -55,7 +54,7 @@ def run_demo(db_url: str, out: TextIO) -> None:
     with open_archive(db_url) as archive:  # not `query`: a demo may run on a superuser's PostgreSQL URL
         columns, rows = archive.latest_articles(8)
     out.write("\nLatest articles in the archive:\n")
-    print_rows(columns, [(_when(published), *rest) for published, *rest in rows], "table", out)
+    print_rows(columns, [(iso_time(published, "-"), *rest) for published, *rest in rows], "table", out)
     me = command_name()
     out.write(
         f"\nNext: {me} query \"SELECT source, count(*) FROM articles GROUP BY source\"\n"
@@ -63,11 +62,6 @@ def run_demo(db_url: str, out: TextIO) -> None:
         f"      {me} browse   (the archive in a web page; needs pip install 'presswatch[browse]')\n"
         f"Run `{me} demo` again: it finds everything archived and adds nothing.\n"
     )
-
-
-def _when(value: datetime | None) -> str:
-    """A publication time as the archive holds it: UTC, minutes."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
 
 
 def command_name() -> str:
