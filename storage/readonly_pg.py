@@ -78,6 +78,7 @@ class _Limit:
     def set(self, cursor: Any) -> None:
         milliseconds = max(1, round(self.seconds * 1000))
         cursor.execute("SELECT set_config('statement_timeout', %s, true)", (f"{milliseconds}ms",))
+        cursor.execute("SELECT set_config('TimeZone', 'UTC', true)")  # times print in UTC, as on SQLite
         if cursor.connection.info.server_version >= 140000:
             cursor.execute(
                 "SELECT set_config('client_connection_check_interval', %s, true)",

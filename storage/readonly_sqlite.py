@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +108,28 @@ def _open_read_only(path: Path, timeout: float) -> sqlite3.Connection:
         raise ArchiveError(f"cannot open the archive at {path}: {exc}") from exc
 
 
+def _utc_time(stored: bytes) -> datetime | str:
+    """A DATETIME column's stored text (UTC wall time, as the archive writes it) as an aware time.
+
+    Registered for the DATETIME declared type: a column read straight from an archive table
+    comes back as the instant it holds, so `query` prints it in ISO 8601 with its offset as on
+    PostgreSQL. Text that is not such a time comes back unchanged.
+    """
+    text = stored.decode("utf-8", "replace")
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        return text
+
+
+sqlite3.register_converter("DATETIME", _utc_time)  # used only where detect_types asks for it: here
+
+
 def _connect_and_read(uri: str, timeout: float) -> sqlite3.Connection:
     """Open ``uri`` and read its schema: a WAL archive opens its ``-shm`` file then."""
     busy = min(timeout, SQLITE_BUSY_TIMEOUT_MS / 1000)
-    connection = sqlite3.connect(uri, uri=True, timeout=busy, check_same_thread=False)
+    connection = sqlite3.connect(uri, uri=True, timeout=busy, check_same_thread=False,
+                                 detect_types=sqlite3.PARSE_DECLTYPES)
     try:
         connection.isolation_level = None
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()

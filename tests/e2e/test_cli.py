@@ -199,3 +199,15 @@ def test_sources_json_holds_typed_values_and_the_table_iso_times(crawled_demo) -
     table = run_presswatch("sources", "--config", str(crawled_demo.config), "--db", crawled_demo.db_url).stdout
     line = next(text for text in table.splitlines() if text.startswith("gov-press"))
     assert started.isoformat(timespec="seconds") in line
+
+
+def test_query_prints_archive_times_in_iso_8601_with_their_offset_on_both_databases(crawled: str) -> None:
+    sql = ("SELECT published_at, first_seen_at, headline FROM articles "
+           "WHERE url LIKE '%memorandum-on-green-hydrogen-partnership-24117'")
+    [row] = json.loads(run_presswatch("query", sql, "--db", crawled, "--format", "json").stdout)
+    assert row["published_at"] == "2024-06-04T08:30:00+00:00"
+    assert row["first_seen_at"].endswith("+00:00") and "T" in row["first_seen_at"]
+    table = run_presswatch("query", sql, "--db", crawled).stdout
+    assert "2024-06-04T08:30:00+00:00" in table
+    text = run_presswatch("query", "SELECT '2024-06-04 08:30:00' AS literal", "--db", crawled, "--format", "json")
+    assert json.loads(text.stdout) == [{"literal": "2024-06-04 08:30:00"}]  # a string is left as written
