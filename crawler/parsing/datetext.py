@@ -25,8 +25,10 @@ class ParsedDate:
 
 _ISO = re.compile(
     r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})"
-    r"(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?(?!\d)"
+    # seconds may come malformed ("23:15:0Z") or with colon-separated milliseconds
+    r"(?:[T ](\d{2}):?(\d{2})(?::?(\d{1,2})(?:[.,]\d+|:\d{3})?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?|%s)?(?!\d)"
+    % "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
 )
 _TIME = re.compile(
     r"[\s,|/•·–—-]*"
@@ -42,6 +44,19 @@ _TIME = re.compile(
 _TIME_BEFORE = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:[,|•·/–—-]\s*)?$")
 _NUMERIC_DMY = r"(?<![\d.:/-])(\d{1,2})([./-])(\d{1,2})\8(\d{4}|\d{2})(?![\d])"
 _NUMERIC_YMD = r"(?<![\d.:/-])(\d{4})([./-])\s?(\d{1,2})\12\s?(\d{1,2})(?![\d.]\d)"
+# Words that introduce a page's own date (publication first; an update date is better
+# than none when nothing else dates the page).
+_LABEL = re.compile(
+    r"(?<![^\W\d_])(?:ver[öo]ffentlicht|erschienen|publiziert|erstellt|datum|wurde|stand|"
+    r"aktualisiert|published|posted|updated|last edited|last modified|publi[ée]e?|mis en ligne|"
+    r"mise? à jour|pubblicato|aggiornato|publicado|actualizado|gepubliceerd|opublikowano|"
+    r"опубликовано|обновлено|дата)(?![^\W\d_])[^\S\n]*(?:am|on|le|il|el|op|:|-)?[^\S\n]*[:\s]?\s?",
+    re.IGNORECASE,
+)
+LANGUAGE_ALIASES = {"no": "nb"}  # the table's name for a language
+NUMERIC_MONTH_LANGUAGES = frozenset({"ja", "zh", "ko"})  # months are numbers: the CJK pattern
+MONTH_KEYS = ("january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december")
 _CJK = r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"
 
 
@@ -57,11 +72,32 @@ def month_names(languages: tuple[str, ...]) -> dict[str, int]:
     tables = month_tables()
     names: dict[str, int] = {}
     for lang in languages or ("en", *tables):
-        for name, number in tables.get(lang, {}).items():
+        lang = LANGUAGE_ALIASES.get(lang, lang)
+        for name, number in (tables.get(lang) or _dateparser_months(lang)).items():
             names.setdefault(name, number)
     if languages and "en" not in languages:
         for name, number in tables["en"].items():
             names.setdefault(name, number)
+    return names
+
+
+@lru_cache(maxsize=32)
+def _dateparser_months(lang: str) -> dict[str, int]:
+    """Month names of a language our table lacks, from dateparser's locale data (read only
+    for such a page: importing dateparser costs a worker a sixth of a second)."""
+    if lang in NUMERIC_MONTH_LANGUAGES:
+        return {}
+    from dateparser.languages.loader import default_loader
+
+    try:
+        info = default_loader.get_locale(lang).info
+    except ValueError:  # a language dateparser does not know either
+        return {}
+    names: dict[str, int] = {}
+    for number, key in enumerate(MONTH_KEYS, start=1):
+        for name in info.get(key, ()):
+            if isinstance(name, str) and name.strip(". "):
+                names.setdefault(name.strip(". ").lower(), number)
     return names
 
 
@@ -89,18 +125,26 @@ def parse_iso(text: str) -> ParsedDate | None:
     except ValueError:
         return None
     if tz:
-        value = value.replace(tzinfo=_offset(tz))
-    precision = "day" if hour is None else ("second" if second and second != "00" else "minute")
+        offset = _offset(tz)
+        if offset is None:
+            return None
+        value = value.replace(tzinfo=offset)
+    precision = "day" if hour is None else ("second" if second and int(second) else "minute")
     return ParsedDate(value, precision, match.start(), match.end())
 
 
-def _offset(text: str) -> timezone:
+def _offset(text: str) -> timezone | None:
+    """A UTC offset (``Z``, ``+04:00``, ``-0500``, ``CDT``); None when no zone has it
+    (``-6730``)."""
     text = text.strip().upper()
-    if text in ("Z", "UTC", "GMT"):
-        return timezone.utc
+    if text in ABBREVIATIONS:  # "Z", "UTC", "CDT"
+        return timezone(timedelta(minutes=ABBREVIATIONS[text]))
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 14 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def parse_rfc2822(text: str) -> ParsedDate | None:
@@ -122,6 +166,20 @@ def find_dates(text: str, languages: Sequence[str], order: str) -> list[ParsedDa
         if day is None:
             continue
         found.append(_with_time(day, text, match.start(), match.end()))
+    return found
+
+
+def labelled_dates(text: str, languages: Sequence[str], order: str) -> list[ParsedDate]:
+    """Dates that a label names as the page's own ("Erschienen am: 01.11.2023",
+    "Datum: 19.11.2021", "wurde am 19. Mai 2010", "Published on 3 May 2021"), anywhere."""
+    found = []
+    for label in _LABEL.finditer(text):
+        snippet = text[label.end():label.end() + 60]
+        dates = find_dates(snippet, languages, order)
+        if dates and dates[0].start <= 2:
+            first = dates[0]
+            found.append(ParsedDate(first.value, first.precision,
+                                    label.end() + first.start, label.end() + first.end))
     return found
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
 from functools import cache
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -36,8 +37,8 @@ from crawler.parsing.timezones import zone, zone_for_host
 
 logger = logging.getLogger(__name__)
 _EMPTY = ParseProfile()
-MDY_LOCALES = ("en-us", "en_us")
 LD_BODY_RATIO = 1.8
+SWALLOWED_ELEMENTS = 200  # a <noscript> with more elements than this holds the page
 
 
 def parse_article(html: str | bytes, url: str, profile: ParseProfile | None = None) -> Article:
@@ -65,9 +66,17 @@ def _parse_tree(text: str) -> HtmlElement:
     if tree is None or len(tree) == 0:
         raise UnreadableInput("no HTML document")
     # What a browser without JavaScript shows ("enable JavaScript", tracking pixels) is never
-    # the article; the extractors must not see it.
+    # the article; the extractors must not see it. A ``<noscript>`` left open by a stray
+    # tag holds the rest of the page instead: that is unwrapped.
+    for noscript in list(tree.iter("noscript")):
+        if _holds_the_page(noscript):
+            noscript.drop_tag()
     etree.strip_elements(tree, "noscript", with_tail=False)
     return tree
+
+
+def _holds_the_page(noscript: HtmlElement) -> bool:
+    return any(True for _ in islice(noscript.iter(), SWALLOWED_ELEMENTS, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +137,16 @@ def _read(tree: HtmlElement, url: str, profile: ParseProfile) -> _Page:
 def _dates(page: _Page, text: Callable[[], PageText], language: str | None
            ) -> tuple[dates.FoundDate | None, dates.FoundDate | None]:
     ctx = dates.context(_date_languages(language, page.profile),
-                        _date_order(page.tree, page.profile),
+                        _date_order(page.tree, page.profile, language, page.host),
                         zone(page.profile.timezone), page.profile.now)
     published = dates.published_date(page.tree, page.structured, text, page.url, ctx,
                                      page.selected.get("published_at"))
     modified = dates.modified_date(page.structured, ctx)
     if modified is not None:  # a naive time takes the offset the page gives elsewhere
         published = dates.with_zone(published, modified.value.tzinfo)
+    modified_zone = modified.value.tzinfo if modified and modified.value.utcoffset() else None
+    published = dates.in_readers_zone(published, page.tree, text, ctx,
+                                      (modified_zone, ctx.tz, zone_for_host(page.host)))
     # Then the country of the domain; then UTC, so that every datetime leaving is aware.
     for fallback in (zone_for_host(page.host), timezone.utc):
         published = dates.with_zone(published, fallback)
@@ -228,11 +240,19 @@ def _date_languages(language: str | None, profile: ParseProfile) -> list[str]:
     return list(dict.fromkeys(langs))
 
 
-def _date_order(tree: HtmlElement, profile: ParseProfile) -> str:
+def _date_order(tree: HtmlElement, profile: ParseProfile, language: str | None,
+                host: str) -> str:
+    """Month first for US English: declared ``en-US``, or English without a region on a
+    host that names no other country (``.com``, ``.org``, ``.gov``; ``.us``)."""
     if profile.date_order:
         return profile.date_order.upper()
-    lang = (tree.get("lang") or "").lower()
-    return "MDY" if lang in MDY_LOCALES else "DMY"
+    lang = (tree.get("lang") or "").lower().replace("_", "-")
+    if lang == "en-us":
+        return "MDY"
+    if language != "en" or lang not in ("", "en"):
+        return "DMY"
+    tld = host.rsplit(".", 1)[-1]
+    return "DMY" if len(tld) == 2 and tld != "us" else "MDY"
 
 
 def _body(page: _Page) -> str | None:

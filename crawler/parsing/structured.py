@@ -16,6 +16,12 @@ ARTICLE_TYPES = frozenset({
     "pressrelease", "advertisercontentarticle", "satiricalarticle", "askpublicnewsarticle",
     "webpage", "itempage", "videoobject", "creativework", "medicalwebpage",
 })
+ORGANISATION_TYPES = frozenset({"organization", "newsmediaorganization", "website"})
+# Parts of a page, not what the page is about: their dates are not the page's.
+NOT_CONTENT_TYPES = frozenset({
+    "person", "imageobject", "breadcrumblist", "listitem", "sitenavigationelement",
+    "searchaction", "comment", "review", "aggregaterating", "offer", "place", "postaladdress",
+})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -25,6 +31,7 @@ class Structured:
 
     articles: list[dict[str, Any]] = field(default_factory=list)
     organisations: list[dict[str, Any]] = field(default_factory=list)
+    others: list[dict[str, Any]] = field(default_factory=list)  # other types (Recipe, HowTo, …)
     meta: dict[str, list[str]] = field(default_factory=dict)
 
     def first_meta(self, *names: str) -> str | None:
@@ -34,8 +41,9 @@ class Structured:
                     return value.strip()
         return None
 
-    def ld_values(self, key: str) -> Iterator[Any]:
-        for obj in self.articles:
+    def ld_values(self, key: str, objects: list[dict[str, Any]] | None = None) -> Iterator[Any]:
+        """``key`` of the article objects (or of ``objects``), best first."""
+        for obj in self.articles if objects is None else objects:
             if key in obj and obj[key] not in (None, "", []):
                 yield obj[key]
 
@@ -48,9 +56,9 @@ def read_structured(tree: HtmlElement) -> Structured:
     articles = [obj for obj, types in typed if types & ARTICLE_TYPES]
     articles.sort(key=_article_rank)
     result.articles = articles
-    result.organisations = [
-        obj for obj, types in typed if types & {"organization", "newsmediaorganization", "website"}
-    ]
+    result.organisations = [obj for obj, types in typed if types & ORGANISATION_TYPES]
+    result.others = [obj for obj, types in typed
+                     if not types & (ARTICLE_TYPES | ORGANISATION_TYPES | NOT_CONTENT_TYPES)]
     return result
 
 
@@ -69,10 +77,16 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 def _jsonld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
     for script in tree.iter("script"):
-        if "ld+json" not in (script.get("type") or "").lower():
-            continue
-        data = _load_json(script.text or "")
-        yield from _flatten(data, depth=0)
+        if _is_jsonld(script.get("type"), script.text or ""):
+            yield from _flatten(_load_json(script.text or ""), depth=0)
+
+
+def _is_jsonld(kind: str | None, text: str) -> bool:
+    """Declared JSON-LD, or an untyped ``<script>`` that holds a JSON-LD object."""
+    if kind is not None:
+        return "ld+json" in kind.lower()
+    head = text.lstrip()[:300]
+    return head[:1] in ("{", "[") and '"@context"' in head
 
 
 def _load_json(text: str) -> Any:

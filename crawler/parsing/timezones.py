@@ -32,6 +32,11 @@ CCTLD_ZONES: dict[str, str] = {
     "cl": "America/Santiago", "pe": "America/Lima", "qa": "Asia/Qatar", "ae": "Asia/Dubai",
     "sa": "Asia/Riyadh", "ir": "Asia/Tehran", "pk": "Asia/Karachi", "bd": "Asia/Dhaka",
 }
+# Countries with several zones where most people live in one: a page's likeliest wall clock.
+MOST_PEOPLE_ZONES: dict[str, str] = {
+    "ca": "America/Toronto", "au": "Australia/Sydney", "br": "America/Sao_Paulo",
+    "mx": "America/Mexico_City", "ru": "Europe/Moscow", "id": "Asia/Jakarta",
+}
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?$")
 
 
@@ -57,7 +62,7 @@ def zone(name: str | None) -> tzinfo | None:
 def zone_for_host(host: str) -> tzinfo | None:
     """The single time zone of the country a host's ccTLD names, if there is one."""
     tld = host.lower().rstrip(".").rsplit(".", 1)[-1]
-    return zone(CCTLD_ZONES.get(tld))
+    return zone(CCTLD_ZONES.get(tld) or MOST_PEOPLE_ZONES.get(tld))
 
 
 def localize(value: datetime, tz: tzinfo | None) -> datetime:

@@ -93,3 +93,36 @@ def test_midnight_json_ld_is_refined_by_the_visible_time_in_its_own_offset() -> 
             '"datePublished": "2023-04-10T00:00:00+02:00"}</script>')
     body = f"<h1>Talks in Astana</h1><div>10.04.2023 20:01</div>{ARTICLE}"
     assert _date(head, body, ParseProfile(now=NOW)) == ("2023-04-10T20:01:00+02:00", "text")
+
+
+def test_iso_time_with_an_impossible_offset_is_no_date() -> None:
+    from crawler.parsing.datetext import parse_iso
+
+    assert parse_iso("2024-03-08T17:59:39-6730") is None
+    parsed = parse_iso("2022-01-10T22:06:08:684Z")
+    assert parsed is not None and parsed.value == datetime(2022, 1, 10, 22, 6, 8, tzinfo=UTC)
+
+
+def test_utc_time_stays_utc_when_the_page_shows_the_utc_day() -> None:
+    head = '<meta property="article:published_time" content="2019-12-26T23:07:45+00:00">'
+    body = f"<h1>Talks in Astana</h1><div>26/12/2019</div>{ARTICLE}"
+    assert _date(head, body) == ("2019-12-26T23:07:45+00:00", "meta")
+
+
+def test_utc_time_is_written_in_the_source_zone() -> None:
+    head = '<meta property="article:published_time" content="2019-12-26T23:07:45+00:00">'
+    assert _date(head, f"<h1>Talks in Astana</h1>{ARTICLE}") == (
+        "2019-12-27T03:07:45+04:00", "meta")
+
+
+def test_a_labelled_date_counts_far_from_the_headline_but_a_bare_one_does_not() -> None:
+    filler = "".join(f"<p>{i}. {ARTICLE}</p>" for i in range(60))
+    body = f"<h1>Talks in Astana</h1>{filler}<p>Visit us on 12 May 2023.</p>"
+    assert _date("", body) == (None, None)
+    assert _date("", body + "<p>Published: 11 May 2023</p>") == ("2023-05-11", "text")
+
+
+def test_iso_time_with_a_zone_abbreviation_takes_its_offset() -> None:
+    head = '<meta property="article:published_time" content="2020-09-25T16:02:50CDT">'
+    assert _date(head, f"<h1>Talks in Astana</h1>{ARTICLE}") == (
+        "2020-09-25T16:02:50-05:00", "meta")

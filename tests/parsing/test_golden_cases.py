@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,53 @@ def test_authors_leave_the_agency_to_the_source() -> None:
     record = _case("authors-byline-without-agency")
     assert record["authors"] == ["Leyla Mammadova", "Arman Nurlanov"]
     assert record["source"] == "Azertag"
+
+
+@pytest.mark.parametrize(("name", "published_at", "method"), [
+    ("dates-jsonld-untyped-script", "2023-04-10T20:01:00+02:00", "json-ld"),
+    ("dates-jsonld-howto", "2021-05-17", "json-ld"),
+    ("dates-itemprop-abbr-title", "2021-03-14T07:45:00-05:00", "time"),
+    ("dates-json-state-published-date", "2021-06-02T18:12:40+00:00", "script"),
+    ("dates-trackback-rdf-comment", "2021-08-22T21:00:00+09:00", "rdf"),
+    ("dates-url-day-month-year", "2021-09-14", "url"),
+    ("dates-labelled-far-below", "2023-05-04", "text"),
+    ("dates-date-classed-element", "2022-04-07T10:00:00+02:00", "text"),
+    ("dates-headline-in-figcaption", "2022-03-02", "text"),
+    ("noscript-left-open-holds-the-page", "2021-06-03", "text"),
+    ("dates-month-name-from-dateparser-locale", "2020-08-17", "text"),
+])
+def test_dates_the_parser_used_to_miss(name, published_at, method) -> None:
+    record = _case(name)
+    assert (record["published_at"], record["date_method"]) == (published_at, method)
+
+
+@pytest.mark.parametrize(("name", "published_at"), [
+    ("dates-sidebar-and-comment-ignored", "2023-04-10"),
+    ("dates-time-text-other-day", "2021-09-14"),
+    ("dates-generic-meta-below-time", "2022-03-09T08:00:00+01:00"),
+    ("dates-running-text-below-dateline", "2021-03-04"),
+    ("dates-english-numeric-month-first", "2023-11-01"),
+    ("dates-jsonld-and-meta-disagree", "2023-05-22T10:00:00+02:00"),
+    ("dates-meta-tags-disagree", "2022-01-18T11:30:00+01:00"),
+    ("dates-generic-meta-alone-vs-visible", "2020-04-07"),
+    ("dates-time-element-text-only", "2021-03-10T12:01:00+01:00"),
+])
+def test_the_article_own_date_wins(name, published_at) -> None:
+    assert _case(name)["published_at"] == published_at
+
+
+@pytest.mark.parametrize(("name", "published_at", "raw", "instant"), [
+    ("dates-malformed-utc-seconds", "2020-12-06T00:15:00+01:00", "2020-12-05T23:15:0Z",
+     "2020-12-05T23:15:00+00:00"),
+    ("dates-utc-in-source-timezone", "2023-03-01T19:40:00-07:00", "2023-03-02T02:40:00Z",
+     "2023-03-02T02:40:00+00:00"),
+    ("dates-utc-local-offset-shown-elsewhere", "2023-06-14T20:30:00-07:00",
+     "2023-06-15T03:30:00Z", "2023-06-15T03:30:00+00:00"),
+    ("dates-utc-in-country-zone", "2020-11-25T22:30:00-03:00", "2020-11-26T01:30:00Z",
+     "2020-11-26T01:30:00+00:00"),
+])
+def test_a_utc_instant_is_kept_and_written_in_the_publisher_offset(name, published_at, raw,
+                                                                   instant) -> None:
+    record = _case(name)
+    assert (record["published_at"], record["date_raw"]) == (published_at, raw)
+    assert datetime.fromisoformat(published_at) == datetime.fromisoformat(instant)
