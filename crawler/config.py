@@ -20,6 +20,7 @@ import regex  # the `regex` engine: its matches take a timeout (a backtracking p
 from crawler.origins import origin_allowed, origins_of, parse_entry
 from crawler.parsing.article import ParseProfile
 from crawler.service_settings import ServiceSettings, parse_service
+from crawler.watches import AlertSettings, Watch, parse_alert_settings, parse_watches
 
 NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd])$")
@@ -157,6 +158,8 @@ class Config:
     sources: tuple[Source, ...]
     crawl: CrawlSettings
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    watches: tuple[Watch, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def select(self, names: list[str] | tuple[str, ...]) -> tuple[Source, ...]:
         """The named sources (all when `names` is empty); unknown names are an error."""
@@ -218,7 +221,7 @@ def _read(path: str | Path) -> str:
 def parse_config(data: dict[str, Any], path: str = "<config>", *, sources_required: bool = True) -> Config:
     """Validate an already-parsed TOML document; raise ConfigError listing every problem."""
     problems: list[str] = []
-    _unknown_keys(data, {"sources", "crawl", "service"}, "top level", problems)
+    _unknown_keys(data, {"sources", "crawl", "service", "watches", "alerts"}, "top level", problems)
     crawl = _crawl_settings(data.get("crawl", {}), CrawlSettings(), "[crawl]", problems)
     service = parse_service(data.get("service", {}), problems)
     raw_sources = data.get("sources", [])
@@ -235,9 +238,12 @@ def parse_config(data: dict[str, Any], path: str = "<config>", *, sources_requir
             problems.append(f"source {source.name!r}: key 'name': duplicate source name")
         seen.add(source.name)
         sources.append(source)
+    names = [str(raw["name"]) for raw in raw_sources if isinstance(raw, dict) and isinstance(raw.get("name"), str)]
+    watches = parse_watches(data.get("watches"), names, problems)
+    alerts = parse_alert_settings(data.get("alerts"), problems)
     if problems:
         raise ConfigError(path, problems)
-    return Config(path=path, sources=tuple(sources), crawl=crawl, service=service)
+    return Config(path=path, sources=tuple(sources), crawl=crawl, service=service, watches=watches, alerts=alerts)
 
 
 SOURCE_KEYS = {

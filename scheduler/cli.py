@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import click
 
 from crawler.config import Config, ConfigError
+from scheduler.alerts_commands import alerts, notify_after_crawl, register_watches
 from scheduler.archive_commands import export, reparse, search
 from scheduler.browse import browse
 from scheduler.cli_common import (
@@ -29,6 +30,7 @@ from scheduler.cli_common import (
     db_option,
     read_config,
 )
+from scheduler.feeds import feed
 from scheduler.output import format_option, print_rows
 
 
@@ -70,9 +72,10 @@ def main() -> None:
 @click.option("--full", is_flag=True, help="Walk every listing page and re-fetch archived articles.")
 @click.option("--max-time", type=click.FloatRange(1, 7 * 86400), default=None, metavar="SECONDS",
               help="Close the runs still going after this long (each failed, run_timeout); exit 8.")
+@click.option("--no-notify", is_flag=True, help="Send no alerts now (the next crawl or serve sends them).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bool, max_time: float | None,
-          verbose: int) -> None:
+          no_notify: bool, verbose: int) -> None:
     """Crawl all (or the named) sources once into the archive."""
     from crawler.run import progress_stream, run_crawl
     from scheduler.reports import crawl_outcome, print_crawl_summary
@@ -83,11 +86,14 @@ def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bo
     except ConfigError as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
     try:
+        register_watches(config, db_url)
         reports = run_crawl(sources, db_url, full=full, log_level=log_level(verbose), progress=progress_stream(),
                             max_time=max_time)
+        print_crawl_summary(reports, sys.stdout)
+        if not no_notify:
+            notify_after_crawl(config, db_url, sys.stdout)
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
-    print_crawl_summary(reports, sys.stdout)
     problem = crawl_outcome(reports)
     if problem is not None:
         raise PresswatchError(*problem)
@@ -486,7 +492,7 @@ def db_reader(db_url: str, role: str) -> None:
                    "PRESSWATCH_READER_PASSWORD and run this again")
 
 
-for command in (search, export, reparse, browse):
+for command in (search, export, reparse, browse, alerts, feed):
     main.add_command(command)
 
 

@@ -26,7 +26,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import Config, ConfigError, Source, load_config
+from scheduler.alerts import AlertSender
 from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
+from scheduler.health_alerts import HealthNotifier
 from scheduler.metrics import ServiceMetrics
 from scheduler.results import RunResult, log_run
 from scheduler.workers import WorkerPool
@@ -207,8 +209,11 @@ class Service:
         )
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.stopping = threading.Event()
+        self.alerts = AlertSender(self.archive, config)
+        self.health_alerts = HealthNotifier(config, self.archive.failure_streaks())
 
     def serve(self) -> None:
+        self.alerts.start()
         self.pool.start()
         if self.metrics is not None:
             self.metrics.watch(self.health, self.pool.state)
@@ -235,6 +240,7 @@ class Service:
         logger.info("stopping: no new runs; running runs get %ds to finish", grace)
         self.scheduler.shutdown(wait=False)
         self.pool.stop(grace)
+        self.alerts.stop()
         if self.metrics is not None:
             self.metrics.close()
         self.archive.close()
@@ -264,6 +270,8 @@ class Service:
 
     def on_result(self, result: RunResult) -> None:
         log_run(result)
+        self.alerts.wake()
+        self.health_alerts.on_result(result)
         if self.metrics is not None:
             self.metrics.observe(result)
         source = self.sources.get(result.source)
@@ -280,4 +288,6 @@ class Service:
         if self.metrics is not None:
             self.metrics.track_sources(self.sources, self.archive.failure_streaks())
         self.config = fresh
+        self.alerts.follow(fresh)
+        self.health_alerts.config = fresh
         logger.info("config reloaded: %d source(s)", len(fresh.sources))

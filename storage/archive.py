@@ -7,7 +7,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -16,7 +16,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, Table, Text, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from storage import fulltext, reading, recency, runs, saving
+from storage import alerts, fulltext, reading, recency, runs, saving
 from storage.columns import require_aware
 from storage.dialect import (
     create_archive_engine,
@@ -153,7 +153,11 @@ class Archive:
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
                 with write_transaction(self._engine) as connection:
-                    return saving.save_articles(connection, batch, now, seen=seen)
+                    results = saving.save_articles(connection, batch, now, seen=seen)
+                    if seen:  # re-parsing stored pages alerts nobody
+                        names = [page.article.source_name for page in batch.pages]
+                        alerts.record_events(connection, names, results, now)
+                    return results
             except DBAPIError as exc:
                 if attempt == _WRITE_ATTEMPTS or not is_retryable(exc):
                     raise
@@ -307,6 +311,63 @@ class Archive:
         """One source's state (zero articles and no runs when it was never crawled)."""
         with self._engine.connect() as connection:
             return runs.source_summary(connection, source_name)
+
+    def register_watches(self, names: Sequence[str]) -> None:
+        """Note when each watch was first seen (before a crawl: what it archives may alert them)."""
+        if names:
+            self._bookkeeping(lambda connection: alerts.register_watches(connection, names, self._now()))
+
+    def match_alerts(self, watches: Sequence[alerts.WatchRule]) -> int:
+        """Match every pending alert event against `watches`: how many alerts were recorded."""
+        recorded = 0
+        with self._engine.connect() as connection:  # the usual case, nothing new: no write lock taken
+            if not alerts.pending_events(connection):
+                return 0
+        while True:
+            with write_transaction(self._engine) as connection:
+                taken, new = alerts.match_events(connection, watches, self._now())
+            recorded += new
+            if not taken:
+                return recorded
+
+    def claim_deliveries(self, lease_seconds: float) -> list[alerts.Delivery]:
+        """Due deliveries, claimed for this process for `lease_seconds` (or until it dies)."""
+        with self._engine.connect() as connection:  # nothing pending: no write lock taken
+            if not alerts.anything_pending(connection):
+                return []
+        with write_transaction(self._engine) as connection:
+            return alerts.claim_due(connection, self._now(), timedelta(seconds=lease_seconds))
+
+    def alert_story(self, alert_id: int) -> alerts.AlertStory:
+        with self._engine.connect() as connection:
+            return alerts.alert_story(connection, alert_id)
+
+    def watch_alerts(self, watch: str, limit: int = 50) -> list[tuple[datetime, alerts.AlertStory]]:
+        """The watch's latest alerts, newest first, each with when it matched."""
+        with self._engine.connect() as connection:
+            return [(when, alerts.alert_story(connection, alert_id))
+                    for alert_id, when in alerts.alert_ids(connection, watch, limit)]
+
+    def delivery_sent(self, delivery_id: int) -> None:
+        with write_transaction(self._engine) as connection:
+            alerts.mark_sent(connection, delivery_id, self._now())
+
+    def delivery_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+        with write_transaction(self._engine) as connection:
+            alerts.mark_failed(connection, delivery_id, error, retry_at)
+
+    def retry_failed_deliveries(self) -> int:
+        with write_transaction(self._engine) as connection:
+            return alerts.retry_failed(connection, self._now())
+
+    def alert_overview(self) -> tuple[dict[str, tuple[int, int, int, int]], list[alerts.DeliveryRow], int]:
+        """(counts by watch, pending and failed deliveries, events not matched yet)."""
+        with self._engine.connect() as connection:
+            return (alerts.alert_counts(connection), alerts.deliveries(connection, (alerts.PENDING, alerts.FAILED)),
+                    alerts.pending_events(connection))
+
+    def now(self) -> datetime:
+        return self._now()
 
     def require_writable(self) -> None:
         """Raise ArchiveError unless the archive takes a write now (a read-only file or mount,

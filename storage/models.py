@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -215,6 +216,62 @@ class CrawlError(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime]
+
+
+class AlertEvent(Base):
+    """An article archived or revised, not yet matched against the watches: the outbox's inbox,
+    written in the save's own transaction, emptied by `storage.alerts.match_events`."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(Text)  # new | revised
+    revision: Mapped[int] = mapped_column(Integer)  # 0 for new
+    backfill: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class WatchRecord(Base):
+    """When each configured watch was first seen: articles archived earlier never alert it."""
+
+    __tablename__ = "watches"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """One story (or one revision) a watch matched."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("watch", "article_id", "kind", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(Text)  # story | revision
+    revision: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class AlertDelivery(Base):
+    """One alert to one notification channel: the outbox row a sender claims, retries and closes."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
+    status: Mapped[str] = mapped_column(Text)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 def _describe(metadata: MetaData) -> None:

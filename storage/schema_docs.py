@@ -210,6 +210,58 @@ TABLES: dict[str, TableDoc] = {
             "occurred_at": _when("when it happened"),
         },
     ),
+    "alert_events": TableDoc(
+        "each article archived or revised, recorded in the same transaction as the save and "
+        "deleted once matched against the watches: `article_id`, `kind` (`new` or `revised`), "
+        "`revision`, `backfill` (saved by a source's first crawl, which alerts nothing).",
+        {
+            "id": "the event's number",
+            "article_id": "the article archived or revised",
+            "kind": "new or revised",
+            "revision": "the revision number for revised (article_revisions.revision), 0 for new",
+            "backfill": "saved while the source had no completed run yet: alerts nothing",
+            "created_at": _when("when it was saved"),
+        },
+    ),
+    "watches": TableDoc(
+        "each configured watch (sources.toml `[[watches]]`) and when it was first seen: "
+        "articles archived before that never alert it.",
+        {
+            "name": "the watch's name",
+            "created_at": _when("when presswatch first saw the watch"),
+        },
+    ),
+    "alerts": TableDoc(
+        "one row per story (a duplicate group counts once) or revision a watch matched: `watch`, "
+        "`article_id` (the first copy matched), `kind` (`story` or `revision`), `revision`.",
+        {
+            "id": "the alert's number",
+            "watch": "the watch that matched (watches.name)",
+            "article_id": "the article that matched first; its duplicate group's copies go in the message",
+            "kind": "story or revision",
+            "revision": "the revision that alerted (kind revision), else 0",
+            "created_at": _when("when it matched"),
+        },
+    ),
+    "alert_deliveries": TableDoc(
+        "one row per alert and notification channel: `status` (`pending`, `sent`, `failed`), "
+        "`attempts`, `last_error`, `next_attempt_at`, `sent_at`; `channel` is a hash of the "
+        "notification URL as written (its secrets are never stored), `idempotency_key` "
+        "(watch × story × channel) is unique, so a sent alert is never sent again.",
+        {
+            "id": "the delivery's number",
+            "alert_id": "the alert delivered",
+            "channel": "the notification URL's SHA-256 (16 hex digits) as written in the config, ${VARS} unexpanded",
+            "idempotency_key": "watch, story and channel: one delivery each",
+            "status": "pending, sent or failed (attempts used up; `presswatch alerts retry` tries again)",
+            "attempts": "how many times sending was tried",
+            "last_error": "what the channel answered the last time it failed",
+            "next_attempt_at": _when("when it is due (again): retries back off"),
+            "claimed_by": "host:pid of the process sending it now (empty when none)",
+            "sent_at": _when("when the channel took it"),
+            "created_at": _when("when the alert was recorded"),
+        },
+    ),
     "alembic_version": TableDoc(
         "the archive's schema revision (Alembic); hidden in `presswatch browse`.",
         {"version_num": "the revision the schema is at"},

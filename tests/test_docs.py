@@ -8,6 +8,7 @@ import pytest
 
 from crawler.config import CRAWL_KEYS, SELECTOR_FIELDS, SOURCE_KEYS
 from crawler.service_settings import SERVICE_KEYS
+from crawler.watches import ALERTS_KEYS, WATCH_KEYS
 from scheduler.cli import main
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -36,6 +37,16 @@ def test_every_config_key_is_in_the_readme(key: str) -> None:
     assert f"\n{key} = " in README, f"README's config example lacks {key!r}"
 
 
+@pytest.mark.parametrize("key", sorted(WATCH_KEYS))
+def test_every_watch_key_is_in_the_readme(key: str) -> None:
+    assert f"\n{key} = " in README.split("[[watches]]", 1)[1], f"README's [[watches]] example lacks {key!r}"
+
+
+@pytest.mark.parametrize("key", sorted(ALERTS_KEYS))
+def test_every_alerts_key_is_in_the_readme(key: str) -> None:
+    assert f"\n[alerts]\n{key} = " in README, f"README's [alerts] example lacks {key!r}"
+
+
 def test_every_selector_field_is_in_the_readme() -> None:
     for field in SELECTOR_FIELDS:
         assert f"{field} = \"" in README
@@ -52,3 +63,5 @@ def test_the_readme_config_example_is_a_valid_config() -> None:
     assert [s.name for s in config.sources] == ["apa-en", "ministry-press"]
     assert config.sources[1].cron == "*/15 8-20 * * mon-fri"
     assert config.service.worker_count == 2
+    assert [w.name for w in config.watches] == ["hydrogen"]
+    assert config.alerts.health_notify == ("json://127.0.0.1:8080/health",)

@@ -21,6 +21,10 @@ from storage.models import Article, ArticleLsh, ArticleSignature, Base
 
 ARCHIVE_TABLES = {
     "alembic_version",
+    "alert_events",
+    "alert_deliveries",
+    "alerts",
+    "watches",
     "articles",
     "article_lsh",
     "article_revisions",

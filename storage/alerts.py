@@ -1,0 +1,384 @@
+"""The alerts outbox: events written with each save, matched into alerts, delivered once per channel.
+
+1. ``record_events`` runs inside the save's own write transaction: each article archived
+   (``new``) or revised gets an ``alert_events`` row, so nothing saved can be missed.
+2. ``match_events`` (whoever delivers: `presswatch crawl` at its end, `serve` after each
+   run) takes those rows, asks each watch whether it wants the article, records one
+   ``alerts`` row per story (a duplicate group counts once) or revision and one
+   ``alert_deliveries`` row per channel, and deletes the events — one transaction.
+3. ``claim_due`` / ``mark_sent`` / ``mark_failed``: a sender claims due deliveries, sends,
+   and records the answer; a claim by a process that died is taken over.
+
+Storage knows nothing of the config: a watch comes in as a ``WatchRule`` whose
+``matches`` decides on an ``AlertArticle``.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
+
+from storage.dialect import insert_ignore, lock
+from storage.liveness import run_process_alive
+from storage.models import (
+    Alert,
+    AlertDelivery,
+    AlertEvent,
+    Article,
+    ArticleRevision,
+    CrawlRun,
+    DuplicateGroup,
+    WatchRecord,
+)
+from storage.records import SaveOutcome, SaveResult
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+_MATCH_LOCK = "presswatch:alerts:match"
+_EVENTS_PER_TRANSACTION = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AlertArticle:
+    """What a watch looks at."""
+
+    source_name: str | None
+    source: str | None
+    language: str | None
+    labels: tuple[str, ...]
+    headline: str | None
+    body: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRule:
+    name: str
+    channels: tuple[str, ...]  # secret-free channel keys, one per notification URL
+    matches: Callable[[AlertArticle], bool]
+    updates: bool = False
+    digest_seconds: int = 0  # >0: deliveries wait for the watch's next digest
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    url: str
+    publisher: str | None
+    source_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStory:
+    """What one alert says: the matched article and every copy of its story archived so far."""
+
+    watch: str
+    kind: str  # story | revision
+    revision: int
+    headline: str | None
+    source: str | None
+    publisher: str | None
+    published_at: datetime | None
+    body: str | None
+    url: str
+    source_name: str | None
+    copies: tuple[Copy, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    alert_id: int
+    channel: str
+    idempotency_key: str
+    attempts: int
+
+
+# --- 1. with the save ----------------------------------------------------------------------
+
+
+def record_events(
+    connection: Connection, source_names: Sequence[str | None], results: Sequence[SaveResult], now: datetime
+) -> None:
+    """One event per article archived or revised by this save (its own transaction).
+
+    Nothing while no watch was ever registered: an archive without watches keeps no events
+    (and an article archived before its watch existed alerts nothing anyway).
+    """
+    if connection.scalar(select(WatchRecord.name).limit(1)) is None:
+        return
+    rows = []
+    settled = _sources_with_a_completed_run(connection, {n for n in source_names if n})
+    for source_name, result in zip(source_names, results, strict=True):
+        if result.outcome in (SaveOutcome.NEW, SaveOutcome.DUPLICATE):
+            kind, revision = "new", 0
+        elif result.outcome is SaveOutcome.REVISED:
+            kind, revision = "revised", _latest_revision(connection, result.article_id)
+        else:
+            continue
+        rows.append({"article_id": result.article_id, "kind": kind, "revision": revision,
+                     "backfill": source_name not in settled, "created_at": now})
+    if rows:
+        connection.execute(insert(AlertEvent), rows)
+
+
+def _sources_with_a_completed_run(connection: Connection, names: set[str]) -> set[str]:
+    if not names:
+        return set()
+    query = select(CrawlRun.source).where(CrawlRun.source.in_(names), CrawlRun.status == "ok").distinct()
+    return set(connection.scalars(query))
+
+
+def _latest_revision(connection: Connection, article_id: int) -> int:
+    latest = connection.scalar(
+        select(func.max(ArticleRevision.revision)).where(ArticleRevision.article_id == article_id)
+    )
+    return latest or 0
+
+
+# --- 2. matching ----------------------------------------------------------------------------
+
+
+def register_watches(connection: Connection, names: Sequence[str], now: datetime) -> dict[str, datetime]:
+    """Each watch's first-seen time (now, for one never seen before)."""
+    for name in names:
+        insert_ignore(connection, WatchRecord, {"name": name, "created_at": now}, ["name"])
+    rows = connection.execute(select(WatchRecord.name, WatchRecord.created_at).where(WatchRecord.name.in_(names)))
+    return {name: created for name, created in rows}
+
+
+def match_events(connection: Connection, watches: Sequence[WatchRule], now: datetime) -> tuple[int, int]:
+    """Match a chunk of pending events against `watches` (in the caller's write transaction):
+    (events taken, alerts recorded). Call again while events were taken."""
+    lock(connection, _MATCH_LOCK)  # one matcher at a time (PostgreSQL; SQLite's write lock already is)
+    since = register_watches(connection, [w.name for w in watches], now)
+    events = connection.execute(
+        select(AlertEvent.id, AlertEvent.kind, AlertEvent.revision, AlertEvent.backfill, AlertEvent.created_at,
+               *_ARTICLE_COLUMNS)
+        .join(Article, Article.id == AlertEvent.article_id)
+        .order_by(AlertEvent.id).limit(_EVENTS_PER_TRANSACTION)
+    ).all()
+    recorded = 0
+    for event in events:
+        if event.backfill:
+            continue
+        fields = AlertArticle(event.source_name, event.source, event.language, tuple(event.labels),
+                              event.headline, event.body)
+        for watch in watches:
+            if event.created_at < since[watch.name] or not watch.matches(fields):
+                continue
+            recorded += _record_alert(connection, watch, event, since[watch.name], now)
+    if events:
+        connection.execute(delete(AlertEvent).where(AlertEvent.id.in_([e.id for e in events])))
+    return len(events), recorded
+
+
+_ARTICLE_COLUMNS = (
+    Article.id.label("article_id"), Article.source_name, Article.source, Article.language, Article.labels,
+    Article.headline, Article.body, Article.first_seen_at, Article.duplicate_group_id,
+)
+
+
+def _record_alert(connection: Connection, watch: WatchRule, event: Any, since: datetime, now: datetime) -> int:
+    """One alert for the event's story (or revision) unless the watch already has one."""
+    if event.kind == "revised":
+        if not watch.updates:
+            return 0
+        return _insert_alert(connection, watch, event.article_id, "revision", event.revision, now)
+    members = _story_members(connection, event)
+    if any(first_seen < since for _, first_seen in members):
+        return 0  # the story was archived before the watch existed
+    ids = [member_id for member_id, _ in members]
+    told = connection.scalar(
+        select(Alert.id).where(Alert.watch == watch.name, Alert.kind == "story", Alert.article_id.in_(ids)).limit(1)
+    )
+    if told is not None:
+        return 0  # one alert per story: its copies are listed in it (or came after it was sent)
+    return _insert_alert(connection, watch, event.article_id, "story", 0, now)
+
+
+def _story_members(connection: Connection, article: Any) -> list[tuple[int, datetime]]:
+    if article.duplicate_group_id is None:
+        return [(article.article_id, article.first_seen_at)]
+    rows = connection.execute(
+        select(Article.id, Article.first_seen_at).where(Article.duplicate_group_id == article.duplicate_group_id)
+    )
+    return [(row.id, row.first_seen_at) for row in rows]
+
+
+def _insert_alert(
+    connection: Connection, watch: WatchRule, article_id: int, kind: str, revision: int, now: datetime
+) -> int:
+    values = {"watch": watch.name, "article_id": article_id, "kind": kind, "revision": revision, "created_at": now}
+    alert_id = insert_ignore(connection, Alert, values, ["watch", "article_id", "kind", "revision"])
+    if alert_id is None:
+        return 0
+    story = f"article-{article_id}" if kind == "story" else f"article-{article_id}-revision-{revision}"
+    for channel in watch.channels:
+        insert_ignore(connection, AlertDelivery, {
+            "alert_id": alert_id, "channel": channel, "idempotency_key": f"{watch.name}/{story}/{channel}",
+            "status": PENDING, "attempts": 0, "next_attempt_at": _due(connection, watch, channel, now),
+            "created_at": now,
+        }, ["idempotency_key"])
+    return 1
+
+
+def _due(connection: Connection, watch: WatchRule, channel: str, now: datetime) -> datetime:
+    """Now; for a digest, the due time of the digest this channel already waits for, else one interval on."""
+    if not watch.digest_seconds:
+        return now
+    waiting = connection.scalar(
+        select(func.min(AlertDelivery.next_attempt_at))
+        .join(Alert, Alert.id == AlertDelivery.alert_id)
+        .where(Alert.watch == watch.name, AlertDelivery.channel == channel,
+               AlertDelivery.status == PENDING, AlertDelivery.attempts == 0)
+    )
+    return waiting if waiting is not None else now + timedelta(seconds=watch.digest_seconds)
+
+
+# --- 3. delivering -------------------------------------------------------------------------
+
+
+def owner() -> str:
+    """Who claims a delivery: this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_due(connection: Connection, now: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
+    """Claim due deliveries for this process (until `lease` has passed, or it dies)."""
+    free = or_(AlertDelivery.next_attempt_at <= now, AlertDelivery.claimed_by.in_(_dead_claimants(connection)))
+    rows = connection.execute(
+        select(AlertDelivery.id).where(AlertDelivery.status == PENDING, free)
+        .order_by(AlertDelivery.id).limit(limit)
+    ).scalars().all()
+    claimed: list[Delivery] = []
+    me = owner()
+    for delivery_id in rows:
+        result = connection.execute(
+            update(AlertDelivery)
+            .where(AlertDelivery.id == delivery_id, AlertDelivery.status == PENDING, free)
+            .values(claimed_by=me, next_attempt_at=now + lease, attempts=AlertDelivery.attempts + 1)
+            .returning(AlertDelivery.id, AlertDelivery.alert_id, AlertDelivery.channel,
+                       AlertDelivery.idempotency_key, AlertDelivery.attempts)
+        ).one_or_none()
+        if result is not None:
+            claimed.append(Delivery(*result))
+    return claimed
+
+
+def _dead_claimants(connection: Connection) -> list[str]:
+    """Claims held by processes of this host that are gone (a crash between claim and answer)."""
+    host = socket.gethostname()
+    claimants = connection.scalars(
+        select(AlertDelivery.claimed_by).where(AlertDelivery.status == PENDING,
+                                               AlertDelivery.claimed_by.like(f"{host}:%")).distinct()
+    ).all()
+    dead: list[str] = []
+    for claimant in claimants:
+        if claimant is None:
+            continue
+        pid = claimant.rsplit(":", 1)[1]
+        if pid.isdigit() and claimant != owner() and not run_process_alive(int(pid), datetime.now().astimezone()):
+            dead.append(claimant)
+    return dead
+
+
+def mark_sent(connection: Connection, delivery_id: int, now: datetime) -> None:
+    connection.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id).values(
+        status=SENT, sent_at=now, last_error=None, claimed_by=None))
+
+
+def mark_failed(connection: Connection, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+    """A failed attempt: due again at `retry_at`, or `failed` for good when None."""
+    values = {"status": FAILED} if retry_at is None else {"next_attempt_at": retry_at}
+    connection.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id).values(
+        last_error=error[:1000], claimed_by=None, **values))
+
+
+def retry_failed(connection: Connection, now: datetime) -> int:
+    """Failed deliveries back to pending, due now: how many."""
+    result = connection.execute(update(AlertDelivery).where(AlertDelivery.status == FAILED).values(
+        status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None))
+    return result.rowcount or 0
+
+
+def alert_story(connection: Connection, alert_id: int) -> AlertStory:
+    """The alert's story as it stands now: its group's first copy leads, then every other copy."""
+    alert = connection.execute(select(Alert.__table__).where(Alert.id == alert_id)).one()
+    article = connection.execute(select(Article.__table__).where(Article.id == alert.article_id)).one()
+    members = [article]
+    if article.duplicate_group_id is not None and alert.kind == "story":
+        first = connection.scalar(
+            select(DuplicateGroup.first_article_id).where(DuplicateGroup.id == article.duplicate_group_id))
+        members = list(connection.execute(
+            select(Article.__table__).where(Article.duplicate_group_id == article.duplicate_group_id)
+            .order_by(Article.id != first, Article.published_at.is_(None), Article.published_at, Article.id)
+        ))
+        article = members[0]
+    copies = tuple(Copy(m.url, m.publisher, m.source_name) for m in members)
+    return AlertStory(alert.watch, alert.kind, alert.revision, article.headline, article.source, article.publisher,
+                      article.published_at, article.body, article.url, article.source_name, copies)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    watch: str
+    headline: str | None
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
+def deliveries(connection: Connection, statuses: Sequence[str], limit: int = 200) -> list[DeliveryRow]:
+    rows = connection.execute(
+        select(AlertDelivery.id, Alert.watch, Article.headline, AlertDelivery.channel, AlertDelivery.status,
+               AlertDelivery.attempts, AlertDelivery.last_error, AlertDelivery.next_attempt_at,
+               AlertDelivery.sent_at)
+        .join(Alert, Alert.id == AlertDelivery.alert_id).join(Article, Article.id == Alert.article_id)
+        .where(AlertDelivery.status.in_(statuses)).order_by(AlertDelivery.id).limit(limit)
+    )
+    return [DeliveryRow(*row) for row in rows]
+
+
+def alert_counts(connection: Connection) -> dict[str, tuple[int, int, int, int]]:
+    """By watch: (alerts, sent, pending, failed) deliveries."""
+    counts: dict[str, list[int]] = {}
+    for watch, total in connection.execute(select(Alert.watch, func.count()).group_by(Alert.watch)):
+        counts.setdefault(watch, [0, 0, 0, 0])[0] = total
+    query = (select(Alert.watch, AlertDelivery.status, func.count())
+             .join(Alert, Alert.id == AlertDelivery.alert_id).group_by(Alert.watch, AlertDelivery.status))
+    slot = {SENT: 1, PENDING: 2, FAILED: 3}
+    for watch, status, total in connection.execute(query):
+        counts.setdefault(watch, [0, 0, 0, 0])[slot[status]] = total
+    return {watch: (c[0], c[1], c[2], c[3]) for watch, c in counts.items()}
+
+
+def pending_events(connection: Connection) -> int:
+    return connection.scalar(select(func.count()).select_from(AlertEvent)) or 0
+
+
+def anything_pending(connection: Connection) -> bool:
+    """Is any delivery waiting (due or not)?"""
+    return connection.scalar(select(AlertDelivery.id).where(AlertDelivery.status == PENDING).limit(1)) is not None
+
+
+__all__ = [
+    "AlertArticle", "AlertStory", "Copy", "Delivery", "DeliveryRow", "WatchRule", "alert_counts", "alert_story",
+    "anything_pending", "claim_due", "deliveries", "mark_failed", "mark_sent", "match_events", "pending_events", "record_events",
+    "retry_failed",
+]
+
+
+def alert_ids(connection: Connection, watch: str, limit: int) -> list[tuple[int, datetime]]:
+    """The watch's latest alerts (id, when matched), newest first: what its feed lists."""
+    rows = connection.execute(
+        select(Alert.id, Alert.created_at).where(Alert.watch == watch)
+        .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
+    )
+    return [(row.id, row.created_at) for row in rows]

@@ -1,0 +1,57 @@
+"""`presswatch feed WATCH`: the watch's alerts as Atom or RSS, read back as XML."""
+from __future__ import annotations
+
+from lxml import etree
+
+from tests.alerts.conftest import config_with_watches, sources_crawled_before
+from tests.e2e.helpers import run_presswatch
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+FEED_ONLY = '''
+[[watches]]
+name = "hydrogen"
+query = '"green hydrogen" memorandum'
+'''
+TITLE = "[hydrogen] Ministry of Energy and Azerbaijan sign memorandum on green hydrogen partnership"
+PATH = "/gov-press/en/press/2024/ministry-of-energy-and-azerbaijan-sign-memorandum-on-green-hydrogen-partnership-24117"
+
+
+def test_a_watch_without_channels_still_makes_its_feed(demo_site, tmp_path, archive_url) -> None:
+    server, _ = demo_site
+    config = config_with_watches(tmp_path / "sources.toml", server, FEED_ONLY)
+    sources_crawled_before(archive_url)
+    crawled = run_presswatch("crawl", "--config", str(config), "--db", archive_url)
+    assert crawled.returncode == 0, crawled.stderr
+    atom_file = tmp_path / "hydrogen.atom"
+
+    atom = run_presswatch("feed", "hydrogen", "--config", str(config), "--db", archive_url, "-o", str(atom_file))
+    rss = run_presswatch("feed", "hydrogen", "--config", str(config), "--db", archive_url, "--format", "rss")
+
+    assert atom.returncode == 0 and rss.returncode == 0, atom.stderr + rss.stderr
+    [entry] = etree.fromstring(atom_file.read_bytes()).findall(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == TITLE
+    assert entry.find(f"{ATOM}link").get("href") == server.base_url + PATH
+    assert entry.findtext(f"{ATOM}published") == "2024-06-04T08:30:00+00:00"
+    [item] = etree.fromstring(rss.stdout.encode()).findall("channel/item")
+    assert (item.findtext("title"), item.findtext("link")) == (TITLE, server.base_url + PATH)
+    assert "Publisher: Ministry of Energy" in item.findtext("description")
+
+
+def test_feed_of_an_unknown_watch_is_a_config_error(demo_site, tmp_path, sqlite_url) -> None:
+    config = config_with_watches(tmp_path / "sources.toml", demo_site[0], FEED_ONLY)
+    result = run_presswatch("feed", "nope", "--config", str(config), "--db", sqlite_url)
+    assert result.returncode == 2
+    assert result.stderr == f"presswatch: no watch named 'nope' in {config} (configured: hydrogen)\n"
+
+
+def test_feed_without_feedgen_says_how_to_get_it(demo_site, tmp_path, sqlite_url) -> None:
+    import subprocess
+    import sys
+
+    config = config_with_watches(tmp_path / "sources.toml", demo_site[0], FEED_ONLY)
+    hide = "import sys; sys.modules['feedgen'] = None; from scheduler.cli import main; main()"
+    result = subprocess.run([sys.executable, "-c", hide, "feed", "hydrogen", "--config", str(config), "--db", sqlite_url],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == ("presswatch: presswatch feed needs feedgen, which is not installed: "
+                             "pip install 'presswatch[feed]'\n")

@@ -1,0 +1,37 @@
+"""`[alerts] health_notify`: the pure rule of when a source's health changes."""
+from __future__ import annotations
+
+import pytest
+
+from crawler.config import ConfigError, parse_config
+from scheduler.health_alerts import health_change, health_message
+from scheduler.results import RunResult
+
+SOURCE = {"name": "site", "start_urls": ["http://127.0.0.1:9/news"]}
+
+
+def test_the_third_failure_in_a_row_turns_a_source_unhealthy_once() -> None:
+    streak, changes = 0, []
+    for status in ("failed", "failed", "interrupted", "failed", "failed", "failed", "ok", "ok", "failed"):
+        streak, change = health_change(streak, status)
+        changes.append(change)
+    assert changes == [None, None, None, "unhealthy", None, None, "recovered", None, None]
+    assert streak == 1
+
+
+def test_the_unhealthy_message_names_the_source_and_its_errors() -> None:
+    title, body = health_message("unhealthy", RunResult("site", "failed", 1.0, {}, {"connection_refused": 3}), 3)
+    assert title == "[presswatch] source site is UNHEALTHY"
+    assert body.startswith("3 failed runs in a row; the last one's errors: connection_refused×3.")
+
+
+def test_the_alerts_table_is_validated() -> None:
+    config = parse_config({"sources": [SOURCE], "alerts": {"health_notify": ["json://127.0.0.1:8080/h"]}})
+    assert config.alerts.health_notify == ("json://127.0.0.1:8080/h",)
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"sources": [SOURCE], "alerts": {"health": [], "health_notify": ["mailto://a:b@c"]}})
+    assert caught.value.problems == [
+        "[alerts]: key 'health': unknown key (allowed: health_notify)",
+        "[alerts]: key 'health_notify': entry 1 (mailto://c/…) holds a password in clear: put it in an "
+        "environment variable and write ${VAR} instead",
+    ]
