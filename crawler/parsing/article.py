@@ -53,6 +53,7 @@ class Article:
     date_precision: str | None = None
     date_method: str | None = None
     source_evidence: str | None = None
+    listing: bool = False  # the page lists other articles: not an article to store
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +74,7 @@ class Article:
             "date_precision": self.date_precision,
             "date_method": self.date_method,
             "source_evidence": self.source_evidence,
+            **({"listing": True} if self.listing else {}),
             **({"error": self.error} if self.error else {}),
         }
 

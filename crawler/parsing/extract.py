@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 from crawler.parsing import dates
 from crawler.parsing.article import Article, ParseProfile
 from crawler.parsing.attribution import Attribution, find_attribution, text_attribution
-from crawler.parsing.authors import find_authors
+from crawler.parsing.authors import Credits, find_authors
 from crawler.parsing.body import (
     body_from_selector,
     body_from_trafilatura,
@@ -29,6 +29,7 @@ from crawler.parsing.body import (
 from crawler.parsing.charset import UnreadableInput, decode_html
 from crawler.parsing.headline import headline_candidates, pick_headline, site_names
 from crawler.parsing.language import choose_language, declared_language
+from crawler.parsing.listing import is_listing
 from crawler.parsing.pagetext import PageText, anchored_at, headline_element, page_text
 from crawler.parsing.structured import Structured, ld_text, read_structured
 from crawler.parsing.text import clean_text, element_text
@@ -111,18 +112,20 @@ def _extract(tree: HtmlElement, url: str, profile: ParseProfile) -> Article:
                                raw_body or text().text)
     published, modified = _dates(page, text, language)
     body = _tidy(page, raw_body, headline, published, text)
-    attribution = _attribution(page, body)
+    credits = _credits(page)
+    attribution = _attribution(page, body) or _byline_attribution(credits)
     return Article(
         url=url, headline=headline, labels=labels,
         published_at=published.value if published else None,
         modified_at=modified.value if modified else None,
         source=attribution.source if attribution else _fallback_source(page),
         source_evidence=attribution.evidence if attribution else None,
-        publisher=page.publisher, body=body, language=language, authors=_authors(page),
+        publisher=page.publisher, body=body, language=language, authors=credits.authors,
         canonical_url=_canonical(tree, page.structured, url),
         date_raw=published.raw if published else None,
         date_precision=published.precision if published else None,
         date_method=published.method if published else None,
+        listing=is_listing(tree, url, body, page.structured, headline),
     )
 
 
@@ -169,7 +172,14 @@ def _attribution(page: _Page, body: str | None) -> Attribution | None:
             or find_attribution(_source_notes(page.tree)))
 
 
-def _authors(page: _Page) -> tuple[str, ...]:
+def _byline_attribution(credits: Credits) -> Attribution | None:
+    """The text credits no agency, its byline does ("Anna Berg, dpa"; JSON-LD author "AFP")."""
+    if credits.agency and credits.evidence:
+        return Attribution(credits.agency, credits.evidence)
+    return None
+
+
+def _credits(page: _Page) -> Credits:
     selected = [page.selected["authors"]] if "authors" in page.selected else []
     exclude = [page.publisher or "", *page.site_names]
     return find_authors(page.tree, page.structured, exclude, selected)
@@ -217,16 +227,25 @@ def _source_notes(tree: HtmlElement) -> str:
 
 
 def _publisher(structured: Structured, profile: ParseProfile, host: str) -> str | None:
+    """The source's publisher; else the site's name as the page declares it; else the host."""
     if profile.publisher:
         return profile.publisher
-    site = structured.first_meta("og:site_name", "application-name")
+    return clean_text(_declared_site_name(structured)) or host.removeprefix("www.") or None
+
+
+def _declared_site_name(structured: Structured) -> str | None:
+    """og:site_name, the article's JSON-LD publisher, the page's JSON-LD WebSite or
+    Organization, then the web app's name."""
+    site = structured.first_meta("og:site_name")
     if site:
-        return clean_text(site)
-    for value in structured.ld_values("publisher"):
-        name = ld_text(value)
-        if name:
-            return clean_text(name)
-    return host.removeprefix("www.") or None
+        return site
+    for objects in (None, structured.organisations):
+        key = "publisher" if objects is None else "name"
+        for value in structured.ld_values(key, objects):
+            name = ld_text(value)
+            if name:
+                return name
+    return structured.first_meta("application-name")
 
 
 def _fallback_source(page: _Page) -> str | None:

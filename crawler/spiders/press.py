@@ -295,6 +295,10 @@ class PressSpider(scrapy.Spider):
         if article.error:
             self.record_failure(response.url, "unparseable", response.status, article.error)
             return None
+        if article.listing:  # an index of other articles at an article-like URL
+            self.stat("listings_skipped")
+            logger.info("%s: %s lists other articles; not stored as an article", self.name, response.url)
+            return None
         body = (article.body or "").strip()
         if len(body) < self.source.crawl.min_body_chars:
             reason = f"no article text found ({len(body)} characters; JavaScript-only, blank or an error page)"

@@ -200,3 +200,24 @@ def test_a_utc_instant_is_kept_and_written_in_the_publisher_offset(name, publish
     record = _case(name)
     assert (record["published_at"], record["date_raw"]) == (published_at, raw)
     assert datetime.fromisoformat(published_at) == datetime.fromisoformat(instant)
+
+
+@pytest.mark.parametrize(("name", "authors", "source"), [
+    ("authors-byline-roles", ["Anna Berg", "Jonas Weber"], "stadtbote.example"),
+    ("authors-jsonld-person-list-agency", ["Anna Berg", "Jonas Weber"], "dpa"),
+    ("authors-meta-several-names-agency", ["Anna Berg", "Jonas Weber"], "AFP"),
+    ("authors-link-to-author-page", ["Dr. Anna Berg"], "Stadtbote"),
+])
+def test_bylines_credit_people_as_authors_and_an_agency_as_source(name, authors, source) -> None:
+    record = _case(name)
+    assert (record["authors"], record["source"]) == (authors, source)
+
+
+def test_a_listing_page_is_marked_and_a_short_article_with_related_links_is_not() -> None:
+    assert _case("listing-pagination-page-html")["listing"] is True
+    assert "listing" not in _case("listing-short-article-with-related-links")
+
+
+@pytest.mark.parametrize("name", ["publisher-from-jsonld-publisher", "publisher-from-jsonld-website"])
+def test_without_a_configured_publisher_the_page_names_its_site(name) -> None:
+    assert _case(name)["publisher"] == "River News"

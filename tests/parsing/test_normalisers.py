@@ -241,4 +241,38 @@ def test_element_text_spaces_tags_apart_but_not_punctuation(html, text) -> None:
 ])
 def test_labelled_author_fields_name_the_authors(html, names) -> None:
     tree = lxml.html.document_fromstring(f"<html><body>{html}</body></html>")
-    assert find_authors(tree, read_structured(tree), ["Caspian Post"]) == names
+    assert find_authors(tree, read_structured(tree), ["Caspian Post"]).authors == names
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    (["Text: Anna Berg, Foto: Max Muster"], ("Anna Berg",)),
+    (["Photo: Max Muster / Text: Anna Berg"], ("Anna Berg",)),
+    (["By Anna Berg. Photos by John Smith"], ("Anna Berg",)),
+    (["Von Anna Berg und John Smith"], ("Anna Berg", "John Smith")),
+    (["Fotos: Max Muster"], ()),
+])
+def test_only_the_writers_of_a_byline_with_roles_are_authors(raw, names) -> None:
+    assert clean_authors(raw, ["Caspian Post"]) == names
+
+
+def _ld_page(author: str) -> str:
+    return ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+            f'"author": {author}}}</script></head><body><p>Text</p></body></html>')
+
+
+@pytest.mark.parametrize(("html", "authors", "agency"), [
+    (_ld_page('[{"@type": "Person", "name": "Anna Berg"}, [{"@type": "Person", "name": "AP"}]]'),
+     ("Anna Berg",), "AP"),
+    (_ld_page('[{"@type": "Person", "name": "Anna Berg"}, {"@type": "Organization", "name": "dpa"}]'),
+     ("Anna Berg",), "dpa"),
+    (_ld_page('{"@type": "Person", "name": "AFP"}'), (), "AFP"),
+    (_ld_page('{"@type": "Organization", "name": "Caspian Post"}'), (), None),
+    ('<html><head><meta name="author" content="Anna Berg und John Smith, dpa"></head></html>',
+     ("Anna Berg", "John Smith"), "dpa"),
+    ('<html><body><p>von <a href="/autoren/name/anna-berg">Dr. Anna Berg</a></p>'
+     '<nav><a href="/autoren/">Autoren</a></nav></body></html>', ("Dr. Anna Berg",), None),
+])
+def test_bylines_give_people_as_authors_and_an_agency_as_credit(html, authors, agency) -> None:
+    tree = lxml.html.document_fromstring(html)
+    credits = find_authors(tree, read_structured(tree), ["Caspian Post"])
+    assert (credits.authors, credits.agency) == (authors, agency)
