@@ -22,6 +22,7 @@ The two engines' SQL differs entirely, so it lives here, chosen by
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -39,25 +40,31 @@ TS_CONFIGS = {
     "nn": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
     "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
+#: Migration 0010's copies of pg_catalog's configurations, words passed through ``unaccent``.
+FOLDED_CONFIG_PREFIX = "presswatch_"
 SNIPPET_START, SNIPPET_STOP, SNIPPET_ELLIPSIS = "[", "]", "…"
+#: Words in a snippet, and the most FTS5's snippet() can show.
+SNIPPET_WORDS, SNIPPET_MAX_WORDS = 24, 64
 _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _COLUMNS = "a.id, a.url, a.headline, a.published_at, a.source_name, a.publisher"
 
 
 def ts_config(language: str | None) -> str:
-    """The PostgreSQL text search configuration for an ISO 639-1 code (``en-GB`` → english)."""
+    """The PostgreSQL text search configuration for an ISO 639-1 code
+    (``en-GB`` → ``presswatch_english``: pg_catalog's ``english`` with accents folded)."""
     code = re.split(r"[-_]", (language or "").strip().lower(), maxsplit=1)[0]
-    return TS_CONFIGS.get(code, "simple")
+    return FOLDED_CONFIG_PREFIX + TS_CONFIGS.get(code, "simple")
 
 
 def search(
     connection: Connection, terms: str, where: ArticleFilter, limit: int
 ) -> list[SearchHit]:
-    if limit < 1 or fts5_query(terms) is None:  # nothing to find (no word, or only "-word"s)
+    parsed = parse_terms(terms)
+    if limit < 1 or parsed is None:  # nothing to find (no word, or only "-word"s)
         return []
     if fulltext_dialect(connection) == "fts5":
-        return _search_fts5(connection, terms, where, limit)
-    return _search_tsvector(connection, terms, where, limit)
+        return _search_fts5(connection, parsed, where, limit)
+    return _search_tsvector(connection, parsed, where, limit)
 
 
 def filter_sql(where: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
@@ -74,12 +81,26 @@ def filter_sql(where: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
     return sql, params
 
 
-# --- SQLite FTS5 ------------------------------------------------------------------------
+# --- Query terms (both engines) ---------------------------------------------------------
 
 
-def fts5_query(terms: str) -> str | None:
-    """Web-search syntax as an FTS5 query (every term quoted); None when nothing to find."""
-    clauses: list[str] = []
+@dataclass(frozen=True)
+class Terms:
+    """Search terms parsed: every clause must match (a clause: phrases, one of which must
+    occur), and no excluded phrase may. A phrase is the words as typed, quotes removed."""
+
+    clauses: tuple[tuple[str, ...], ...]
+    excluded: tuple[str, ...]
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """Every phrase the query looks for (not the excluded ones), in order."""
+        return tuple(phrase for clause in self.clauses for phrase in clause)
+
+
+def parse_terms(terms: str) -> Terms | None:
+    """Web-search syntax parsed (words, ``"phrases"``, ``OR``, ``-word``); None: nothing to find."""
+    clauses: list[tuple[str, ...]] = []
     excluded: list[str] = []
     join_next = False
     for token in _TOKEN.findall(terms):
@@ -87,91 +108,159 @@ def fts5_query(terms: str) -> str | None:
             join_next = bool(clauses)
             continue
         negative = token.startswith("-") and len(token) > 1
-        phrase = token[1:] if negative else token
-        phrase = phrase.strip('"')
+        # a quote inside a word separates words, as on both engines' tokenizers
+        phrase = (token[1:] if negative else token).strip('"').replace('"', " ")
         if not re.search(r"\w", phrase):
             continue
-        quoted = '"' + phrase.replace('"', '""') + '"'
         if negative:
-            excluded.append(quoted)
+            excluded.append(phrase)
         elif join_next:
-            clauses[-1] = f"{clauses[-1]} OR {quoted}"
+            clauses[-1] = (*clauses[-1], phrase)
         else:
-            clauses.append(quoted)
+            clauses.append((phrase,))
         join_next = False
-    if not clauses:
-        return None
-    query = " AND ".join(f"({clause})" for clause in clauses)
-    return query + "".join(f" NOT {term}" for term in excluded)
+    return Terms(tuple(clauses), tuple(excluded)) if clauses else None
+
+
+def snippet_words(parsed: Terms) -> int:
+    """How many words a snippet shows: 24, more for a long phrase (so it is never cut), at most 64."""
+    longest = max(len(re.findall(r"\w+", phrase)) for phrase in parsed.phrases)
+    return min(SNIPPET_MAX_WORDS, max(SNIPPET_WORDS, longest + 8))
+
+
+# --- SQLite FTS5 ------------------------------------------------------------------------
+
+
+def _quoted(phrase: str) -> str:
+    return '"' + phrase.replace('"', '""') + '"'
+
+
+def fts5_query(terms: str) -> str | None:
+    """Web-search syntax as an FTS5 query (every term quoted); None when nothing to find."""
+    parsed = parse_terms(terms)
+    return None if parsed is None else _fts5_match(parsed)
+
+
+def _fts5_match(parsed: Terms) -> str:
+    query = " AND ".join(
+        "(" + " OR ".join(_quoted(phrase) for phrase in clause) + ")" for clause in parsed.clauses
+    )
+    return query + "".join(f" NOT {_quoted(phrase)}" for phrase in parsed.excluded)
+
+
+def _fts5_any(parsed: Terms, column: str) -> str:
+    """FTS5: ``column`` holds any phrase the query looks for."""
+    return f"{column} : (" + " OR ".join(_quoted(phrase) for phrase in parsed.phrases) + ")"
 
 
 def _search_fts5(
-    connection: Connection, terms: str, where: ArticleFilter, limit: int
+    connection: Connection, parsed: Terms, where: ArticleFilter, limit: int
 ) -> list[SearchHit]:
-    query = fts5_query(terms)
-    if query is None:
-        return []
     conditions, params = filter_sql(where)
+    in_column = "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :in_{0})"
+    snippet = f"snippet(articles_fts, {{0}}, :start, :stop, :ellipsis, {snippet_words(parsed)})"
     statement = text(
         f"SELECT {_COLUMNS}, -articles_fts.rank AS score, "
-        f"snippet(articles_fts, -1, :start, :stop, :ellipsis, 16) AS snippet "
+        f"{in_column.format('headline')} AS headline_hit, "
+        f"CASE WHEN {in_column.format('body')} THEN {snippet.format(1)} "
+        f"ELSE {snippet.format(0)} END AS snippet "
         "FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
         f"WHERE articles_fts MATCH :query{conditions} "
-        "ORDER BY articles_fts.rank, a.id LIMIT :limit"
+        "ORDER BY headline_hit DESC, articles_fts.rank, a.id LIMIT :limit"
     ).bindparams(*params).columns(published_at=UtcDateTime)
     rows = connection.execute(statement, {
-        "query": query, "limit": limit, "start": SNIPPET_START, "stop": SNIPPET_STOP,
-        "ellipsis": SNIPPET_ELLIPSIS,
+        "query": _fts5_match(parsed), "in_headline": _fts5_any(parsed, "headline"),
+        "in_body": _fts5_any(parsed, "body"), "limit": limit,
+        "start": SNIPPET_START, "stop": SNIPPET_STOP, "ellipsis": SNIPPET_ELLIPSIS,
     })
     return [_hit(row) for row in rows]
 
 
 # --- PostgreSQL tsvector ------------------------------------------------------------------
 
-_HEADLINE_OPTIONS = (
-    f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords=24, MinWords=10, "
-    f'MaxFragments=2, FragmentDelimiter=" {SNIPPET_ELLIPSIS} "'
-)
+
+def _headline_options(words: int) -> str:
+    return (
+        f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, MaxWords={words}, MinWords=10, "
+        f'ShortWord=0, MaxFragments=2, FragmentDelimiter=" {SNIPPET_ELLIPSIS} "'
+    )
 
 
-def _tsquery(connection: Connection, terms: str) -> str | None:
+def tsquery_sql(parsed: Terms, config: str, *, part: str = "all") -> str:
+    """SQL building the terms' tsquery as ``config`` (an SQL expression) parses them.
+
+    Built here, not by ``websearch_to_tsquery``, so that ``OR`` binds as on SQLite
+    (``a OR b c`` is (a or b) and c; PostgreSQL's web-search parser reads a or (b and c)).
+    Each phrase is ``phraseto_tsquery`` of the bound parameter ``:phrase_<i>`` (i: its
+    place in ``phrases + excluded``). ``part``: ``"all"`` the whole query, ``"positive"``
+    without its exclusions (for ranking), ``"any"`` any one of its phrases.
+    """
+    def phrase(i: int) -> str:
+        return f"phraseto_tsquery({config}, :phrase_{i})"
+
+    if part == "any":
+        return "(" + " || ".join(phrase(i) for i in range(len(parsed.phrases))) + ")"
+    clauses, i = [], 0
+    for clause in parsed.clauses:
+        clauses.append("(" + " || ".join(phrase(i + k) for k in range(len(clause))) + ")")
+        i += len(clause)
+    if part == "all":
+        clauses += [f"!!{phrase(i + k)}" for k in range(len(parsed.excluded))]
+    return "(" + " && ".join(clauses) + ")"
+
+
+def _phrase_params(parsed: Terms) -> dict[str, str]:
+    return {f"phrase_{i}": p for i, p in enumerate((*parsed.phrases, *parsed.excluded))}
+
+
+def _candidates(connection: Connection, parsed: Terms) -> str | None:
     """The terms parsed by every configuration, OR-ed, as tsquery text (None: nothing)."""
-    configs = sorted({*TS_CONFIGS.values(), "simple"})
+    configs = sorted({ts_config(code) for code in TS_CONFIGS} | {ts_config(None)})
     found: str | None = connection.scalar(
         text(
             "SELECT string_agg(DISTINCT '(' || q::text || ')', ' | ') FROM ("
-            "SELECT websearch_to_tsquery(CAST(c AS regconfig), :terms) AS q "
+            f"SELECT {tsquery_sql(parsed, 'CAST(c AS regconfig)')} AS q "
             "FROM unnest(CAST(:configs AS text[])) AS c) parsed WHERE q::text <> ''"
         ),
-        {"terms": terms, "configs": configs},
+        {**_phrase_params(parsed), "configs": configs},
     )
     return found
 
 
 def _search_tsvector(
-    connection: Connection, terms: str, where: ArticleFilter, limit: int
+    connection: Connection, parsed: Terms, where: ArticleFilter, limit: int
 ) -> list[SearchHit]:
-    tsquery = _tsquery(connection, terms)
-    if not tsquery:
+    candidates = _candidates(connection, parsed)
+    if not candidates:
         return []
     conditions, params = filter_sql(where)
     # The OR of every configuration's parse finds candidates through the GIN index;
     # each document is then held to the terms as parsed in its own configuration
-    # (so "-word" excludes every form of the word in that language).
+    # (so "-word" excludes every form of the word in that language). ts_filter keeps
+    # the headline's (A) or the body's (B) words: where a match is. A headline is shown
+    # whole, as FTS5's snippet() shows a text shorter than its window.
     statement = text(
-        "SELECT id, url, headline, published_at, source_name, publisher, score, "
-        "ts_headline(config, coalesce(nullif(body, ''), headline, ''), own, :options) AS snippet "
-        f"FROM (SELECT {_COLUMNS}, a.body, f.config, own, ts_rank(f.document, own) AS score "
+        "SELECT id, url, headline, published_at, source_name, publisher, score, headline_hit, "
+        "CASE WHEN body_hit THEN ts_headline(config, body, own, :options) "
+        "ELSE ts_headline(config, coalesce(headline, ''), own, :whole) END AS snippet "
+        f"FROM (SELECT {_COLUMNS}, a.body, f.config, own, "
+        "ts_rank(f.document, positive) AS score, "
+        "ts_filter(f.document, '{a}') @@ any_phrase AS headline_hit, "
+        "ts_filter(f.document, '{b}') @@ any_phrase AS body_hit "
         "FROM articles_fts AS f JOIN articles AS a ON a.id = f.article_id, "
-        "CAST(:tsquery AS tsquery) AS candidates, "
-        "LATERAL websearch_to_tsquery(f.config, :terms) AS own "
+        "CAST(:candidates AS tsquery) AS candidates, "
+        f"LATERAL (SELECT {tsquery_sql(parsed, 'f.config')} AS own, "
+        f"{tsquery_sql(parsed, 'f.config', part='positive')} AS positive, "
+        f"{tsquery_sql(parsed, 'f.config', part='any')} AS any_phrase) AS q "
         f"WHERE f.document @@ candidates AND f.document @@ own{conditions} "
-        "ORDER BY score DESC, a.id LIMIT :limit) AS hits ORDER BY score DESC, id"
+        "ORDER BY headline_hit DESC, score DESC, a.id LIMIT :limit) AS hits "
+        "ORDER BY headline_hit DESC, score DESC, id"
     ).bindparams(*params).columns(published_at=UtcDateTime)
-    rows = connection.execute(
-        statement,
-        {"tsquery": tsquery, "terms": terms, "limit": limit, "options": _HEADLINE_OPTIONS},
-    )
+    rows = connection.execute(statement, {
+        **_phrase_params(parsed), "candidates": candidates, "limit": limit,
+        "options": _headline_options(snippet_words(parsed)),
+        "whole": f"StartSel={SNIPPET_START}, StopSel={SNIPPET_STOP}, HighlightAll=true",
+    })
     return [_hit(row) for row in rows]
 
 
