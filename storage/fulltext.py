@@ -45,6 +45,23 @@ FOLDED_CONFIG_PREFIX = "presswatch_"
 SNIPPET_START, SNIPPET_STOP, SNIPPET_ELLIPSIS = "[", "]", "…"
 #: Words in a snippet, and the most FTS5's snippet() can show.
 SNIPPET_WORDS, SNIPPET_MAX_WORDS = 24, 64
+#: PostgreSQL's English stop words (tsearch_data/english.stop): a query word that is one
+#: of them, on its own, is left out on both databases, as PostgreSQL's english configuration
+#: does (inside a "phrase" it stays: SQLite matches the phrase as written).
+STOP_WORDS = frozenset((
+    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours",
+    "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself",
+    "it", "its", "itself", "they", "them", "their", "theirs", "themselves", "what", "which",
+    "who", "whom", "this", "that", "these", "those", "am", "is", "are", "was", "were", "be",
+    "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an",
+    "the", "and", "but", "if", "or", "because", "as", "until", "while", "of", "at", "by",
+    "for", "with", "about", "against", "between", "into", "through", "during", "before",
+    "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off", "over",
+    "under", "again", "further", "then", "once", "here", "there", "when", "where", "why",
+    "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no",
+    "nor", "not", "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will",
+    "just", "don", "should", "now",
+))
 _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _COLUMNS = "a.id, a.url, a.headline, a.published_at, a.source_name, a.publisher"
 
@@ -110,8 +127,8 @@ def parse_terms(terms: str) -> Terms | None:
         negative = token.startswith("-") and len(token) > 1
         # a quote inside a word separates words, as on both engines' tokenizers
         phrase = (token[1:] if negative else token).strip('"').replace('"', " ")
-        if not re.search(r"\w", phrase):
-            continue
+        if not re.search(r"\w", phrase) or phrase.casefold() in STOP_WORDS:
+            continue  # as if not typed
         if negative:
             excluded.append(phrase)
         elif join_next:

@@ -193,7 +193,9 @@ def test_postgresql_function_maps_languages_like_python(pg_url: str) -> None:
         ("wind OR solar", '("wind" OR "solar")'),
         ("hydrogen -exports", '("hydrogen") NOT "exports"'),
         ('say "hi', '("say") AND ("hi")'),
-        ("AND NOT NEAR(", '("AND") AND ("NOT") AND ("NEAR(")'),
+        ("AND NOT NEAR(", '("NEAR(")'),  # and, not: stop words
+        ("OR NEAR", '("NEAR")'),
+        ("the OR a", None),
         ("-only", None),
         ("  ", None),
     ],

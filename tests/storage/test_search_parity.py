@@ -146,6 +146,18 @@ def test_phrases_alternatives_and_exclusions(archive: Archive, slugs: dict[int, 
     }
 
 
+def test_english_stop_words_on_their_own_are_left_out(
+    archive: Archive, slugs: dict[int, str]
+) -> None:
+    minister = {"brandt", "oneill"}
+    assert found(archive, slugs, "a minister", "the minister", "minister -the", "in Baku", "the",
+                 '"Minister Brandt\'s visit to Baku"', '"visit Baku"') == {
+        "a minister": minister, "the minister": minister, "minister -the": minister,
+        "in Baku": {"brandt", "pipeline", "strasse"}, "the": set(),
+        '"Minister Brandt\'s visit to Baku"': {"brandt"}, '"visit Baku"': set(),
+    }
+
+
 def test_a_headline_only_match_shows_the_headline_with_the_match_marked(
     archive: Archive, slugs: dict[int, str]
 ) -> None:
