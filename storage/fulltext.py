@@ -4,17 +4,34 @@ The index is ``articles_fts`` (created by migration 0003; on SQLite declared wit
 ``content="articles"`` since 0008, so Datasette finds it), kept in step with
 ``articles`` by triggers on every insert, update and delete:
 - SQLite: an FTS5 table with external content (``articles`` holds the text once),
-  tokenizer ``porter unicode61 remove_diacritics 2``, ranked by BM25 with the
+  tokenizer ``porter unicode61 remove_diacritics 2``, scored by BM25 with the
   headline weighted 5× the body; snippets by FTS5 ``snippet()``.
 - PostgreSQL: one weighted ``tsvector`` per article (headline A, body B) built
   with the text search configuration of the article's language (ISO 639-1 →
-  ``english``, ``russian``, ``german``, …; ``simple`` when unknown), a GIN
-  index, ranked by ``ts_rank``; snippets by ``ts_headline``.
+  ``presswatch_english``, ``presswatch_russian``, …; ``presswatch_simple`` when
+  unknown: pg_catalog's configurations with ``unaccent`` before the stemmer,
+  migration 0010), a GIN index, scored by ``ts_rank``; snippets by ``ts_headline``.
 
-Query syntax (both databases, that of PostgreSQL's ``websearch_to_tsquery``):
-words must all occur, ``"a phrase"`` must occur as written, ``a OR b`` needs
-either, ``-word`` excludes. On PostgreSQL each document meets the terms as its
-own language's configuration parses (and stems) them.
+One meaning on both (README, "Full-text search: what a query matches"; the
+parity tests run one corpus on both databases):
+- Query syntax: every word must occur, ``"a phrase"`` as written, ``a OR b``
+  either (OR binds closer than the words around it: ``a OR b c`` is (a or b)
+  and c), ``-word`` excludes. ``parse_terms`` reads it once; each engine's query
+  is built from that parse (on PostgreSQL not by ``websearch_to_tsquery``, whose
+  OR binds looser). An English stop word on its own is left out (as PostgreSQL's
+  english configuration does); inside a phrase it stays.
+- Case and accents are folded; apostrophes and hyphens separate words (a
+  hyphenated word is also found as written); CJK runs without spaces are one word.
+- Order: articles whose headline holds any searched phrase first, then the
+  body-only matches; within each, the engine's score, then the id. An explicit
+  key, so "a headline match outranks a body match" holds whatever BM25 says.
+- Snippet: from the body when the body holds a searched phrase, else the headline
+  shown whole; matched words in ``[brackets]``.
+Where the engines differ, by design or by what they can do: stemming beyond
+English (PostgreSQL stems each article in its own language, SQLite English only);
+``unaccent`` also folds ё, ß, œ, æ (SQLite keeps them); SQLite splits ``1.5`` into
+1 and 5; a phrase may span headline and body on PostgreSQL only; snippet texts
+differ in detail (PostgreSQL brackets each word of a phrase, drops a final stop).
 
 The two engines' SQL differs entirely, so it lives here, chosen by
 ``storage.dialect.fulltext_dialect`` (the one place that knows the dialect).
