@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import Archive, ArticleFilter, ArticleIn
-from storage.fulltext import fts5_query, ts_config
+from storage.fulltext import Terms, fts5_query, parse_terms, snippet_words, ts_config, tsquery_sql
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -202,3 +202,47 @@ def test_postgresql_function_maps_languages_like_python(pg_url: str) -> None:
 )
 def test_search_terms_become_safe_fts5_queries(terms: str, query: str | None) -> None:
     assert fts5_query(terms) == query
+
+
+@pytest.mark.parametrize(
+    ("terms", "parsed"),
+    [
+        ("Tbilisi OR Baku pipeline", Terms((("Tbilisi", "Baku"), ("pipeline",)), ())),
+        ('"trade minister" -tariff -"New tariff"',
+         Terms((("trade minister",),), ("tariff", "New tariff"))),
+        ("the minister -the OR a", Terms((("minister",),), ())),  # stop words: as if not typed
+        ('"visit to Baku"', Terms((("visit to Baku",),), ())),  # inside a phrase they stay
+        ('say"hi', Terms((("say hi",),), ())),
+        ("OR wind", Terms((("wind",),), ())),
+        ("-wind", None),
+        ("the", None),
+    ],
+)
+def test_search_terms_are_parsed_once_for_both_engines(terms: str, parsed: Terms | None) -> None:
+    assert parse_terms(terms) == parsed
+
+
+def test_postgresql_query_is_built_with_or_binding_closer_than_and() -> None:
+    parsed = parse_terms("Tbilisi OR Baku pipeline -oil")
+    assert parsed is not None
+
+    def phrase(i: int) -> str:
+        return f"phraseto_tsquery(cfg, :phrase_{i})"
+
+    assert tsquery_sql(parsed, "cfg") == (
+        f"(({phrase(0)} || {phrase(1)}) && ({phrase(2)}) && !!{phrase(3)})"
+    )
+    assert tsquery_sql(parsed, "cfg", part="positive") == (
+        f"(({phrase(0)} || {phrase(1)}) && ({phrase(2)}))"
+    )
+    assert tsquery_sql(parsed, "cfg", part="any") == f"({phrase(0)} || {phrase(1)} || {phrase(2)})"
+
+
+@pytest.mark.parametrize(
+    ("terms", "words"),
+    [("hydrogen", 24), ('"a b c d e f g h i j k l m n o p q r"', 26), (" ".join(["w"] * 70), 24),
+     ('"' + " ".join(["w"] * 70) + '"', 64)],
+)
+def test_snippets_are_long_enough_for_the_longest_phrase(terms: str, words: int) -> None:
+    parsed = parse_terms(terms)
+    assert parsed is not None and snippet_words(parsed) == words

@@ -5,7 +5,8 @@ Each text search configuration the archive uses (``english``, ``russian``, …,
 the ``unaccent`` dictionary (contrib extension ``unaccent``, trusted: a
 database owner may create it) before the language's stemmer, so "énergie" and
 "energie" meet in the index, in queries and in ``ts_headline`` alike.
-``presswatch_ts_config(language)`` returns these copies, and every article's
+``presswatch_ts_config(language)`` returns these copies (0003's function, which
+names pg_catalog's, stays as ``presswatch_language_config``), and every article's
 ``articles_fts`` row is made again with its new configuration.
 
 SQLite already folds accents (tokenizer ``unicode61 remove_diacritics 2``):
@@ -28,29 +29,19 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-#: ISO 639-1 code -> PostgreSQL text search configuration (frozen copy of
-#: storage.fulltext.TS_CONFIGS at this revision); anything else is 'simple'.
-TS_CONFIGS = {
-    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "da": "danish",
-    "nl": "dutch", "en": "english", "fi": "finnish", "fr": "french", "de": "german",
-    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
-    "it": "italian", "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "nb": "norwegian",
-    "nn": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
-    "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
-}
 PREFIX = "presswatch_"
 #: The token types that may carry accents (all-ASCII words need no folding).
 FOLDED_TOKENS = "word, hword, hword_part"
-CONFIGS = sorted({*TS_CONFIGS.values(), "simple"})
+#: 0003's language -> configuration function, kept under this name: the new one wraps it.
+LANGUAGE_CONFIG = "presswatch_language_config"
 
 
-def _config_function(prefix: str) -> str:
-    """``presswatch_ts_config(language)``, naming the configurations ``<prefix><name>``."""
-    cases = " ".join(f"WHEN '{code}' THEN '{prefix}{name}'" for code, name in TS_CONFIGS.items())
-    return f"""CREATE OR REPLACE FUNCTION presswatch_ts_config(language text) RETURNS regconfig
+def _config_function(schema: str) -> str:
+    """``presswatch_ts_config(language)``: the copy (in ``schema``) of 0003's configuration."""
+    return f"""CREATE FUNCTION presswatch_ts_config(language text) RETURNS regconfig
         LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT (CASE lower(split_part(split_part(coalesce(language, ''), '-', 1), '_', 1))
-                {cases} ELSE '{prefix}simple' END)::regconfig $$"""
+        SELECT CAST('{schema}.{PREFIX}' || {schema}.{LANGUAGE_CONFIG}(language)::text AS regconfig)
+        $$"""
 
 
 #: Every article indexed again, with its language's configuration (as the trigger of 0003 does).
@@ -68,11 +59,20 @@ def _word_dictionaries(name: str) -> list[str]:
     rows = op.get_bind().execute(text(
         "SELECT d.dictname FROM pg_ts_config_map m "
         "JOIN pg_ts_config c ON c.oid = m.mapcfg "
-        "JOIN pg_namespace n ON n.oid = c.cfgnamespace AND n.nspname = 'pg_catalog' "
         "JOIN pg_ts_dict d ON d.oid = m.mapdict "
         "JOIN ts_token_type('default') t ON t.tokid = m.maptokentype "
-        "WHERE c.cfgname = :name AND t.alias = 'word' ORDER BY m.mapseqno"
+        "WHERE c.cfgnamespace = 'pg_catalog'::regnamespace AND c.cfgname = :name "
+        "AND t.alias = 'word' ORDER BY m.mapseqno"
     ), {"name": name}).scalars().all()
+    return list(rows)
+
+
+def _catalog_configs() -> list[str]:
+    """Every built-in configuration: those 0003 maps languages to, and ``simple``."""
+    rows = op.get_bind().execute(text(
+        "SELECT cfgname FROM pg_ts_config "
+        "WHERE cfgnamespace = 'pg_catalog'::regnamespace ORDER BY cfgname"
+    )).scalars().all()
     return list(rows)
 
 
@@ -80,24 +80,26 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
-    for name in CONFIGS:
+    for name in _catalog_configs():
         dictionaries = ", ".join(["unaccent", *_word_dictionaries(name)])
         op.execute(f"CREATE TEXT SEARCH CONFIGURATION {PREFIX}{name} (COPY = pg_catalog.{name})")
         op.execute(
             f"ALTER TEXT SEARCH CONFIGURATION {PREFIX}{name} "
             f"ALTER MAPPING FOR {FOLDED_TOKENS} WITH {dictionaries}"
         )
+    op.execute(f"ALTER FUNCTION presswatch_ts_config(text) RENAME TO {LANGUAGE_CONFIG}")
     # Qualified with the schema they are made in: found whatever the search_path.
     schema = op.get_bind().scalar(text("SELECT quote_ident(current_schema())"))
-    op.execute(_config_function(f"{schema}.{PREFIX}"))
+    op.execute(_config_function(schema))
     op.execute(REINDEX)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
-    op.execute(_config_function("pg_catalog."))
+    op.execute("DROP FUNCTION presswatch_ts_config(text)")
+    op.execute(f"ALTER FUNCTION {LANGUAGE_CONFIG}(text) RENAME TO presswatch_ts_config")
     op.execute(REINDEX)
-    for name in CONFIGS:
+    for name in _catalog_configs():
         op.execute(f"DROP TEXT SEARCH CONFIGURATION {PREFIX}{name}")
     # The unaccent extension stays: it may have been there before, and other objects may use it.
