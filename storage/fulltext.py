@@ -10,7 +10,8 @@ The index is ``articles_fts`` (created by migration 0003; on SQLite declared wit
   with the text search configuration of the article's language (ISO 639-1 →
   ``presswatch_english``, ``presswatch_russian``, …; ``presswatch_simple`` when
   unknown: pg_catalog's configurations with ``unaccent`` before the stemmer,
-  migration 0010), a GIN index, scored by ``ts_rank``; snippets by ``ts_headline``.
+  migration 0010; a gap between headline and body, so no phrase spans them), a GIN
+  index, scored by ``ts_rank``; snippets by ``ts_headline``.
 
 One meaning on both (README, "Full-text search: what a query matches"; the
 parity tests run one corpus on both databases):
@@ -30,8 +31,8 @@ parity tests run one corpus on both databases):
 Where the engines differ, by design or by what they can do: stemming beyond
 English (PostgreSQL stems each article in its own language, SQLite English only);
 ``unaccent`` also folds ё, ß, œ, æ (SQLite keeps them); SQLite splits ``1.5`` into
-1 and 5; a phrase may span headline and body on PostgreSQL only; snippet texts
-differ in detail (PostgreSQL brackets each word of a phrase, drops a final stop).
+1 and 5; snippet texts differ in detail (PostgreSQL brackets each word of a phrase
+and drops the punctuation that ends a snippet).
 
 The two engines' SQL differs entirely, so it lives here, chosen by
 ``storage.dialect.fulltext_dialect`` (the one place that knows the dialect).

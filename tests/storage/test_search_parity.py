@@ -136,13 +136,15 @@ def test_numbers_match_as_written(archive: Archive, slugs: dict[int, str]) -> No
 
 def test_phrases_alternatives_and_exclusions(archive: Archive, slugs: dict[int, str]) -> None:
     assert found(archive, slugs, '"trade minister"', '"minister trade"', "Tbilisi OR Каспийского",
-                 "Tbilisi OR Baku pipeline", "Baku -Brandt", "-Baku", '"Brandt’s team"') == {
+                 "Tbilisi OR Baku pipeline", "Baku -Brandt", "-Baku", '"Brandt’s team"',
+                 '"record volumes oil flows"') == {
         '"trade minister"': {"oneill"}, '"minister trade"': set(),
         "Tbilisi OR Каспийского": {"pipeline", "caspian"},
         # OR binds closer than the implicit AND: (Tbilisi or Baku) and pipeline
         "Tbilisi OR Baku pipeline": {"pipeline"},
         "Baku -Brandt": {"pipeline", "strasse"}, "-Baku": set(),
         '"Brandt’s team"': {"brandt-typographic"},
+        '"record volumes oil flows"': set(),  # a phrase does not run from headline into body
     }
 
 
@@ -220,6 +222,7 @@ def test_schema_0010_indexes_archived_articles_again_with_accents_folded(
         assert [hit.snippet for hit in archive.search("ENERGIE")] == [
             "La consommation d'[énergie] a baissé"
         ]
+        assert archive.search('"son bilan la consommation"') == []  # headline, gap, body
 
 
 def test_schema_0010_leaves_sqlite_as_it_is(sqlite_url: str, make_article: MakeArticle) -> None:

@@ -1,4 +1,4 @@
-"""PostgreSQL: search folds accents, as SQLite's ``remove_diacritics 2`` does.
+"""PostgreSQL: search folds accents and keeps headline and body apart, as SQLite does.
 
 Each text search configuration the archive uses (``english``, ``russian``, …,
 ``simple``) gets a copy named ``presswatch_<name>`` whose words pass through
@@ -7,7 +7,9 @@ database owner may create it) before the language's stemmer, so "énergie" and
 "energie" meet in the index, in queries and in ``ts_headline`` alike.
 ``presswatch_ts_config(language)`` returns these copies (0003's function, which
 names pg_catalog's, stays as ``presswatch_language_config``), and every article's
-``articles_fts`` row is made again with its new configuration.
+``articles_fts`` row is made again with its new configuration. The document now
+keeps a gap between headline and body (``presswatch_fts_document``), so that a
+phrase cannot span them: on SQLite they are two columns.
 
 SQLite already folds accents (tokenizer ``unicode61 remove_diacritics 2``):
 nothing to do there. The ordering and snippet rules of search parity
@@ -44,14 +46,39 @@ def _config_function(schema: str) -> str:
         $$"""
 
 
-#: Every article indexed again, with its language's configuration (as the trigger of 0003 does).
-REINDEX = """
-    UPDATE articles_fts AS f
-    SET config = a.cfg,
-        document = setweight(to_tsvector(a.cfg, coalesce(a.headline, '')), 'A')
-                   || setweight(to_tsvector(a.cfg, coalesce(a.body, '')), 'B')
-    FROM (SELECT id, headline, body, presswatch_ts_config(language) AS cfg FROM articles) AS a
-    WHERE f.article_id = a.id"""
+#: 0003's document: the body's words follow the headline's (a phrase could span the two).
+JOINED = "setweight(to_tsvector({cfg}, coalesce({row}headline, '')), 'A') " \
+    "|| setweight(to_tsvector({cfg}, coalesce({row}body, '')), 'B')"
+#: 0010's: a gap of 100 positions between headline and body (a placeholder lexeme, then
+#: deleted), so that no phrase spans them, as on SQLite where they are two columns.
+DOCUMENT_FUNCTION = """CREATE FUNCTION presswatch_fts_document(cfg regconfig, headline text,
+    body text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ts_delete(setweight(to_tsvector(cfg, coalesce(headline, '')), 'A')
+        || 'presswatch_gap:100'::tsvector
+        || setweight(to_tsvector(cfg, coalesce(body, '')), 'B'), 'presswatch_gap') $$"""
+APART = "presswatch_fts_document({cfg}, {row}headline, {row}body)"
+
+
+def _trigger_function(document: str) -> str:
+    """0003's trigger function, with ``document`` (``JOINED`` or ``APART``) as the tsvector."""
+    return f"""CREATE OR REPLACE FUNCTION presswatch_articles_fts() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE cfg regconfig := presswatch_ts_config(NEW.language);
+        BEGIN
+            INSERT INTO articles_fts (article_id, config, document)
+            VALUES (NEW.id, cfg, {document.format(cfg="cfg", row="NEW.")})
+            ON CONFLICT (article_id)
+            DO UPDATE SET config = EXCLUDED.config, document = EXCLUDED.document;
+            RETURN NULL;
+        END $$"""
+
+
+def _reindex(document: str) -> str:
+    """Every article indexed again, with its language's configuration."""
+    return f"""UPDATE articles_fts AS f
+        SET config = a.cfg, document = {document.format(cfg="a.cfg", row="a.")}
+        FROM (SELECT id, headline, body, presswatch_ts_config(language) AS cfg FROM articles) AS a
+        WHERE f.article_id = a.id"""
 
 
 def _word_dictionaries(name: str) -> list[str]:
@@ -91,15 +118,19 @@ def upgrade() -> None:
     # Qualified with the schema they are made in: found whatever the search_path.
     schema = op.get_bind().scalar(text("SELECT quote_ident(current_schema())"))
     op.execute(_config_function(schema))
-    op.execute(REINDEX)
+    op.execute(DOCUMENT_FUNCTION)
+    op.execute(_trigger_function(APART))
+    op.execute(_reindex(APART))
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
+    op.execute(_trigger_function(JOINED))
     op.execute("DROP FUNCTION presswatch_ts_config(text)")
     op.execute(f"ALTER FUNCTION {LANGUAGE_CONFIG}(text) RENAME TO presswatch_ts_config")
-    op.execute(REINDEX)
+    op.execute(_reindex(JOINED))
+    op.execute("DROP FUNCTION presswatch_fts_document(regconfig, text, text)")
     for name in _catalog_configs():
         op.execute(f"DROP TEXT SEARCH CONFIGURATION {PREFIX}{name}")
     # The unaccent extension stays: it may have been there before, and other objects may use it.
