@@ -20,7 +20,8 @@ parity tests run one corpus on both databases):
   and c), ``-word`` excludes. ``parse_terms`` reads it once; each engine's query
   is built from that parse (on PostgreSQL not by ``websearch_to_tsquery``, whose
   OR binds looser). An English stop word on its own is left out (as PostgreSQL's
-  english configuration does); inside a phrase it stays.
+  english configuration does), and so is a possessive 's ending a lone word
+  (``Brandt's`` is ``Brandt``); inside a phrase both stay.
 - Case and accents are folded; apostrophes and hyphens separate words (a
   hyphenated word is also found as written); CJK runs without spaces are one word.
 - Order: articles whose headline holds any searched phrase first, then the
@@ -80,6 +81,8 @@ STOP_WORDS = frozenset((
     "nor", "not", "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will",
     "just", "don", "should", "now",
 ))
+#: An English possessive ending a one-word term ('s, ’s): left out on both databases.
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s$", re.IGNORECASE)
 _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _COLUMNS = "a.id, a.url, a.headline, a.published_at, a.source_name, a.publisher"
 
@@ -145,6 +148,8 @@ def parse_terms(terms: str) -> Terms | None:
         negative = token.startswith("-") and len(token) > 1
         # a quote inside a word separates words, as on both engines' tokenizers
         phrase = (token[1:] if negative else token).strip('"').replace('"', " ")
+        if not re.search(r"\s", phrase):  # Brandt's -> Brandt, as PostgreSQL drops the s
+            phrase = _POSSESSIVE.sub("", phrase)
         if not re.search(r"\w", phrase) or phrase.casefold() in STOP_WORDS:
             continue  # as if not typed
         if negative:

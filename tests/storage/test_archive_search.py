@@ -213,6 +213,8 @@ def test_search_terms_become_safe_fts5_queries(terms: str, query: str | None) ->
         ("the minister -the OR a", Terms((("minister",),), ())),  # stop words: as if not typed
         ('"visit to Baku"', Terms((("visit to Baku",),), ())),  # inside a phrase they stay
         ('say"hi', Terms((("say hi",),), ())),
+        ("Brandt's O’Neill’s -Brandt’S", Terms((("Brandt",), ("O’Neill",)), ("Brandt",))),
+        ('"Brandt\'s visit"', Terms((("Brandt's visit",),), ())),
         ("OR wind", Terms((("wind",),), ())),
         ("-wind", None),
         ("the", None),

@@ -24,6 +24,7 @@ T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CORPUS = {
     "brandt": ("en", "Minister Brandt's visit to Baku", "The minister met officials."),
     "brandt-typographic": ("en", "Talks with Brandt’s team", "The delegation arrived on Monday."),
+    "brandt-square": ("en", "Willy Brandt Square reopens", "The square was rebuilt."),
     "oneill": ("en", "O’Neill meets the trade minister", "Talks covered gas supplies."),
     "oneill-ascii": ("en", "Trade talks continue", "Commissioner O'Neill said the talks went well."),
     "ministere": ("fr", "Le Ministère de l'Énergie publie son bilan",
@@ -64,10 +65,15 @@ def database(archive: Archive) -> str:
 def test_apostrophes_separate_words_whichever_apostrophe(
     archive: Archive, slugs: dict[int, str]
 ) -> None:
-    brandt, oneill = {"brandt", "brandt-typographic"}, {"oneill", "oneill-ascii"}
-    assert found(archive, slugs, "Brandt's", "Brandt’s", "Brandt", "O'Neill", "O’Neill",
-                 "Neill", "ONeill", "talks -O’Neill") == {
-        "Brandt's": brandt, "Brandt’s": brandt, "Brandt": brandt,
+    brandt = {"brandt", "brandt-typographic", "brandt-square"}
+    oneill = {"oneill", "oneill-ascii"}
+    # A lone word's possessive 's is left out (PostgreSQL's English stop word "s");
+    # in a phrase it stays.
+    assert found(archive, slugs, "Brandt's", "Brandt’s", "Brandt", "Brandts", "O'Neill",
+                 "O’Neill", "Neill", "ONeill", "talks -O’Neill", '"Brandt\'s visit"',
+                 '"Brandt visit"') == {
+        "Brandt's": brandt, "Brandt’s": brandt, "Brandt": brandt, "Brandts": brandt,
+        '"Brandt\'s visit"': {"brandt"}, '"Brandt visit"': set(),
         "O'Neill": oneill, "O’Neill": oneill, "Neill": oneill, "ONeill": set(),
         "talks -O’Neill": {"brandt-typographic"},
     }
