@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from storage.search_syntax import parse_terms
+
 if TYPE_CHECKING:  # loading the config imports no SQLAlchemy (parse workers read it)
     from storage.alerts import AlertArticle
 
@@ -27,7 +29,6 @@ if TYPE_CHECKING:  # loading the config imports no SQLAlchemy (parse workers rea
 NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")
 DIGEST_PATTERN = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_TOKEN = re.compile(r'-?"[^"]*"?|\S+')  # the tokens of `presswatch search` (storage.fulltext)
 _WORD = re.compile(r"\w+")
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ALERTS_KEYS = {"health_notify"}
@@ -102,29 +103,16 @@ def words(text: str) -> tuple[str, ...]:
 
 
 def parse_query(text: str) -> Query | None:
-    """`presswatch search` syntax (as `storage.fulltext.fts5_query` reads it) as a Query; None when
-    it has no word to look for."""
-    clauses: list[list[tuple[str, ...]]] = []
-    excluded: list[tuple[str, ...]] = []
-    join_next = False
-    for token in _TOKEN.findall(text):
-        if token == "OR":
-            join_next = bool(clauses)
-            continue
-        negative = token.startswith("-") and len(token) > 1
-        phrase = words(token[1:] if negative else token)
-        if not phrase:
-            continue
-        if negative:
-            excluded.append(phrase)
-        elif join_next:
-            clauses[-1].append(phrase)
-        else:
-            clauses.append([phrase])
-        join_next = False
-    if not clauses:
+    """`presswatch search` syntax (`storage.search_syntax`, as the search reads it) as a Query of
+    folded words; None when it has no word to look for."""
+    parsed = parse_terms(text)
+    if parsed is None:
         return None
-    return Query(tuple(tuple(c) for c in clauses), tuple(excluded))
+    clauses = tuple(
+        clause for clause in (tuple(p for p in map(words, phrases) if p) for phrases in parsed.clauses) if clause
+    )
+    excluded = tuple(phrase for phrase in map(words, parsed.excluded) if phrase)
+    return Query(clauses, excluded) if clauses else None
 
 
 # --- secrets -----------------------------------------------------------------------------

@@ -122,13 +122,15 @@ TABLES: dict[str, TableDoc] = {
         "the full-text index, kept in step with `articles` by triggers. SQLite: an FTS5 table "
         "(`SELECT ... FROM articles_fts WHERE articles_fts MATCH 'hydrogen'`, rowid = article id). "
         "PostgreSQL: `article_id`, `config` (the text search configuration of the article's "
-        "language: `english`, `russian`, `german`, `french`, `spanish`, `turkish`, …, `simple` "
-        "when unknown) and a weighted `document` tsvector with a GIN index.",
+        "language, accents folded: `presswatch_english`, `presswatch_russian`, "
+        "`presswatch_german`, …, `presswatch_simple` when unknown) and a weighted `document` "
+        "tsvector with a GIN index.",
         {
             "headline": "SQLite: the article's headline, indexed (rowid = articles.id)",
             "body": "SQLite: the article's body, indexed",
             "article_id": "PostgreSQL: the article indexed",
-            "config": "PostgreSQL: the text search configuration of the article's language",
+            "config": "PostgreSQL: the text search configuration of the article's language "
+            "(accents folded)",
             "document": "PostgreSQL: headline (weight A) and body (weight B) as a tsvector",
         },
     ),
