@@ -191,15 +191,30 @@ class Deployment:
                 if code is not None and code != -signal.SIGKILL:
                     raise AssertionError(f"{node.name} exited ({code}) waiting for {what}\n{self.logs()}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {what} after {WAIT:.0f}s\n{self.logs()}")
+                raise AssertionError(f"no {what} after {WAIT:.0f}s\n{self.logs()}\n{self.sessions()}")
             time.sleep(0.2)
 
     def logs(self) -> str:
-        """Each node's log but its lines about uneventful runs (the whole logs are in the test's files)."""
+        """Each node's log but its lines about uneventful or skipped runs, its start and its end
+        (the whole logs are in the test's files, which pytest keeps for its last three runs)."""
         def eventful(node: Node) -> str:
-            kept = [line for line in node.lines if "status=ok new=0 updated=0 duplicates=0 errors=0" not in line]
-            return "\n".join(kept)[-8000:]
+            kept = [line for line in node.lines
+                    if "status=ok new=0 updated=0 duplicates=0 errors=0" not in line and "check skipped" not in line]
+            text = "\n".join(kept)
+            return text if len(text) <= 8000 else f"{text[:3000]}\n[...]\n{text[-5000:]}"
         return "\n".join(f"--- {node.name} ({node.log_path})\n{eventful(node)}" for node in self.nodes)
+
+    def sessions(self) -> str:
+        """What the archive's PostgreSQL sessions are doing now (to tell a stalled database from the rest)."""
+        try:
+            rows = self.rows(
+                "SELECT pid, application_name, client_addr::text, state, wait_event_type, wait_event, "
+                "round(extract(epoch FROM now() - state_change)::numeric, 1) AS for_s, left(query, 100) "
+                "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY pid")
+        except Exception as exc:  # noqa: BLE001 - a diagnosis must not hide the failure it explains
+            return f"--- PostgreSQL sessions: cannot read them ({exc!r})"
+        return "--- PostgreSQL sessions (pid, application, client, state, waiting on, for s, query)\n" + "\n".join(
+            " | ".join(str(value) for value in row) for row in rows)
 
     def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         with self.engine.connect() as connection:

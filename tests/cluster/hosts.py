@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hashlib
 import ipaddress
 import os
 import re
@@ -419,6 +420,11 @@ class Cluster:
                 self.network = _free_subnet()
                 self.gateway = str(self.network.network_address + 1)
                 _ip("link", "add", self.bridge, "type", "bridge")
+                # A bridge takes the lowest MAC of its ports unless it has one of its own: each
+                # new host's veth could change it, and the hosts' ARP entries for the gateway then
+                # point at a MAC the bridge no longer answers to, so their packets to the services
+                # are dropped until the entries go stale (CI saw stalls of 25-55 s). Fixed here.
+                _ip("link", "set", self.bridge, "address", _bridge_mac(self.token))
                 _ip("addr", "add", f"{self.gateway}/{self.network.prefixlen}", "dev", self.bridge)
             _ip("link", "set", self.bridge, "up")
         except (RuntimeError, OSError) as exc:
@@ -507,6 +513,12 @@ class Cluster:
         self.forwarders.clear()
         if errors:
             raise RuntimeError("cluster teardown left things behind:\n" + "\n".join(errors))
+
+
+def _bridge_mac(token: str) -> str:
+    """A locally administered unicast MAC for the cluster's bridge, from its token."""
+    digest = hashlib.sha256(token.encode()).digest()
+    return ":".join(f"{byte:02x}" for byte in (0x02, 0x70, 0x77, *digest[:3]))
 
 
 def _attempt(errors: list[str], what: str, action: Callable[..., object], *args: Any) -> None:

@@ -133,6 +133,23 @@ def test_hosts_get_their_own_addresses_on_a_fresh_subnet(cluster_hosts: Cluster)
         cluster_hosts.add_host("site")
 
 
+def test_the_gateway_keeps_its_mac_as_hosts_join(cluster_hosts: Cluster) -> None:
+    # A bridge takes the lowest MAC of its ports unless it has its own: hosts that had resolved
+    # the gateway would then send to a MAC it no longer answers to, and stall until their ARP
+    # entries go stale (tens of seconds, as CI once saw). Twelve random veth MACs would move it.
+    def bridge_mac() -> str:
+        return Path(f"/sys/class/net/{cluster_hosts.bridge}/address").read_text().strip()
+
+    first = cluster_hosts.add_host("first")
+    before = bridge_mac()
+    for n in range(12):
+        cluster_hosts.add_host(f"joiner{n}")
+    assert bridge_mac() == before
+    [gateway] = [line for line in first.run(["ip", "neigh", "show", cluster_hosts.gateway],
+                                              capture_output=True, text=True).stdout.splitlines() if line] or [""]
+    assert gateway == "" or before in gateway  # resolved (if at all) to the one MAC the bridge keeps
+
+
 def test_hosts_reach_each_other_and_root_reaches_them_over_http(cluster_hosts: Cluster) -> None:
     site = cluster_hosts.add_host("site")
     worker = cluster_hosts.add_host("worker")
