@@ -65,8 +65,12 @@ class NewArticle:
 
 def lock_keys(article: NewArticle) -> list[str]:
     """The lock names a writer of this text takes before looking for its copies."""
-    keys = [f"presswatch:body:{article.exact_key}"] if article.exact_key is not None else []
-    keys.extend(f"presswatch:lsh:{key}" for key in article.band_keys)
+    return _text_lock_names(article.exact_key, article.band_keys)
+
+
+def _text_lock_names(body_hash: str | None, band_keys: Sequence[int]) -> list[str]:
+    keys = [f"presswatch:body:{body_hash}"] if body_hash is not None else []
+    keys.extend(f"presswatch:lsh:{key}" for key in band_keys)
     return keys
 
 
@@ -423,7 +427,5 @@ def text_keys_of_stored(connection: Connection, article_id: int) -> list[str]:
     if row is None:
         return []
     body_hash, packed = row
-    keys = [f"presswatch:body:{body_hash}"] if body_hash is not None else []
-    if packed is not None:
-        keys.extend(f"presswatch:lsh:{key}" for key in sorted(set(neardup.band_keys(neardup.decode(packed)))))
-    return keys
+    bands = sorted(set(neardup.band_keys(neardup.decode(packed)))) if packed is not None else []
+    return _text_lock_names(body_hash, bands)
