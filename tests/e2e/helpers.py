@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "fixtures" / "demo"
@@ -46,3 +50,56 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# Starts the command, waits for it, writes the command's peak RSS (KiB) to argv[1]. Its own few MB
+# are all the command inherits at exec, where a child of pytest would inherit pytest's whole RSS.
+_PEAK_RSS_LAUNCHER = """\
+import resource, subprocess, sys
+report, address_space, command = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+if address_space:
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+code = subprocess.call(command)
+with open(report, "w") as out:
+    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+@dataclass(frozen=True)
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_rss_bytes: int
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return self.peak_rss_bytes / 2**20
+
+
+def run_measured(
+    *args: str, timeout: float | None = 180, stdout: IO[bytes] | None = None, address_space: int = 0
+) -> Measured:
+    """Run `presswatch ARGS` and measure the command's own peak resident memory.
+
+    Not wait4's ru_maxrss on a child of this process: Linux carries the RSS a process had when
+    it exec'd into ru_maxrss, and a child of pytest has pytest's (which grows with the suite).
+    A small launcher starts the command and reports its rusage instead. `stdout`: a file to
+    write the command's output to (then `Measured.stdout` is empty); `address_space`: an
+    RLIMIT_AS in bytes, so a regression fails with MemoryError instead of eating the host.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as report:
+        launcher = subprocess.Popen(
+            [sys.executable, "-c", _PEAK_RSS_LAUNCHER, report.name, str(address_space), *PRESSWATCH, *args],
+            stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=REPO, start_new_session=True,
+        )
+        try:
+            out, err = launcher.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.communicate()
+            raise
+        peak_kib = int(report.read() or 0)
+    return Measured(launcher.returncode, (out or b"").decode(), err.decode(), peak_kib * 1024)

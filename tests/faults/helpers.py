@@ -1,22 +1,19 @@
 """Helpers for the fault tests: databases per module, measured runs, SQL on the archive."""
 from __future__ import annotations
 
-import os
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from tests.e2e.helpers import PRESSWATCH, REPO
+from tests.e2e.helpers import PRESSWATCH, REPO, Measured, run_measured
 
 
 @contextmanager
@@ -53,44 +50,6 @@ def instant(value: object) -> datetime | None:
         return None
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class Measured:
-    returncode: int
-    stdout: str
-    stderr: str
-    peak_rss_mb: float
-
-
-def run_measured(*args: str, timeout: float = 180) -> Measured:
-    """Run `presswatch ARGS` and report its peak resident memory (from wait4's rusage)."""
-    process = subprocess.Popen(
-        [*PRESSWATCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
-    )
-    out: dict[str, str] = {}
-    readers = [
-        threading.Thread(target=_drain, args=(process.stdout, out, "stdout")),
-        threading.Thread(target=_drain, args=(process.stderr, out, "stderr")),
-    ]
-    for reader in readers:
-        reader.start()
-    timer = threading.Timer(timeout, process.kill)
-    timer.start()
-    try:
-        _, status, usage = os.wait4(process.pid, 0)
-    finally:
-        timer.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    for reader in readers:
-        reader.join()
-    return Measured(process.returncode, out["stdout"], out["stderr"], usage.ru_maxrss / 1024)
-
-
-def _drain(stream: IO[str] | None, out: dict[str, str], key: str) -> None:
-    assert stream is not None
-    out[key] = stream.read()
-    stream.close()
 
 
 def popen_presswatch(*args: str) -> subprocess.Popen[str]:

@@ -1,7 +1,7 @@
 """`presswatch parse` input that is bad, huge or broken (issue #18, items 8 and 11).
 
 Single-file mode: one line `presswatch: cannot read FILE: <why>` and exit 2, never a
-traceback, and memory bounded by `max_page_bytes` (checked on the child's ru_maxrss, a memory
+traceback, and memory bounded by `max_page_bytes` (checked on the command's own peak RSS, a memory
 bound, not a timing one). Manifest mode: one record per line, in order, `error` on the bad ones.
 """
 from __future__ import annotations
@@ -9,10 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
-import resource
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ from crawler.parse_batch import (
     manifest_lines,
     run_manifest,
 )
-from tests.e2e.helpers import PRESSWATCH, REPO, run_presswatch
+from tests.e2e.helpers import PRESSWATCH, REPO, run_measured, run_presswatch
 
 MEMORY_BOUND = 250 * 1024 * 1024  # bytes: the command, its imports and at most one bounded page
 PAGE = (REPO / "fixtures/cases/charset-utf8-meta-stray-byte/page.html").read_bytes()
@@ -36,24 +33,11 @@ TRUNCATED = "corrupt gzip file: Compressed file ended before the end-of-stream m
 BAD_DEFLATE = "corrupt gzip file: Error -3 while decompressing data: invalid block type"
 
 
-def _limit_address_space() -> None:  # a regression fails with MemoryError instead of eating the host
-    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-
 def run_bounded(*args: str) -> tuple[int, str, str, int]:
-    """(exit code, stdout, stderr, peak resident bytes) of `presswatch ARGS` in a child process."""
-    child = subprocess.Popen([*PRESSWATCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             cwd=REPO, preexec_fn=_limit_address_space)  # noqa: PLW1509 - no thread yet
-    watchdog = threading.Timer(120, child.kill)
-    watchdog.start()
-    try:
-        out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
-        _, status, usage = os.wait4(child.pid, 0)
-    finally:
-        watchdog.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    child.stdout.close(), child.stderr.close()  # type: ignore[union-attr]
-    return child.returncode, out.decode(), err.decode(), usage.ru_maxrss * 1024
+    """(exit code, stdout, stderr, peak resident bytes) of `presswatch ARGS`, with 2 GiB of address
+    space at most (a regression fails with MemoryError instead of eating the host)."""
+    result = run_measured(*args, timeout=120, address_space=2 << 30)
+    return result.returncode, result.stdout, result.stderr, result.peak_rss_bytes
 
 
 def gzip_bomb(path: Path, inflated: int) -> Path:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from storage import ArchiveError, ReadOnlyQueryError, open_archive, run_readonly_query
 from storage.errors import QueryError, QueryTimeoutError
-from tests.e2e.helpers import PRESSWATCH, REPO, run_presswatch
+from tests.e2e.helpers import PRESSWATCH, REPO, run_measured, run_presswatch
 from tests.storage.conftest import BASE_ARTICLE, T0
 from tests.storage.reader_roles import reader_role
 
@@ -197,36 +197,14 @@ def _rows(url: str, count: int, *, hashed: bool = True) -> str:
     return f"SELECT g AS n{h} FROM generate_series(1, {count}) AS g"
 
 
-def _peak_resident_kb(pid: int) -> int:
-    """The process's peak resident memory since it started its program (VmHWM), 0 once gone.
-
-    Not wait4's ru_maxrss: that also counts the memory of the process it was forked from
-    (pytest's, which grows with the suite) as it stood before the program started.
-    """
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
-
-
 def test_a_large_answer_streams_with_bounded_memory(reader_url: str, tmp_path: Path) -> None:
     """2,000,000 rows as CSV: the command's peak RSS stays far below holding them all."""
     out = tmp_path / "rows.csv"
-    peak_kb = 0
-    with out.open("w") as handle:
-        child = subprocess.Popen(
-            [*PRESSWATCH, "query", _rows(reader_url, 2_000_000), "--db", reader_url,
-             "--format", "csv", "--timeout", "600"],
-            stdout=handle, stderr=subprocess.PIPE, cwd=REPO,
-        )
-        while child.poll() is None:  # the high-water mark only grows: the last reading is the peak so far
-            peak_kb = max(peak_kb, _peak_resident_kb(child.pid))
-            time.sleep(0.05)
-    assert child.stderr is not None
-    assert (child.returncode, child.stderr.read()) == (0, b"")
-    peak_mb = peak_kb / 1024
-    assert 0 < peak_mb < 300, f"peak RSS {peak_mb:.0f} MB"
+    with out.open("wb") as handle:
+        result = run_measured("query", _rows(reader_url, 2_000_000), "--db", reader_url,
+                              "--format", "csv", "--timeout", "600", stdout=handle, timeout=None)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert 0 < result.peak_rss_mb < 300, f"peak RSS {result.peak_rss_mb:.0f} MB"
     with out.open() as rows:
         assert next(rows) == "n,h\n"
         count = 1 + sum(1 for _ in rows)
