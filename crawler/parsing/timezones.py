@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,10 +66,19 @@ def zone_for_host(host: str) -> tzinfo | None:
 
 
 def localize(value: datetime, tz: tzinfo | None) -> datetime:
-    """Attach ``tz`` to a naive datetime (wall-clock time in that zone)."""
+    """Attach ``tz`` to a naive datetime (wall-clock time in that zone).
+
+    A wall time the zone skips (02:30 on a spring-forward night) is read with the offset before
+    the change, as PEP 495 does, and given as the zone's real time of that instant (03:30 with
+    the summer offset): never a time with an offset the zone did not have then.
+    """
     if value.tzinfo is not None or tz is None:
         return value
-    return value.replace(tzinfo=tz)
+    local = value.replace(tzinfo=tz)
+    try:
+        return local.astimezone(UTC).astimezone(tz)
+    except OverflowError:  # at the ends of datetime's range: no zone change there to mind
+        return local
 
 
 def fixed_offset(value: datetime) -> datetime:

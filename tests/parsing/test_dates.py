@@ -126,3 +126,19 @@ def test_iso_time_with_a_zone_abbreviation_takes_its_offset() -> None:
     head = '<meta property="article:published_time" content="2020-09-25T16:02:50CDT">'
     assert _date(head, f"<h1>Talks in Astana</h1>{ARTICLE}") == (
         "2020-09-25T16:02:50-05:00", "meta")
+
+
+BERLIN = ParseProfile(timezone="Europe/Berlin", language="en", now=NOW)
+
+
+def test_a_wall_time_the_clocks_skipped_gets_the_zones_real_offset() -> None:
+    """02:30 on 26 March 2023 never happened in Berlin (02:00 CET became 03:00 CEST): read with the
+    offset before the change, it is the instant 01:30 UTC, which Berlin called 03:30+02:00."""
+    body = f"<h1>Berlin to host a trade forum</h1><div>26 March 2023 02:30</div>{ARTICLE}"
+    assert _date("", body, BERLIN) == ("2023-03-26T03:30:00+02:00", "text")
+
+
+def test_a_wall_time_the_clocks_repeated_keeps_its_first_offset() -> None:
+    """02:30 on 29 October 2023 happened twice in Berlin: the first (summer time) is taken."""
+    body = f"<h1>Berlin to host a trade forum</h1><div>29 October 2023 02:30</div>{ARTICLE}"
+    assert _date("", body, BERLIN) == ("2023-10-29T02:30:00+02:00", "text")
