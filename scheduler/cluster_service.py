@@ -11,7 +11,8 @@ as `scheduler.service`), but a due run is not crawled here: it is sent to the jo
   session ends and a standby takes over within seconds. An active scheduler that loses
   its session stops sending at once and stands by again.
 - **No due run missed or sent twice.** The jobs live in the archive
-  (APScheduler's SQLAlchemy job store, table `scheduler_jobs`): a scheduler that takes
+  (APScheduler's SQLAlchemy job store, table `scheduler_jobs`, read from memory by the lease
+  holder: `scheduler.job_store`): a scheduler that takes
   over carries on from each job's next due time, and a due time missed during the
   change-over is sent at once (coalesced into one run). The only window is between
   RabbitMQ confirming a run and the job store recording the next due time; a run sent
@@ -30,11 +31,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.base import BaseExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawler.config import Config, Source
 from scheduler import engine
+from scheduler.job_store import LeaseHolderJobStore
 from scheduler.metrics import ServiceMetrics
 from scheduler.service import ArchiveCadence, reload_schedule, schedule_sources
 from storage import open_archive
@@ -168,12 +169,12 @@ class ClusterScheduler:
 
     def lead(self, lease: AdvisoryLocks) -> None:
         """Schedule every source and send its due runs while the lease holds."""
-        # APScheduler reads and writes its jobs several times per due run and retries after an
-        # error: a ping before each statement would double its round trips.
+        # One UPDATE per due run (the reads come from memory: scheduler.job_store), and APScheduler
+        # retries after an error: a ping before each statement would double its round trips.
         jobs_engine = create_archive_engine(parse_url(self.db_url), pre_ping=False)
         scheduler = BackgroundScheduler(
             timezone=UTC,
-            jobstores={"default": SQLAlchemyJobStore(engine=jobs_engine, tablename=JOBS_TABLE)},
+            jobstores={"default": LeaseHolderJobStore(jobs_engine, JOBS_TABLE)},
             executors={"default": DueRunSender()},
         )
         scheduler.start(paused=True)  # the job store is open: jobs already there keep their next due time

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +24,8 @@ from storage.errors import ArchiveError
 #: TCP keepalive: first probe after this many idle seconds, then every `_INTERVAL`, `_COUNT` probes.
 KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 5, 2, 3
 KEEPALIVE_BOUND = KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_COUNT
+
+T = TypeVar("T")
 
 
 class LocksUnavailable(ArchiveError):
@@ -66,11 +69,11 @@ class AdvisoryLocks:
 
     def try_lock(self, name: str) -> bool:
         """Take the lock now if nobody else holds it (re-entrant: a session may take it again)."""
-        return bool(self._scalar("SELECT pg_try_advisory_lock(:key)", name))
+        return bool(self._scalar("SELECT pg_try_advisory_lock(%(key)s)", name))
 
     def unlock(self, name: str) -> bool:
         """Give the lock back once (False when this session did not hold it)."""
-        return bool(self._scalar("SELECT pg_advisory_unlock(:key)", name))
+        return bool(self._scalar("SELECT pg_advisory_unlock(%(key)s)", name))
 
     def try_lock_many(self, names: list[str]) -> list[bool]:
         """`try_lock` of each name, in order, in one round trip."""
@@ -83,7 +86,7 @@ class AdvisoryLocks:
     def _each(self, function: str, names: list[str]) -> list[bool]:
         if not names:
             return []
-        columns = ", ".join(f"{function}(:key{n})" for n in range(len(names)))
+        columns = ", ".join(f"{function}(%(key{n})s)" for n in range(len(names)))
         keys = {f"key{n}": lock_key(name) for n, name in enumerate(names)}
         return [bool(value) for value in self._row(f"SELECT {columns}", keys)]
 
@@ -110,12 +113,19 @@ class AdvisoryLocks:
         return self._row(statement, {"key": lock_key(name)})[0]
 
     def _row(self, statement: str, parameters: dict[str, int]) -> tuple[Any, ...]:
-        """The one row of a statement on the lock session (read while holding the session)."""
+        """The one row of a statement on the lock session (psycopg's own `%(name)s` parameters:
+        no SQLAlchemy compiling nor cache keys, the bulk of a lock's cost on the client)."""
+        return self.read(lambda connection: tuple(connection.exec_driver_sql(statement, parameters).one()))
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        """`query` run on the lock session, holding it (autocommit: one round trip a statement, no
+        pool check-out nor transaction around it). What a lock holder must read right after
+        taking a lock costs least here."""
         with self._guard:
             if self._connection is None:
                 raise LocksUnavailable(f"the lock session on {self.where} is closed")
             try:
-                return tuple(self._connection.execute(text(statement), parameters).one())
+                return query(self._connection)
             except DBAPIError as exc:
                 connection, self._connection = self._connection, None
                 try:

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from sqlalchemy import text
 
 from storage.locks import AdvisoryLocks, LocksUnavailable, lock_key
 
@@ -86,6 +87,33 @@ def test_a_lost_session_says_so_and_is_not_alive(pg_url: str) -> None:
     assert not locks.alive()
     with pytest.raises(LocksUnavailable, match="the lock session on .* is closed"):
         locks.try_lock("x")
+
+
+def test_a_holder_reads_on_its_lock_session_without_a_transaction(pg_url: str) -> None:
+    locks = AdvisoryLocks(pg_url, purpose="test")
+    try:
+        assert locks.try_lock("source:gov-press")
+        held, in_transaction = locks.read(lambda connection: (
+            connection.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                   "AND pid = pg_backend_pid()")),
+            connection.scalar(text("SELECT now() <> statement_timestamp()")),
+        ))
+        assert (held, in_transaction) == (1, False)  # its own session; each statement on its own
+    finally:
+        locks.close()
+
+
+def test_a_read_on_a_session_the_server_ended_says_the_session_was_lost(pg_url: str) -> None:
+    locks, admin = AdvisoryLocks(pg_url, purpose="test"), AdvisoryLocks(pg_url, purpose="admin")
+    try:
+        pid = locks.read(lambda connection: connection.scalar(text("SELECT pg_backend_pid()")))
+        assert admin.read(lambda connection: connection.scalar(text(f"SELECT pg_terminate_backend({pid})")))
+        with pytest.raises(LocksUnavailable, match="the lock session on .* was lost"):
+            locks.read(lambda connection: connection.scalar(text("SELECT 1")))
+        assert not locks.alive()
+    finally:
+        locks.close()
+        admin.close()
 
 
 def test_a_sqlite_archive_cannot_hold_cluster_locks(tmp_path: object) -> None:
