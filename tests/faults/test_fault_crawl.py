@@ -49,7 +49,6 @@ def crawl(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def test_the_crawl_finishes_and_exits_0(crawl: FaultCrawl) -> None:
     assert crawl.result.returncode == 0, crawl.result.stderr
-    assert crawl.seconds < 60
     stored, failed = len(site.STORED) + 1, len(site.FAILED) + 1  # + the followed redirect, + the trap limit
     assert f"3 source(s): {stored} new, 0 updated, 0 duplicates, {failed} errors" in crawl.result.stdout
 

@@ -28,7 +28,6 @@ def finished_runs(db_url: str) -> list[tuple[datetime, datetime, str, int]]:
 
 def stop_cleanly(service: RunningService) -> None:
     serving.stop_cleanly(service)
-    assert service.stop_seconds is not None and service.stop_seconds < 15
 
 
 def test_a_new_release_is_archived_within_two_intervals_and_runs_never_overlap(tmp_path: Path) -> None:

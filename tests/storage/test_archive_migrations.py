@@ -5,7 +5,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -277,6 +276,4 @@ def test_opening_a_current_archive_does_not_wait_for_a_writer(sqlite_url: str) -
         writer.execution_options(presswatch_write=True)
         with writer.begin():
             writer.execute(text("UPDATE crawl_runs SET status = 'ok'"))  # holds the write lock
-            started = time.monotonic()
-            open_archive(sqlite_url).close()
-            assert time.monotonic() - started < 5
+            open_archive(sqlite_url).close()  # needing the write lock would end in 'database is locked'
