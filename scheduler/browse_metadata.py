@@ -143,6 +143,10 @@ QUERIES: dict[str, dict[str, str]] = {
 ARTICLE_FACETS: list[Any] = [
     "source", "publisher", "source_name", "language", {"array": "labels"}, "date_precision",
 ]
+#: The view `releases`: the same facets under its plain names.
+RELEASE_FACETS: list[Any] = ["credited_source", "publisher", "configured_source", "language", {"array": "labels"}]
+#: Newest first, searchable through the articles' full-text index, headlines as row labels.
+NEWEST_SEARCHABLE = {"sort_desc": "published_at", "fts_table": "articles_fts", "fts_pk": "id", "label_column": "headline"}
 
 
 def table_metadata(name: str) -> dict[str, Any]:
@@ -159,13 +163,8 @@ def table_metadata(name: str) -> dict[str, Any]:
 def browse_metadata() -> dict[str, Any]:
     """Datasette's metadata for an archive served as ``DATABASE``."""
     tables = {name: table_metadata(name) for name in TABLES}
-    tables["articles"].update({
-        "facets": ARTICLE_FACETS,
-        "sort_desc": "published_at",
-        "fts_table": "articles_fts",
-        "fts_pk": "id",
-        "label_column": "headline",
-    })
+    tables["articles"].update({"facets": ARTICLE_FACETS, **NEWEST_SEARCHABLE})
+    tables["releases"].update({"facets": RELEASE_FACETS, **NEWEST_SEARCHABLE})
     tables["crawl_runs"].update({"facets": ["source", "status"], "sort_desc": "started_at"})
     tables["crawl_errors"].update({"facets": ["kind", "status"], "sort_desc": "occurred_at"})
     tables["article_revisions"]["sort_desc"] = "replaced_at"

@@ -3,11 +3,13 @@
 Only ``render_cell``: it reads cells and writes HTML, never the archive. ``cell_html`` is
 the pure part, given the Datasette paths it links to.
 
-- ``articles.labels``/``authors`` (and a canned query's ``labels``): a list, not JSON text;
+- ``articles.labels``/``authors`` (the view ``releases``' too, and a canned query's ``labels``):
+  a list, not JSON text;
   ``crawl_runs.error_kinds`` (a query's ``errors_by_kind``): "kind: count" items.
 - An article's ``duplicate_group_id`` (a query's ``cluster``) opens its reprint cluster;
-  its ``source`` (a query's ``agency``) that agency's releases; its ``source_name``, and a
-  run's ``source`` (a query's ``configured_source``), the runs of that configured source.
+  its ``source`` (``releases.credited_source``, a query's ``agency``) that agency's releases;
+  its ``source_name`` (``releases.configured_source``), and a run's ``source`` (a query's
+  ``configured_source``), the runs of that configured source.
 - A canned query's ``revisions`` count opens the revisions of that row's article (``id``).
 """
 from __future__ import annotations
@@ -22,11 +24,13 @@ from markupsafe import Markup, escape
 
 from scheduler.browse_metadata import DATABASE
 
-JSON_LISTS = {("articles", "labels"), ("articles", "authors"), (None, "labels")}
+JSON_LISTS = {("articles", "labels"), ("articles", "authors"), ("releases", "labels"), ("releases", "authors"),
+              (None, "labels")}
 JSON_COUNTS = {("crawl_runs", "error_kinds"), (None, "errors_by_kind")}
-CLUSTER = {("articles", "duplicate_group_id"), (None, "cluster")}
-AGENCY = {("articles", "source"), (None, "agency")}
-CONFIGURED_SOURCE = {("articles", "source_name"), ("crawl_runs", "source"), (None, "configured_source")}
+CLUSTER = {("articles", "duplicate_group_id"), ("releases", "duplicate_group_id"), (None, "cluster")}
+AGENCY = {("articles", "source"), ("releases", "credited_source"), (None, "agency")}
+CONFIGURED_SOURCE = {("articles", "source_name"), ("releases", "configured_source"), ("crawl_runs", "source"),
+                     (None, "configured_source")}
 
 
 @dataclass(frozen=True)

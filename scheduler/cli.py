@@ -401,7 +401,7 @@ class JsonArrayItem:
 
 
 def json_default(value: Any) -> Any:
-    """A value inside an array or JSON column (a timestamp[], a numeric in jsonb): plain, or text."""
+    """A value inside an array (a timestamp[], a numeric[]): plain, or text."""
     from scheduler.output import _plain
 
     plain = _plain(value)
@@ -485,7 +485,7 @@ def db_reader(db_url: str, role: str) -> None:
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     click.echo(f"reader role {made.name} {'created' if made.created else 'updated'}: "
-               f"SELECT on {len(made.tables)} tables of the archive, nothing else")
+               f"SELECT on {len(made.tables)} tables and views of the archive, nothing else")
     click.echo(f"query with: presswatch query --db {masked(made.url)} \"SQL\"")
     if password is None:
         click.echo("no password set: unless the server lets this role in without one, set "

@@ -1,4 +1,4 @@
-"""Column types shared by the models: UTC-only datetimes and JSON text lists."""
+"""Column types shared by the models: UTC-only datetimes and JSON lists."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from storage.dialect import keeps_json_natively
 
 
 class NaiveDatetimeError(ValueError):
@@ -51,19 +54,30 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class JsonTextList(TypeDecorator[tuple[str, ...]]):
-    """A list of strings stored as JSON text (readable with plain SQL on both databases)."""
+    """A list of strings: ``jsonb`` on PostgreSQL (schema 0011), JSON text on SQLite.
+
+    Both read with plain SQL (``labels ? 'UPDATED'``; ``json_each(labels)``) and print
+    the same JSON text (``["PHOTO", "UPDATED"]``). Python sees a tuple on both. A NUL
+    character is dropped from the items: ``jsonb`` cannot hold one.
+    """
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(JSONB() if keeps_json_natively(dialect) else Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> list[str] | str | None:
         if value is None:
             return None
         if isinstance(value, str) or not isinstance(value, Iterable):
             raise TypeError(f"expected a list of strings, got {type(value).__name__}")
-        return json.dumps([str(item) for item in value], ensure_ascii=False)
+        items = [str(item).replace("\x00", "") for item in value]
+        if keeps_json_natively(dialect):
+            return items  # the dialect's jsonb type encodes it
+        return json.dumps(items, ensure_ascii=False)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...] | None:
         if value is None:
             return None
-        return tuple(json.loads(value))
+        return tuple(json.loads(value) if isinstance(value, str) else value)

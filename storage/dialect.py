@@ -2,9 +2,10 @@
 
 Everything else in ``storage`` is dialect-free SQLAlchemy. Here live: URL
 checks, engine set-up (SQLite pragmas and transaction control), write
-transactions, ``INSERT ... ON CONFLICT DO NOTHING``, transaction-scoped locks,
-which writer conflicts are worth a retry, which full-text engine to speak, and
-PostgreSQL's table and column comments.
+transactions (and the one schema changes run in), ``INSERT ... ON CONFLICT DO
+NOTHING``, transaction-scoped locks, which writer conflicts are worth a retry, which
+full-text engine to speak, how JSON lists are kept, and PostgreSQL's table, view and
+column comments.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Connection,
+    Dialect,
     Engine,
     Row,
     Table,
@@ -149,6 +151,50 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
+@contextmanager
+def schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """The write transaction migrations run in; commits on success.
+
+    SQLite: foreign keys are not enforced for its length, as SQLite's own procedure for
+    schema changes asks. A migration that rebuilds a table (Alembic's batch mode: copy,
+    drop, rename) would otherwise, at the DROP, delete every row that refers to the table
+    through ON DELETE CASCADE (an article's revisions, aliases, raw page, ...). Before the
+    commit ``PRAGMA foreign_key_check`` must find nothing. PostgreSQL alters tables in
+    place: a plain write transaction.
+    """
+    if engine.dialect.name != "sqlite":
+        with write_transaction(engine) as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA foreign_keys = OFF")  # outside any transaction: else a no-op
+        try:
+            connection.execution_options(**{_WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+                _refuse_broken_references(connection)
+        finally:
+            driver.execute("PRAGMA foreign_keys = ON")
+
+
+def _refuse_broken_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise ArchiveError(
+            f"a schema upgrade left {len(broken)} row(s) referring to rows that do not exist "
+            f"(first: {table} row {rowid} -> {parent}); nothing was changed"
+        )
+
+
+def keeps_json_natively(dialect: Dialect) -> bool:
+    """Whether JSON lists (``articles.labels``, ``authors``) are a JSON type in the database:
+    PostgreSQL ``jsonb`` (schema 0011). SQLite keeps JSON text, which its JSON functions read."""
+    return dialect.name == "postgresql"
+
+
 #: Values per IN list (SQLite allows 32,766 bound parameters per statement).
 IN_CHUNK = 2000
 
@@ -251,7 +297,7 @@ def bulk_insert(
     columns = [table.c[name] for name in rows[0]]
     arrays = {}
     for n, column in enumerate(columns):
-        process = column.type.bind_processor(connection.dialect)
+        process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
         values = [row[column.name] for row in rows]
         arrays[f"c{n}"] = [process(v) for v in values] if process else values
     casts = ", ".join(
@@ -339,25 +385,27 @@ def fulltext_dialect(connection: Connection) -> str:
 
 
 def comment_on_schema(connection: Connection, docs: Mapping[str, tuple[str, Mapping[str, str]]]) -> None:
-    """PostgreSQL: each table's and column's description as its COMMENT (psql ``\\d+``, GUI
-    clients). Only what exists is commented; SQLite has no comments, so nothing happens there.
-    ``docs`` maps a table to its description and its columns' descriptions.
+    """PostgreSQL: each table's, view's and column's description as its COMMENT (psql ``\\d+``,
+    GUI clients). Only what exists is commented; SQLite has no comments, so nothing happens
+    there. ``docs`` maps a table or view to its description and its columns' descriptions.
     """
     if connection.dialect.name != "postgresql":
         return
     from psycopg import sql
 
     existing = connection.execute(text(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = current_schema()"
+        "SELECT c.table_name, c.column_name, t.table_type = 'VIEW' FROM information_schema.columns AS c "
+        "JOIN information_schema.tables AS t USING (table_schema, table_name) "
+        "WHERE c.table_schema = current_schema()"
     )).all()
-    columns = {(table, column) for table, column in existing}
-    tables = {table for table, _ in columns}
+    columns = {(table, column) for table, column, _ in existing}
+    kinds = {table: "VIEW" if is_view else "TABLE" for table, _, is_view in existing}
     statements = []
     for table, (description, column_docs) in docs.items():
-        if table not in tables:
+        if table not in kinds:
             continue
-        statements.append(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(table), sql.Literal(description)))
+        statements.append(sql.SQL("COMMENT ON {} {} IS {}").format(
+            sql.SQL(kinds[table]), sql.Identifier(table), sql.Literal(description)))
         statements.extend(
             sql.SQL("COMMENT ON COLUMN {} IS {}").format(sql.Identifier(table, column), sql.Literal(meaning))
             for column, meaning in column_docs.items() if (table, column) in columns

@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 
-from storage.dialect import comment_on_schema, lock, masked, write_transaction
+from storage.dialect import comment_on_schema, lock, masked, schema_transaction
 from storage.errors import ArchiveError
 from storage.schema_docs import comments
 
@@ -39,14 +39,15 @@ def migrate_to_head(engine: Engine) -> None:
     """Bring the schema to the newest revision; refuse a database newer than this code.
 
     An archive already at head is only read (no write lock: opening it while a
-    crawl writes does not wait); otherwise writers take turns on a lock. After an
-    upgrade, PostgreSQL's tables and columns get their descriptions as comments.
+    crawl writes does not wait); otherwise writers take turns on a lock. The upgrade runs
+    in ``schema_transaction`` (SQLite: foreign keys not enforced while tables are rebuilt).
+    After an upgrade, PostgreSQL's tables, views and columns get their descriptions as comments.
     """
     with engine.connect() as connection:
         _refuse_unknown_revisions(connection, masked(engine.url))
         if current_revisions(connection) == (head_revision(),):
             return
-    with write_transaction(engine) as connection:
+    with schema_transaction(engine) as connection:
         lock(connection, "presswatch:migrations")
         _refuse_unknown_revisions(connection, masked(engine.url))
         command.upgrade(alembic_config(connection), "head")

@@ -1,7 +1,9 @@
 """Typed SQLAlchemy models: the archive schema (DESIGN §5).
 
 The migrations in ``storage/migrations/versions`` are the source of truth for the
-database; these models mirror them and a test checks that they agree.
+database; these models mirror them and a test checks that they agree. The view
+``releases`` (schema 0011: ``articles`` under plain names, for SQL users) is no model:
+the code reads the tables.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ be switched back from inside the statement (``set_config('role', 'none', true)``
 So `presswatch query` runs only on a connection whose login role has no such
 powers and cannot reach any: ``refuse_privileged_session``. ``create_reader_role``
 (``presswatch db reader``) makes one: a LOGIN role with SELECT on presswatch's
-tables and nothing else.
+tables and views and nothing else.
 """
 from __future__ import annotations
 
@@ -212,16 +212,17 @@ def _set_password(connection: Any, cursor: Any, role: str, password: str) -> Non
 
 
 def _grant_reading(cursor: Any, role: str) -> tuple[str, ...]:
-    """CONNECT, USAGE on the schema, SELECT (and only SELECT) on presswatch's tables."""
+    """CONNECT, USAGE on the schema, SELECT (and only SELECT) on presswatch's tables and views."""
     from psycopg import sql
 
     from storage.models import Base
+    from storage.schema_docs import TABLES
 
-    names = sorted({*Base.metadata.tables, "articles_fts", "alembic_version"})
+    names = sorted({*Base.metadata.tables, *TABLES})  # TABLES adds articles_fts, alembic_version, releases
     cursor.execute(
         "SELECT c.relname FROM pg_catalog.pg_class c "
         "WHERE c.relnamespace = current_schema()::regnamespace "
-        "AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s) ORDER BY c.relname",
+        "AND c.relkind IN ('r', 'p', 'v') AND c.relname = ANY(%s) ORDER BY c.relname",
         (names,),
     )
     tables = tuple(name for (name,) in cursor.fetchall())

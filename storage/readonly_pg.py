@@ -10,6 +10,9 @@ On one connection, in one READ ONLY transaction that is never committed:
    in one Parse/Bind/Execute: the server arms the timeout when the statement starts,
    and a ``set_config('statement_timeout', ...)`` inside it cannot lift it; one statement only.
 Leaving early (an error, the reader stops) cancels the statement on the server.
+
+JSON values (``jsonb`` such as ``articles.labels``, and ``json``) come back as the JSON text
+the server prints, as SQLite's JSON columns and functions give text: the same output on both.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ def postgresql_query(url: URL, sql: str, params: dict[str, Any], timeout: float)
 
     statement, bound = _compiled(sql, params)
     connection = connect(url, autocommit=False)
+    _json_as_text(connection)
     stream: Any = None
     limit = _Limit(timeout)
     try:
@@ -55,6 +59,14 @@ def postgresql_query(url: URL, sql: str, params: dict[str, Any], timeout: float)
             with suppress(Exception):
                 stream.close()  # cancels the statement on the server if it still runs
         connection.close()
+
+
+def _json_as_text(connection: Any) -> None:
+    """``json`` and ``jsonb`` values read as their text (``["PHOTO", "UPDATED"]``), not parsed."""
+    from psycopg.types.string import TextLoader
+
+    for name in ("json", "jsonb"):
+        connection.adapters.register_loader(name, TextLoader)
 
 
 def _compiled(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:

@@ -1,12 +1,12 @@
-"""What each archive table and column means: one text for the README and for `presswatch browse`.
+"""What each archive table, view and column means: one text for the README and for `presswatch browse`.
 
-``TABLES`` is the source of truth. A table's description is the README's bullet for it
-in "The archive" (markdown); the README's "Every table and column" block is
-``columns_markdown()``; Datasette's metadata (``scheduler.browse_metadata``) shows both.
-PostgreSQL archives carry them as table and column comments (``comments()``, applied by
-``storage.migrate`` after each upgrade). ``tests/storage/test_schema_docs.py`` keeps them
-equal and checks that every column of a migrated archive is described. Regenerate the
-README block with ``python -m storage.schema_docs``.
+``TABLES`` is the source of truth (tables and the view ``releases`` alike). A table's
+description is the README's bullet for it in "The archive" (markdown); the README's "Every
+table and column" block is ``columns_markdown()``; Datasette's metadata
+(``scheduler.browse_metadata``) shows both. PostgreSQL archives carry them as table, view and
+column comments (``comments()``, applied by ``storage.migrate`` after each upgrade).
+``tests/storage/test_schema_docs.py`` keeps them equal and checks that every column of a
+migrated archive is described. Regenerate the README block with ``python -m storage.schema_docs``.
 """
 from __future__ import annotations
 
@@ -35,38 +35,60 @@ NEAR_DUPLICATES = (
     "that finds candidates."
 )
 
+#: The articles table's columns, in table order.
+ARTICLE_COLUMNS: dict[str, str] = {
+    "id": "the article's number (FTS rowid too)",
+    "url": "the canonical URL: one row per URL",
+    "source_name": "the configured source that crawled it (sources.toml `name`; crawl_runs.source)",
+    "headline": "the headline, clean: no site name, no PHOTO/VIDEO/UPDATED markers",
+    "labels": "the headline's markers, a JSON list such as [\"PHOTO\", \"UPDATED\"] (jsonb on PostgreSQL)",
+    "published_at": _when("when the page says it was published"),
+    "modified_at": _when("when the page says it was last modified"),
+    "source": "the credited agency or office (the attribution); the publisher when the text credits none",
+    "publisher": "who publishes the site (the config's `publisher`)",
+    "body": "the text: paragraphs separated by one blank line",
+    "language": "ISO 639-1 code of the text",
+    "authors": "the people credited, a JSON list (jsonb on PostgreSQL)",
+    "content_hash": "SHA-256 of headline and body: a change makes a revision",
+    "body_hash": "SHA-256 of the normalised body: equal bodies join one duplicate group",
+    "date_raw": "the string the publication date was read from",
+    "date_precision": "how precise that date is: day, minute or second",
+    "date_method": "where the date was found: json-ld, meta, time, text, selector or url",
+    "source_evidence": "the text that credits the source, e.g. a dateline",
+    "first_seen_at": _when("when presswatch first archived it"),
+    "updated_at": _when("when its text or its labels (e.g. `UPDATED`) last changed"),
+    "last_seen_at": _when("when a crawl last fetched it"),
+    "duplicate_group_id": "its duplicate group: the same release on other URLs or outlets",
+}
+
+#: The view ``releases`` (schema 0011): its columns, in order, and the ``articles`` column each is.
+RELEASES_VIEW = {
+    "id": "id", "published_at": "published_at", "headline": "headline", "labels": "labels",
+    "credited_source": "source", "publisher": "publisher", "configured_source": "source_name",
+    "language": "language", "authors": "authors", "url": "url", "body": "body",
+    "duplicate_group_id": "duplicate_group_id", "first_seen_at": "first_seen_at", "updated_at": "updated_at",
+}
+
 TABLES: dict[str, TableDoc] = {
     "articles": TableDoc(
         "one row per canonical URL: `id`, `url`, `headline`, `labels` (JSON list, "
-        "e.g. `[\"PHOTO\",\"UPDATED\"]`), `published_at`, `modified_at`, `source` (the agency or "
-        "office the text credits; the publisher when it credits none), `publisher`, `body`, "
-        "`language`, `authors` (JSON list), `content_hash`, `body_hash`, `first_seen_at`, "
-        "`updated_at`, `last_seen_at`, `duplicate_group_id`, `source_name` (the config source), "
-        "and the date's provenance: `date_raw`, `date_precision`, `date_method`, plus `source_evidence`.",
-        {
-            "id": "the article's number (FTS rowid too)",
-            "url": "the canonical URL: one row per URL",
-            "source_name": "the configured source that crawled it (sources.toml `name`; crawl_runs.source)",
-            "headline": "the headline, clean: no site name, no PHOTO/VIDEO/UPDATED markers",
-            "labels": "the headline's markers, a JSON list such as [\"PHOTO\", \"UPDATED\"]",
-            "published_at": _when("when the page says it was published"),
-            "modified_at": _when("when the page says it was last modified"),
-            "source": "the credited agency or office (the attribution); the publisher when the text credits none",
-            "publisher": "who publishes the site (the config's `publisher`)",
-            "body": "the text: paragraphs separated by one blank line",
-            "language": "ISO 639-1 code of the text",
-            "authors": "the people credited, a JSON list",
-            "content_hash": "SHA-256 of headline and body: a change makes a revision",
-            "body_hash": "SHA-256 of the normalised body: equal bodies join one duplicate group",
-            "date_raw": "the string the publication date was read from",
-            "date_precision": "how precise that date is: day, minute or second",
-            "date_method": "where the date was found: json-ld, meta, time, text, selector or url",
-            "source_evidence": "the text that credits the source, e.g. a dateline",
-            "first_seen_at": _when("when presswatch first archived it"),
-            "updated_at": _when("when its text or its labels (e.g. `UPDATED`) last changed"),
-            "last_seen_at": _when("when a crawl last fetched it"),
-            "duplicate_group_id": "its duplicate group: the same release on other URLs or outlets",
-        },
+        "e.g. `[\"PHOTO\",\"UPDATED\"]`; `jsonb` on PostgreSQL), `published_at`, `modified_at`, "
+        "`source` (the agency or office the text credits; the publisher when it credits none), "
+        "`publisher`, `body`, `language`, `authors` (JSON list), `content_hash`, `body_hash`, "
+        "`first_seen_at`, `updated_at`, `last_seen_at`, `duplicate_group_id`, `source_name` (the "
+        "config source), and the date's provenance: `date_raw`, `date_precision`, `date_method`, "
+        "plus `source_evidence`.",
+        ARTICLE_COLUMNS,
+    ),
+    "releases": TableDoc(
+        "a view: each article under plain names, the place to start reading the archive with SQL. "
+        "`credited_source` is who the text credits, e.g. Azertag for \"…, Azertag reports\" "
+        "(`articles.source`); `configured_source` is the sources.toml entry that crawled it "
+        "(`articles.source_name`, `crawl_runs.source`). Columns: `id`, `published_at`, `headline`, "
+        "`labels`, `credited_source`, `publisher`, `configured_source`, `language`, `authors`, "
+        "`url`, `body`, `duplicate_group_id`, `first_seen_at`, `updated_at`.",
+        {view: ARTICLE_COLUMNS[column] if view == column else f"articles.{column}: {ARTICLE_COLUMNS[column]}"
+         for view, column in RELEASES_VIEW.items()},
     ),
     "article_revisions": TableDoc(
         "the earlier versions of an article whose content changed, with the time each was "
@@ -292,7 +314,7 @@ def sentence(markdown: str) -> str:
 
 
 def comments() -> dict[str, tuple[str, dict[str, str]]]:
-    """Every table's and column's description as plain text (PostgreSQL's COMMENTs)."""
+    """Every table's, view's and column's description as plain text (PostgreSQL's COMMENTs)."""
     return {
         table: (plain(sentence(doc.description)), {column: plain(text) for column, text in doc.columns.items()})
         for table, doc in TABLES.items()

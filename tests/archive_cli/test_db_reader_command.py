@@ -19,7 +19,7 @@ from tests.storage.reader_roles import as_user, drop_role, unique_role_name
 PRESSWATCH_TABLES = [
     "alembic_version", "alert_deliveries", "alert_events", "alerts", "article_lsh", "article_revisions",
     "article_signatures", "articles", "articles_fts", "crawl_errors", "crawl_runs", "duplicate_groups",
-    "page_validators", "raw_pages", "url_aliases", "watches",
+    "page_validators", "raw_pages", "releases", "url_aliases", "watches",
 ]
 
 
@@ -80,7 +80,7 @@ def test_db_reader_makes_a_login_role_that_can_only_select_presswatch_tables(
     reader_url = as_user(archive, role)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
-        f"reader role {role} created: SELECT on 16 tables of the archive, nothing else",
+        f"reader role {role} created: SELECT on 17 tables and views of the archive, nothing else",
         f'query with: presswatch query --db {reader_url} "SQL"',
         ("no password set: unless the server lets this role in without one, set "
          "PRESSWATCH_READER_PASSWORD and run this again"),
@@ -104,7 +104,7 @@ def test_running_it_again_updates_the_role_and_changes_nothing(archive: str, rol
     again = run_presswatch("db", "reader", "--db", archive, "--role", role)
     assert again.returncode == 0
     assert again.stdout.splitlines()[0] == (
-        f"reader role {role} updated: SELECT on 16 tables of the archive, nothing else")
+        f"reader role {role} updated: SELECT on 17 tables and views of the archive, nothing else")
     assert _role_state(archive, role) == before
 
 
@@ -127,7 +127,7 @@ def test_a_password_from_the_environment_is_stored_hashed_and_never_printed(
     assert secret not in result.stdout + result.stderr
     shown = make_url(as_user(archive, role)).set(password=secret)
     assert result.stdout.splitlines() == [
-        f"reader role {role} created: SELECT on 16 tables of the archive, nothing else",
+        f"reader role {role} created: SELECT on 17 tables and views of the archive, nothing else",
         f'query with: presswatch query --db {shown.render_as_string(hide_password=True)} "SQL"',
     ]
     assert ":***@" in result.stdout

@@ -77,6 +77,29 @@ def test_the_articles_table_lists_every_article_newest_first_with_descriptions_a
     assert labels[newest[0]] == []
 
 
+def test_the_releases_view_reads_the_articles_under_plain_names(
+    chromium: Chromium, browse_url: str, browsed_archive: BrowsedArchive, tmp_path: Path
+) -> None:
+    database = chromium.dom(f"{browse_url}/archive")
+    assert "releases" in text_of(database, "//h2[@id='views']/following-sibling::ul[1]/li/a")
+    releases = page(chromium, f"{browse_url}/archive/releases", tmp_path, "releases")
+    assert text_of(releases, "//h3")[0] == "68 rows sorted by published_at descending"
+    newest = newest_first(browsed_archive.truth)
+    assert column(releases, "headline") == [t["headline"] for t in newest[:len(column(releases, "headline"))]]
+    assert column(releases, "credited_source")[:3] == [t["source"] for t in newest[:3]]
+    assert column(releases, "configured_source")[:3] == [t["site"] for t in newest[:3]]
+    assert releases.xpath(
+        "//dl[@class='column-descriptions']/dt[.='configured_source']/following-sibling::dd[1]/text()"
+    ) == ["articles.source_name: the configured source that crawled it (sources.toml name; crawl_runs.source)"]
+    facets = releases.xpath("//div[contains(@class, 'facet-info')]/@data-column")
+    assert sorted(facets) == sorted(["credited_source", "publisher", "configured_source", "language", "labels"])
+    assert column_items(releases, "labels")[1] == ["UPDATED"]
+    [[agency_link]] = column_links(releases, "credited_source")[:1]
+    assert query_of(agency_link) == ("/archive/agency_releases", {"agency": [newest[0]["source"]]})
+    searched = chromium.dom(f"{browse_url}/archive/releases?_search=hydrogen")
+    assert column(searched, "headline") == HYDROGEN_HEADLINES
+
+
 def test_full_text_search_finds_every_article_about_hydrogen(
     chromium: Chromium, browse_url: str, tmp_path: Path
 ) -> None:

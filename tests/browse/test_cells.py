@@ -30,6 +30,12 @@ PATHS = Paths("/archive")
      '<a href="/archive/crawl_runs?source=gov-press&amp;_sort_desc=started_at">gov-press</a>'),
     (None, "configured_source", "dead-wire", None,
      '<a href="/archive/crawl_runs?source=dead-wire&amp;_sort_desc=started_at">dead-wire</a>'),
+    ("releases", "labels", '["UPDATED"]', 5, '<ul class="presswatch-list"><li>UPDATED</li></ul>'),
+    ("releases", "authors", '["A. Aliyev"]', 5, '<ul class="presswatch-list"><li>A. Aliyev</li></ul>'),
+    ("releases", "credited_source", "APA", 5, '<a href="/archive/agency_releases?agency=APA">APA</a>'),
+    ("releases", "configured_source", "gov-press", 5,
+     '<a href="/archive/crawl_runs?source=gov-press&amp;_sort_desc=started_at">gov-press</a>'),
+    ("releases", "duplicate_group_id", 4, 5, '<a href="/archive/reprint_clusters?group=4">cluster 4</a>'),
     (None, "revisions", 1, 12, '<a href="/archive/revisions_of_article?article=12">1 revision</a>'),
     (None, "revisions", 3, 12, '<a href="/archive/revisions_of_article?article=12">3 revisions</a>'),
 ])
@@ -43,6 +49,7 @@ def test_cells_presswatch_renders(table, column, value, row_id, html) -> None:
     ("crawl_runs", "error_kinds", "[1, 2]"),
     (None, "revisions", 0),  # no revisions: nothing to link to
     ("articles", "headline", "Plain text"),
+    ("releases", "source", "APA"),  # not a column of the view: no link
     (None, "source", "APA"),  # an ad-hoc query's column: its meaning is unknown
     ("crawl_runs", "status", "ok"),
 ])

@@ -1,11 +1,14 @@
-"""Reading the archive back in the storage tests: rows of some columns, the rows of a table."""
+"""Reading the archive back in the storage tests: rows of some columns, the rows of a table;
+an archive's schema at a given revision."""
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import create_engine, func, select
 
 from storage import Archive
+from storage.migrate import alembic_config
 
 
 def select_rows(archive: Archive, *columns: Any, order_by: Any = None) -> list[tuple[Any, ...]]:
@@ -19,3 +22,13 @@ def select_rows(archive: Archive, *columns: Any, order_by: Any = None) -> list[t
 def count_rows(archive: Archive, model: Any) -> int:
     with archive.engine.connect() as connection:
         return int(connection.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def at_revision(url: str, revision: str, *, downgrade: bool = False) -> None:
+    """Upgrade (or downgrade) the archive at ``url`` to schema ``revision`` with Alembic."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            (command.downgrade if downgrade else command.upgrade)(alembic_config(connection), revision)
+    finally:
+        engine.dispose()

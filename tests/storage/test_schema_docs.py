@@ -41,8 +41,8 @@ def test_every_column_of_the_archive_is_described(archive_url: str) -> None:
     engine = create_engine(archive_url)
     try:
         schema = inspect(engine)
-        actual = {table: [c["name"] for c in schema.get_columns(table)]
-                  for table in set(schema.get_table_names()) - FTS5_SHADOW_TABLES}
+        relations = set(schema.get_table_names()) - FTS5_SHADOW_TABLES | set(schema.get_view_names())
+        actual = {table: [c["name"] for c in schema.get_columns(table)] for table in relations}
         if "articles_fts" not in actual:  # SQLite's FTS5 table: a virtual table the inspector skips
             actual["articles_fts"] = ["headline", "body"]
     finally:
@@ -61,23 +61,36 @@ def test_postgresql_carries_the_descriptions_as_comments(pg_url: str) -> None:
     try:
         with engine.connect() as connection:
             table = connection.scalar(text("SELECT obj_description('articles'::regclass, 'pg_class')"))
+            view = connection.scalar(text("SELECT obj_description('releases'::regclass, 'pg_class')"))
+            view_column = connection.scalar(text(
+                "SELECT col_description('releases'::regclass, 5)"))  # credited_source
             columns: dict[str, str] = dict(connection.execute(text(  # type: ignore[arg-type]
                 "SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute AS a "
                 "WHERE a.attrelid = 'crawl_runs'::regclass AND a.attnum > 0 AND NOT a.attisdropped"
             )).all())
             undescribed = connection.execute(text(
                 "SELECT c.relname, a.attname FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid "
-                "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' "
+                "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v') "
                 "AND a.attnum > 0 AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL"
             )).all()
     finally:
         engine.dispose()
     assert table == (
-        "One row per canonical URL: id, url, headline, labels (JSON list, e.g. [\"PHOTO\",\"UPDATED\"]), "
-        "published_at, modified_at, source (the agency or office the text credits; the publisher when it "
-        "credits none), publisher, body, language, authors (JSON list), content_hash, body_hash, "
+        "One row per canonical URL: id, url, headline, labels (JSON list, e.g. [\"PHOTO\",\"UPDATED\"]; "
+        "jsonb on PostgreSQL), published_at, modified_at, source (the agency or office the text credits; "
+        "the publisher when it credits none), publisher, body, language, authors (JSON list), content_hash, body_hash, "
         "first_seen_at, updated_at, last_seen_at, duplicate_group_id, source_name (the config source), "
         "and the date's provenance: date_raw, date_precision, date_method, plus source_evidence."
+    )
+    assert view == (
+        "A view: each article under plain names, the place to start reading the archive with SQL. "
+        "credited_source is who the text credits, e.g. Azertag for \"…, Azertag reports\" (articles.source); "
+        "configured_source is the sources.toml entry that crawled it (articles.source_name, crawl_runs.source). "
+        "Columns: id, published_at, headline, labels, credited_source, publisher, configured_source, language, "
+        "authors, url, body, duplicate_group_id, first_seen_at, updated_at."
+    )
+    assert view_column == (
+        "articles.source: the credited agency or office (the attribution); the publisher when the text credits none"
     )
     assert columns["source"] == "the configured source crawled (sources.toml name; articles.source_name)"
     assert columns["started_at"] == "when the run started (UTC, YYYY-MM-DD HH:MM:SS.ffffff on SQLite)"
