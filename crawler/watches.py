@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -76,23 +77,38 @@ def watch_matches(watch: Watch, article: AlertArticle) -> bool:
         return False
     if watch.query is None:
         return True
-    return query_matches(watch.query, words(f"{article.headline or ''}\n{article.body or ''}"))
+    return query_matches(watch.query, article_text(article.headline or "", article.body or ""))
 
 
-def query_matches(query: Query, text_words: tuple[str, ...]) -> bool:
-    found = lambda phrase: _contains(text_words, phrase)  # noqa: E731
-    if any(found(phrase) for phrase in query.excluded):
+def query_matches(query: Query, text: Text) -> bool:
+    if any(text.contains(phrase) for phrase in query.excluded):
         return False
-    return all(any(found(phrase) for phrase in clause) for clause in query.clauses)
+    return all(any(text.contains(phrase) for phrase in clause) for clause in query.clauses)
 
 
-def _contains(text_words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    size = len(phrase)
-    first = phrase[0]
-    return any(
-        text_words[i] == first and text_words[i : i + size] == phrase
-        for i in range(len(text_words) - size + 1)
-    )
+@dataclass(frozen=True, slots=True)
+class Text:
+    """An article's words in order, and as a set: most phrases are one word, or miss a word."""
+
+    words: tuple[str, ...]
+    vocabulary: frozenset[str]
+
+    def contains(self, phrase: tuple[str, ...]) -> bool:
+        if not self.vocabulary.issuperset(phrase):
+            return False
+        size, first = len(phrase), phrase[0]
+        return size == 1 or any(
+            self.words[i] == first and self.words[i : i + size] == phrase
+            for i in range(len(self.words) - size + 1)
+        )
+
+
+@lru_cache(maxsize=32)
+def article_text(headline: str, body: str) -> Text:
+    """The headline's and body's words, read once per article: every watch asks about the same
+    article in turn (`storage.alerts.match_events`), and reading the text costs far more than a look-up."""
+    found = words(f"{headline}\n{body}")
+    return Text(found, frozenset(found))
 
 
 def words(text: str) -> tuple[str, ...]:

@@ -18,6 +18,12 @@ as `scheduler.service`), but a due run is not crawled here: it is sent to the jo
   RabbitMQ confirming a run and the job store recording the next due time; a run sent
   twice there is recognised by the worker (the archive has a completed run for that
   source and due time, `crawl_runs.due_at`) and not run again.
+- **Alerts from the active scheduler.** While it holds the lease it also delivers the
+  watches' alerts (the archive's outbox, polled every 2 s: it does not see runs finish)
+  and tells `[alerts] health_notify` when a source's failure streak, read from the archive,
+  turns it unhealthy or back (`scheduler.notifiers`). A standby tells nothing; one taking
+  over starts from the streaks as they stand, and the outbox's claims keep a delivery
+  from being sent twice across the change-over.
 - SIGTERM/SIGINT: stop sending, give the lease back, exit 0. SIGHUP reloads the config.
 """
 from __future__ import annotations
@@ -37,6 +43,7 @@ from crawler.config import Config, Source
 from scheduler import engine
 from scheduler.job_store import LeaseHolderJobStore
 from scheduler.metrics import ServiceMetrics
+from scheduler.notifiers import Notifiers
 from scheduler.service import ArchiveCadence, reload_schedule, schedule_sources
 from storage import open_archive
 from storage.dialect import create_archive_engine, parse_url
@@ -168,7 +175,8 @@ class ClusterScheduler:
         return None
 
     def lead(self, lease: AdvisoryLocks) -> None:
-        """Schedule every source and send its due runs while the lease holds."""
+        """Schedule every source and send its due runs while the lease holds; deliver the alerts meanwhile."""
+        notifiers = Notifiers(self.archive, self.config)  # health changes from the streaks as they stand now
         # One UPDATE per due run (the reads come from memory: scheduler.job_store), and APScheduler
         # retries after an error: a ping before each statement would double its round trips.
         jobs_engine = create_archive_engine(parse_url(self.db_url), pre_ping=False)
@@ -178,10 +186,13 @@ class ClusterScheduler:
             executors={"default": DueRunSender()},
         )
         scheduler.start(paused=True)  # the job store is open: jobs already there keep their next due time
+        telling = False
         try:
             schedule_sources(scheduler, send_due_run, self.config, self.run_timeout, self.cadence)
             scheduler.resume()
             self.active = True
+            notifiers.start()
+            telling = True
             logger.info("active scheduler: sending the due runs of %d source(s) to %s",
                         len(self.config.sources), engine.masked(self.broker_url))
             while not self.stopping.is_set():
@@ -191,10 +202,14 @@ class ClusterScheduler:
                     return
                 if self.reload_wanted.is_set():
                     self.reload_wanted.clear()
-                    self.reload(scheduler)
+                    if self.reload(scheduler):
+                        notifiers.follow(self.config)
                 self.send_unsent()
+                notifiers.poll_health()
         finally:
             self.active = False
+            if telling:
+                notifiers.stop()
             scheduler.shutdown(wait=False)
             jobs_engine.dispose()
 
@@ -246,9 +261,11 @@ class ClusterScheduler:
         ready, delayed = engine.queue_depth(self.broker)
         return self.active, ready, delayed
 
-    def reload(self, scheduler: BackgroundScheduler) -> None:
+    def reload(self, scheduler: BackgroundScheduler) -> bool:
+        """SIGHUP: the config file again; False when it was kept (the file is broken)."""
         fresh = reload_schedule(scheduler, send_due_run, self.origin, self.config, self.run_timeout, self.cadence)
         if fresh is None:
-            return
+            return False
         self.config, self.sources = fresh, {s.name: s for s in fresh.sources}
         logger.info("config reloaded: %d source(s)", len(fresh.sources))
+        return True

@@ -1,16 +1,18 @@
 """`[alerts] health_notify`: tell someone when a source turns unhealthy (failed runs in a row) and when it recovers.
 
-The rule is `health_change`, pure: each run's status moves the source's failure streak; the
-run that makes it reach `MAX_CONSECUTIVE_FAILURES` sends one "UNHEALTHY" message, the first
-`ok` run after that one "recovered". `serve` starts from the archive's streaks, so a restart
-neither repeats nor misses a change.
+The rule is `streak_changes`, pure: a source's failure streak moving from one value to
+another says "unhealthy" when it reaches `MAX_CONSECUTIVE_FAILURES` and "recovered" when an
+`ok` run ends it after that (`health_change`: the same for one run's status). `serve` moves
+the streaks with each run's result; `serve --broker`, which sees no runs finish, reads them
+from the archive every few seconds (`HealthNotifier.follow_streaks`). Both start from the
+archive's streaks, so a restart or a take-over neither repeats nor misses a change.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from crawler.config import Config
 from crawler.watches import redacted
@@ -19,28 +21,44 @@ from scheduler.results import RunResult
 
 logger = logging.getLogger(__name__)
 
+#: The errors by kind of a source's last failed run (named in the "UNHEALTHY" message).
+LastErrors = Callable[[str], Mapping[str, int]]
+
+
+def streak_changes(before: int, after: int) -> list[str]:
+    """What a source's failure streak going from `before` to `after` tells, in order.
+
+    A streak only grows by failed runs and only falls by an `ok` run (to 0, then failures
+    may follow): reaching `MAX_CONSECUTIVE_FAILURES` is "unhealthy", falling from there is
+    "recovered" (then "unhealthy" again when it is already back at the limit).
+    """
+    changes = []
+    if after < before and before >= MAX_CONSECUTIVE_FAILURES:
+        changes.append("recovered")
+    if after >= MAX_CONSECUTIVE_FAILURES and (before < MAX_CONSECUTIVE_FAILURES or after < before):
+        changes.append("unhealthy")
+    return changes
+
 
 def health_change(streak: int, status: str) -> tuple[int, str | None]:
     """(the new failure streak, "unhealthy" / "recovered" / None) after a run with `status`."""
-    if status == "failed":
-        streak += 1
-        return streak, "unhealthy" if streak == MAX_CONSECUTIVE_FAILURES else None
-    if status == "ok":
-        return 0, "recovered" if streak >= MAX_CONSECUTIVE_FAILURES else None
-    return streak, None  # interrupted: says nothing about the site
+    after = streak + 1 if status == "failed" else 0 if status == "ok" else streak  # interrupted: says nothing
+    changes = streak_changes(streak, after)
+    return after, changes[-1] if changes else None
 
 
-def health_message(change: str, result: RunResult, streak: int) -> tuple[str, str]:
+def health_message(change: str, source: str, streak: int, error_kinds: Mapping[str, int]) -> tuple[str, str]:
     if change == "unhealthy":
-        kinds = ", ".join(f"{kind}×{count}" for kind, count in sorted(result.error_kinds.items())) or "-"
-        return (f"[presswatch] source {result.source} is UNHEALTHY",
+        kinds = ", ".join(f"{kind}×{count}" for kind, count in sorted(error_kinds.items())) or "-"
+        return (f"[presswatch] source {source} is UNHEALTHY",
                 f"{streak} failed runs in a row; the last one's errors: {kinds}.\n"
                 f"`presswatch sources` shows its state.\n")
-    return f"[presswatch] source {result.source} recovered", "Its last run was ok again.\n"
+    return f"[presswatch] source {source} recovered", "Its last run was ok again.\n"
 
 
 class HealthNotifier:
-    """Follows each source's failure streak across `serve`'s runs and sends the changes."""
+    """Follows each source's failure streak and sends its changes (`on_result` after each run in
+    `serve`, `follow_streaks` with the archive's streaks in `serve --broker`)."""
 
     def __init__(self, config: Config, streaks: Mapping[str, int], environ: Mapping[str, str] | None = None) -> None:
         self.config = config
@@ -48,20 +66,31 @@ class HealthNotifier:
         self.environ = os.environ if environ is None else environ
 
     def on_result(self, result: RunResult) -> None:
-        streak, change = health_change(self.streaks.get(result.source, 0), result.status)
-        self.streaks[result.source] = streak
-        if change is None or not self.config.alerts.health_notify:
+        after, _ = health_change(self.streaks.get(result.source, 0), result.status)
+        self._move(result.source, after, lambda _: result.error_kinds)
+
+    def follow_streaks(self, streaks: Mapping[str, int], last_errors: LastErrors) -> None:
+        """The streaks as the archive has them now (sources without failures left out)."""
+        for source in sorted(self.streaks.keys() | streaks.keys()):
+            self._move(source, streaks.get(source, 0), last_errors)
+
+    def _move(self, source: str, after: int, last_errors: LastErrors) -> None:
+        changes = streak_changes(self.streaks.get(source, 0), after)
+        self.streaks[source] = after
+        if not changes or not self.config.alerts.health_notify:
             return
-        title, body = health_message(change, result, streak)
-        # Not on the caller's thread (the worker pool's): a slow channel must not hold up runs.
-        threading.Thread(target=self._send, args=(result.source, title, body), name="presswatch-health-alert",
+        messages = [health_message(change, source, after, last_errors(source) if change == "unhealthy" else {})
+                    for change in changes]
+        # Not on the caller's thread (the worker pool's, the lease's): a slow channel must not hold it up.
+        threading.Thread(target=self._send, args=(source, messages), name="presswatch-health-alert",
                          daemon=True).start()
 
-    def _send(self, source: str, title: str, body: str) -> None:
+    def _send(self, source: str, messages: list[tuple[str, str]]) -> None:
         from scheduler.alerts import send
 
-        for url in self.config.alerts.health_notify:
-            outcome = send(url, title, body, self.environ)
-            if not outcome.ok:
-                logger.warning("health alert for source=%s to %s not delivered: %s", source, redacted(url),
-                               outcome.message)
+        for title, body in messages:
+            for url in self.config.alerts.health_notify:
+                outcome = send(url, title, body, self.environ)
+                if not outcome.ok:
+                    logger.warning("health alert for source=%s to %s not delivered: %s", source, redacted(url),
+                                   outcome.message)

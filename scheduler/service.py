@@ -26,10 +26,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import Config, ConfigError, Source, load_config
-from scheduler.alerts import AlertSender
 from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
-from scheduler.health_alerts import HealthNotifier
 from scheduler.metrics import ServiceMetrics
+from scheduler.notifiers import Notifiers
 from scheduler.results import RunResult, log_run
 from scheduler.workers import WorkerPool
 from storage import Archive, ArchiveError, open_archive
@@ -209,11 +208,10 @@ class Service:
         )
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.stopping = threading.Event()
-        self.alerts = AlertSender(self.archive, config)
-        self.health_alerts = HealthNotifier(config, self.archive.failure_streaks())
+        self.notifiers = Notifiers(self.archive, config)
 
     def serve(self) -> None:
-        self.alerts.start()
+        self.notifiers.start()
         self.pool.start()
         if self.metrics is not None:
             self.metrics.watch(self.health, self.pool.state)
@@ -240,7 +238,7 @@ class Service:
         logger.info("stopping: no new runs; running runs get %ds to finish", grace)
         self.scheduler.shutdown(wait=False)
         self.pool.stop(grace)
-        self.alerts.stop()
+        self.notifiers.stop()
         if self.metrics is not None:
             self.metrics.close()
         self.archive.close()
@@ -270,8 +268,7 @@ class Service:
 
     def on_result(self, result: RunResult) -> None:
         log_run(result)
-        self.alerts.wake()
-        self.health_alerts.on_result(result)
+        self.notifiers.on_result(result)
         if self.metrics is not None:
             self.metrics.observe(result)
         source = self.sources.get(result.source)
@@ -288,6 +285,5 @@ class Service:
         if self.metrics is not None:
             self.metrics.track_sources(self.sources, self.archive.failure_streaks())
         self.config = fresh
-        self.alerts.follow(fresh)
-        self.health_alerts.config = fresh
+        self.notifiers.follow(fresh)
         logger.info("config reloaded: %d source(s)", len(fresh.sources))

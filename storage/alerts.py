@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from storage.dialect import insert_ignore, lock
+from storage.dialect import bulk_insert, insert_ignore, insert_ignore_returning, lock, rows_where_in
 from storage.liveness import run_process_alive
 from storage.models import (
     Alert,
@@ -151,7 +151,11 @@ def register_watches(connection: Connection, names: Sequence[str], now: datetime
 
 def match_events(connection: Connection, watches: Sequence[WatchRule], now: datetime) -> tuple[int, int]:
     """Match a chunk of pending events against `watches` (in the caller's write transaction):
-    (events taken, alerts recorded). Call again while events were taken."""
+    (events taken, alerts recorded). Call again while events were taken.
+
+    The chunk is matched in memory, then its stories and alerts are read and written a few
+    statements per chunk, not per alert (an article often matches several watches).
+    """
     lock(connection, _MATCH_LOCK)  # one matcher at a time (PostgreSQL; SQLite's write lock already is)
     since = register_watches(connection, [w.name for w in watches], now)
     events = connection.execute(
@@ -160,16 +164,15 @@ def match_events(connection: Connection, watches: Sequence[WatchRule], now: date
         .join(Article, Article.id == AlertEvent.article_id)
         .order_by(AlertEvent.id).limit(_EVENTS_PER_TRANSACTION)
     ).all()
-    recorded = 0
+    matched: list[tuple[Any, WatchRule]] = []
     for event in events:
         if event.backfill:
             continue
         fields = AlertArticle(event.source_name, event.source, event.language, tuple(event.labels),
                               event.headline, event.body)
-        for watch in watches:
-            if event.created_at < since[watch.name] or not watch.matches(fields):
-                continue
-            recorded += _record_alert(connection, watch, event, since[watch.name], now)
+        matched.extend((event, watch) for watch in watches
+                       if event.created_at >= since[watch.name] and watch.matches(fields))
+    recorded = _insert_alerts(connection, _new_alerts(connection, matched, since, now), watches, now)
     if events:
         connection.execute(delete(AlertEvent).where(AlertEvent.id.in_([e.id for e in events])))
     return len(events), recorded
@@ -179,50 +182,78 @@ _ARTICLE_COLUMNS = (
     Article.id.label("article_id"), Article.source_name, Article.source, Article.language, Article.labels,
     Article.headline, Article.body, Article.first_seen_at, Article.duplicate_group_id,
 )
+_ALERT_KEY = ("watch", "article_id", "kind", "revision")
+StoryKey = tuple[str, int]  # ("group", duplicate group id) or ("article", article id)
 
 
-def _record_alert(connection: Connection, watch: WatchRule, event: Any, since: datetime, now: datetime) -> int:
-    """One alert for the event's story (or revision) unless the watch already has one."""
-    if event.kind == "revised":
-        if not watch.updates:
-            return 0
-        return _insert_alert(connection, watch, event.article_id, "revision", event.revision, now)
-    members = _story_members(connection, event)
-    if any(first_seen < since for _, first_seen in members):
-        return 0  # the story was archived before the watch existed
-    ids = [member_id for member_id, _ in members]
-    told = connection.scalar(
-        select(Alert.id).where(Alert.watch == watch.name, Alert.kind == "story", Alert.article_id.in_(ids)).limit(1)
-    )
-    if told is not None:
-        return 0  # one alert per story: its copies are listed in it (or came after it was sent)
-    return _insert_alert(connection, watch, event.article_id, "story", 0, now)
+def _new_alerts(
+    connection: Connection, matched: Sequence[tuple[Any, WatchRule]], since: dict[str, datetime], now: datetime,
+) -> list[dict[str, Any]]:
+    """The alerts to record, in event order: each revision a watch wants updates of, and each
+    story a watch has no alert for yet (one per story: its copies are listed in it, or came after
+    it was sent) unless the story was archived before the watch existed."""
+    members = _story_members(connection, [event for event, _ in matched if event.kind != "revised"])
+    told = _told(connection, members)
+    rows = []
+    for event, watch in matched:
+        if event.kind == "revised":
+            if watch.updates:
+                rows.append({"watch": watch.name, "article_id": event.article_id, "kind": "revision",
+                             "revision": event.revision, "created_at": now})
+            continue
+        story = _story_key(event)
+        if (watch.name, story) in told or any(first_seen < since[watch.name] for _, first_seen in members[story]):
+            continue
+        told.add((watch.name, story))
+        rows.append({"watch": watch.name, "article_id": event.article_id, "kind": "story", "revision": 0,
+                     "created_at": now})
+    return rows
 
 
-def _story_members(connection: Connection, article: Any) -> list[tuple[int, datetime]]:
-    if article.duplicate_group_id is None:
-        return [(article.article_id, article.first_seen_at)]
-    rows = connection.execute(
-        select(Article.id, Article.first_seen_at).where(Article.duplicate_group_id == article.duplicate_group_id)
-    )
-    return [(row.id, row.first_seen_at) for row in rows]
+def _story_key(event: Any) -> StoryKey:
+    group = event.duplicate_group_id
+    return ("group", group) if group is not None else ("article", event.article_id)
 
 
-def _insert_alert(
-    connection: Connection, watch: WatchRule, article_id: int, kind: str, revision: int, now: datetime
+def _story_members(connection: Connection, events: Sequence[Any]) -> dict[StoryKey, list[tuple[int, datetime]]]:
+    """Each event's story: its articles (id, first seen)."""
+    members = {("article", e.article_id): [(e.article_id, e.first_seen_at)]
+               for e in events if e.duplicate_group_id is None}
+    groups = {e.duplicate_group_id for e in events if e.duplicate_group_id is not None}
+    group = Article.duplicate_group_id.expression
+    for row in rows_where_in(connection, [Article.id.expression, Article.first_seen_at.expression, group], group, groups):
+        members.setdefault(("group", row.duplicate_group_id), []).append((row.id, row.first_seen_at))
+    return members
+
+
+def _told(connection: Connection, members: dict[StoryKey, list[tuple[int, datetime]]]) -> set[tuple[str, StoryKey]]:
+    """(watch, story) for every story alert already recorded on one of these stories' articles."""
+    story_of = {article_id: story for story, articles in members.items() for article_id, _ in articles}
+    article = Alert.article_id.expression
+    rows = rows_where_in(connection, [Alert.watch.expression, article, Alert.kind.expression], article, story_of)
+    return {(row.watch, story_of[row.article_id]) for row in rows if row.kind == "story"}
+
+
+def _insert_alerts(
+    connection: Connection, rows: Sequence[dict[str, Any]], watches: Sequence[WatchRule], now: datetime,
 ) -> int:
-    values = {"watch": watch.name, "article_id": article_id, "kind": kind, "revision": revision, "created_at": now}
-    alert_id = insert_ignore(connection, Alert, values, ["watch", "article_id", "kind", "revision"])
-    if alert_id is None:
-        return 0
-    story = f"article-{article_id}" if kind == "story" else f"article-{article_id}-revision-{revision}"
-    for channel in watch.channels:
-        insert_ignore(connection, AlertDelivery, {
-            "alert_id": alert_id, "channel": channel, "idempotency_key": f"{watch.name}/{story}/{channel}",
-            "status": PENDING, "attempts": 0, "next_attempt_at": _due(connection, watch, channel, now),
-            "created_at": now,
-        }, ["idempotency_key"])
-    return 1
+    """Record the alerts (one already there is skipped) and a delivery per channel of each: how many alerts."""
+    inserted = insert_ignore_returning(connection, Alert, rows, _ALERT_KEY, ("id", *_ALERT_KEY))
+    by_name = {watch.name: watch for watch in watches}
+    due: dict[tuple[str, str], datetime] = {}
+    deliveries = []
+    for alert in inserted:
+        watch = by_name[alert.watch]
+        story = f"article-{alert.article_id}" + (f"-revision-{alert.revision}" if alert.kind == "revision" else "")
+        for channel in watch.channels:
+            if (watch.name, channel) not in due:
+                due[watch.name, channel] = _due(connection, watch, channel, now)
+            deliveries.append({
+                "alert_id": alert.id, "channel": channel, "idempotency_key": f"{watch.name}/{story}/{channel}",
+                "status": PENDING, "attempts": 0, "next_attempt_at": due[watch.name, channel], "created_at": now,
+            })
+    bulk_insert(connection, AlertDelivery, deliveries, ["idempotency_key"])
+    return len(inserted)
 
 
 def _due(connection: Connection, watch: WatchRule, channel: str, now: datetime) -> datetime:

@@ -264,6 +264,11 @@ class Archive:
         with self._engine.connect() as connection:
             return runs.failure_streaks(connection)
 
+    def last_failure_kinds(self, source_name: str) -> dict[str, int]:
+        """The errors by kind of the source's latest failed run ({} when it has none)."""
+        with self._engine.connect() as connection:
+            return runs.last_failure_kinds(connection, source_name)
+
     def due_for_revisit(self, source_name: str, published_since: datetime, seen_before: datetime, limit: int) -> list[str]:
         """URLs of the source's articles published since `published_since` and last fetched before `seen_before`.
 

@@ -254,6 +254,29 @@ def insert_ignore(
     return connection.execute(statement).scalar_one_or_none()
 
 
+def insert_ignore_returning(
+    connection: Connection,
+    model: type[DeclarativeBase],
+    rows: Sequence[Mapping[str, Any]],
+    conflict_columns: Sequence[str],
+    returning: Sequence[str],
+) -> list[Row[Any]]:
+    """``INSERT ... VALUES (...), ... ON CONFLICT (cols) DO NOTHING RETURNING cols`` for many rows
+    (all with the same keys): the rows inserted, in the order given; those that already existed
+    are left out. A few statements whatever the count (SQLAlchemy's "insertmanyvalues")."""
+    if not rows:
+        return []
+    table = model.__table__
+    assert isinstance(table, Table)
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(*(table.c[name] for name in returning), sort_by_parameter_order=True)
+    )
+    return list(connection.execute(statement, [dict(row) for row in rows]))
+
+
 def upsert(
     connection: Connection,
     model: type[DeclarativeBase],

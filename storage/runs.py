@@ -149,6 +149,19 @@ def failure_streaks(connection: Connection) -> dict[str, int]:
     return {source: int(count) for source, count in connection.execute(query)}
 
 
+def last_failure_kinds(connection: Connection, name: str) -> dict[str, int]:
+    """The errors by kind of the source's latest ``failed`` run (an index lookup)."""
+    kinds = connection.scalar(
+        select(CrawlRun.error_kinds).where(CrawlRun.source == name, CrawlRun.status == "failed")
+        .order_by(CrawlRun.id.desc()).limit(1)
+    )
+    return _kinds(kinds)
+
+
+def _kinds(stored: str | None) -> dict[str, int]:
+    return json.loads(stored) if stored else {}
+
+
 def record_failure(
     connection: Connection,
     run_id: int,
@@ -201,7 +214,7 @@ def source_summary(connection: Connection, name: str) -> SourceSummary:
         last_success_at=last_success,
         last_new_article_at=last_new,
         consecutive_failures=_failures_since(connection, name, last_ok_id),
-        last_run_error_kinds=json.loads(last_run.error_kinds) if last_run and last_run.error_kinds else {},
+        last_run_error_kinds=_kinds(last_run.error_kinds) if last_run else {},
         drift=layout_drift(connection, name),
     )
 

@@ -32,6 +32,20 @@ def config_with_watches(path: Path, server: SiteServer, watches: str) -> Path:
     return path
 
 
+def dead_source_config(hook_url: str, port: int) -> str:
+    """One source `dead` on a port where nothing listens, checked every 3 s; health messages to `hook_url`."""
+    return f'''
+[alerts]
+health_notify = ["{hook_url}"]
+
+[[sources]]
+name = "dead"
+start_urls = ["http://127.0.0.1:{port}/news"]
+interval = "3s"
+retry_times = 0
+'''
+
+
 def sources_crawled_before(db_url: str, names: tuple[str, ...] = DEMO_SOURCES) -> None:
     """An archive whose sources each had a completed run already (their next crawl is no backfill)."""
     upgrade_archive(db_url)
@@ -47,4 +61,4 @@ def sources_crawled_before(db_url: str, names: tuple[str, ...] = DEMO_SOURCES) -
         engine.dispose()
 
 
-__all__ = ["config_with_watches", "demo_site", "rows", "sources_crawled_before", "webhook"]
+__all__ = ["config_with_watches", "dead_source_config", "demo_site", "rows", "sources_crawled_before", "webhook"]

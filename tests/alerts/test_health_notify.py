@@ -4,23 +4,14 @@ from __future__ import annotations
 import signal
 import subprocess
 
-from tests.alerts.conftest import rows
+from tests.alerts.conftest import dead_source_config, rows
 from tests.alerts.servers import wait_for
 from tests.e2e.helpers import PRESSWATCH, REPO, free_port
 
 
 def test_a_source_that_keeps_failing_is_reported_once(webhook, tmp_path, sqlite_url) -> None:
     config = tmp_path / "sources.toml"
-    config.write_text(f'''
-[alerts]
-health_notify = ["{webhook.url}"]
-
-[[sources]]
-name = "dead"
-start_urls = ["http://127.0.0.1:{free_port()}/news"]
-interval = "3s"
-retry_times = 0
-''', encoding="utf-8")
+    config.write_text(dead_source_config(webhook.url, free_port()), encoding="utf-8")
     service = subprocess.Popen([*PRESSWATCH, "serve", "--config", str(config), "--db", sqlite_url], cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

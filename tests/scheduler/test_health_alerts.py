@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.config import ConfigError, parse_config
-from scheduler.health_alerts import health_change, health_message
-from scheduler.results import RunResult
+from scheduler.health_alerts import health_change, health_message, streak_changes
 
 SOURCE = {"name": "site", "start_urls": ["http://127.0.0.1:9/news"]}
 
@@ -19,8 +18,21 @@ def test_the_third_failure_in_a_row_turns_a_source_unhealthy_once() -> None:
     assert streak == 1
 
 
+def test_a_streak_read_now_and_then_tells_each_change_once() -> None:
+    # serve --broker reads the archive's streaks every few seconds: runs may have ended in between
+    assert streak_changes(0, 2) == []
+    assert streak_changes(2, 3) == ["unhealthy"]
+    assert streak_changes(1, 5) == ["unhealthy"]  # several failed runs since the last look
+    assert streak_changes(3, 4) == []  # already told
+    assert streak_changes(4, 0) == ["recovered"]
+    assert streak_changes(2, 0) == []  # never told it was unhealthy
+    assert streak_changes(5, 1) == ["recovered"]  # an ok run, then a new failure
+    assert streak_changes(5, 3) == ["recovered", "unhealthy"]  # an ok run, then three failures
+    assert streak_changes(0, 0) == []
+
+
 def test_the_unhealthy_message_names_the_source_and_its_errors() -> None:
-    title, body = health_message("unhealthy", RunResult("site", "failed", 1.0, {}, {"connection_refused": 3}), 3)
+    title, body = health_message("unhealthy", "site", 3, {"connection_refused": 3})
     assert title == "[presswatch] source site is UNHEALTHY"
     assert body.startswith("3 failed runs in a row; the last one's errors: connection_refused×3.")
 

@@ -6,10 +6,6 @@ Prometheus metrics from the scheduler and from workers, a clean stop.
 """
 from __future__ import annotations
 
-import signal
-import subprocess
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from crawler.site_server import SiteServer
-from tests.e2e.helpers import DEMO, PRESSWATCH, REPO, free_port, run_presswatch
-
-WAIT = 300.0  # a failure guard only
+from tests.e2e.helpers import DEMO, free_port, run_presswatch
+from tests.service.processes import Process, wait_for
 
 
 def test_a_broker_url_that_is_not_rabbitmq_is_refused(pg_url: str) -> None:
@@ -55,44 +50,10 @@ def test_an_unreachable_broker_is_one_line_and_exit_3(pg_url: str) -> None:
     assert done.stderr.count("\n") == 1
 
 
-class Process:
-    """A presswatch command running in the background, its stderr kept."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([*PRESSWATCH, *args], cwd=REPO, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def logged(self, needle: str) -> bool:
-        return any(needle in line for line in list(self.lines))
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=WAIT)
-
-
 @pytest.fixture
 def sites() -> Iterator[SiteServer]:
     with SiteServer(DEMO / "sites") as server:
         yield server
-
-
-def wait_for(condition: object, what: str, *processes: Process) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():  # type: ignore[operator]
-        for process in processes:
-            if process.process.poll() is not None:
-                raise AssertionError(f"exited ({process.process.returncode}) waiting for {what}:\n"
-                                     + "\n".join(process.lines))
-        assert time.monotonic() < deadline, f"no {what}:\n" + "\n\n".join("\n".join(p.lines) for p in processes)
-        time.sleep(0.2)
 
 
 def metrics(port: int, path: str = "/metrics") -> tuple[int, str]:
