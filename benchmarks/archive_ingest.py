@@ -19,6 +19,13 @@ calls (batches of 500, one thread) into a fresh archive of up to 10,000. Then, o
 two-word queries (p50/p95), the near-duplicate lookup of a new article
 (signature + the one candidate query + verification) for edited copies and new
 texts, with recall and false matches, and the archive size per 1,000 articles.
+Then the labelled dedupe-quality cases (``dedupe_quality``): archived articles
+re-posted with 10, 20, 30 or 40 % of their words rewritten (an update under the
+same headline with a run of sentences anywhere rewritten, and a reprint under
+another headline with its closing sentences rewritten): recall per edit share;
+and pairs of different releases on one template (the same opening phrase and
+"about"/contact boilerplate, 20–50 % of the text; a third of them under the same
+recurring headline, a third opening with the same 27 words): false merges.
 PostgreSQL runs when ``PRESSWATCH_TEST_PG`` (or ``--pg``) names a server: a
 fresh database is created and dropped. Prints one table; ``--json`` writes it.
 """
@@ -72,18 +79,17 @@ class Corpus:
 
     def body(self, i: int) -> str:
         rng = random.Random(self.seed * 10_000_019 + i)
-        return "\n\n".join(self._paragraph(rng) for _ in range(4))
+        return "\n\n".join(self.paragraph(rng) for _ in range(4))
 
     def headline(self, i: int) -> str:
         rng = random.Random(self.seed * 7_000_003 + i)
         return " ".join(rng.choices(self.words, cum_weights=self.cum_weights, k=8)).capitalize()
 
-    def _paragraph(self, rng: random.Random) -> str:
-        sentences = []
-        for _ in range(rng.randint(4, 6)):
-            words = rng.choices(self.words, cum_weights=self.cum_weights, k=rng.randint(9, 16))
-            sentences.append(" ".join(words).capitalize() + ".")
-        return " ".join(sentences)
+    def paragraph(self, rng: random.Random) -> str:
+        return " ".join(self.sentence(rng, rng.randint(9, 16)) for _ in range(rng.randint(4, 6)))
+
+    def sentence(self, rng: random.Random, words: int) -> str:
+        return " ".join(rng.choices(self.words, cum_weights=self.cum_weights, k=words)).capitalize() + "."
 
     def article(self, i: int) -> ArticleIn:
         """Article ``i``: new, or every 10th an edited copy and every 50th an exact copy."""
@@ -206,9 +212,7 @@ def neardup_lookup(url: str, corpus: Corpus, archived: int, probes: int) -> dict
         for n in range(probes):
             is_copy = n % 2 == 0
             if is_copy:
-                original = (n * 7919) % archived
-                while original % 10 == 3 or original % 50 == 7:  # copies: body(i) not archived
-                    original = (original + 1) % archived
+                original = _archived_original(corpus, (n * 7919) % archived)
                 body = edited(corpus.body(original), "PROBE, 1 April.", n + 1)
             else:
                 body = corpus.body(archived + 1_000_000 + n)
@@ -227,6 +231,93 @@ def neardup_lookup(url: str, corpus: Corpus, archived: int, probes: int) -> dict
         "neardup_recall": found_copies / (probes // 2),
         "neardup_false_match_rate": false_matches / (probes - probes // 2),
     }
+
+
+EDIT_SHARES = (10, 20, 30, 40)
+BOILERPLATE_SHARES = (20, 30, 40, 50)
+
+
+def rewritten(corpus: Corpus, body: str, share: int, rng: random.Random, *, closing: bool) -> str:
+    """``body`` with a run of whole sentences holding ``share`` % of its words rewritten
+    (new sentences of the same lengths): its closing sentences, or a run anywhere."""
+    sentences = [(n, s) for n, p in enumerate(body.split("\n\n")) for s in p.split(". ")]
+    lengths = [len(s.split()) for _, s in sentences]
+    target = share / 100 * sum(lengths)
+    start = len(sentences) if closing else rng.randrange(len(sentences))
+    end = start
+    while sum(lengths[start:end]) < target:  # grow forward, then backward at the end
+        if end < len(sentences) and not closing:
+            end += 1
+        else:
+            start -= 1
+    out: dict[int, list[str]] = {}
+    for i, (paragraph, sentence) in enumerate(sentences):
+        if start <= i < end:
+            sentence = corpus.sentence(rng, lengths[i])[: None if sentence.endswith(".") else -1]
+        out.setdefault(paragraph, []).append(sentence)
+    return "\n\n".join(". ".join(parts) for parts in out.values())
+
+
+def template_release(corpus: Corpus, template: int, share: int, rng: random.Random, *,
+                     long_opening: bool = False) -> str:
+    """A release on template ``template``: its fixed opening phrase (13 words, or 27) and
+    closing boilerplate ("about" paragraph and contacts; ``share`` % of the words in all)
+    around new paragraphs."""
+    fixed = random.Random(template)
+    company = corpus.sentence(fixed, 3).rstrip(".")
+    opening = f"CITY, {template % 28 + 1} May. {company}, a leading provider of services, today announced"
+    if long_opening:
+        opening += " " + corpus.sentence(fixed, 14).lower()
+    boilerplate = f"About {company}. " + " ".join(corpus.sentence(fixed, 12) for _ in range(12))
+    about = boilerplate.split()
+    own_words = 280 * (100 - share) // 100
+    about_words = 280 * share // 100 - len(opening.split())
+    paragraphs = []
+    while sum(len(p.split()) for p in paragraphs) < own_words:
+        paragraphs.append(corpus.paragraph(rng))
+    own = " ".join(" ".join(paragraphs).split()[:own_words])
+    return f"{opening} {own}\n\n" + " ".join(about[:max(about_words, 12)]) + "\n\nContact: press office."
+
+
+def dedupe_quality(url: str, corpus: Corpus, archived: int, cases: int) -> dict[str, float]:
+    """The labelled cases: re-posted edited copies (recall by edit share) and different
+    releases sharing a template (false merges), through the archive's save path."""
+    rng = random.Random(corpus.seed)
+    figures: dict[str, float] = {}
+    with open_archive(url) as archive:
+        for share in EDIT_SHARES:
+            found = 0
+            for n in range(cases):
+                original = _archived_original(corpus, (n * 7919 + share * 131) % archived)
+                closing = n % 2 == 1
+                body = rewritten(corpus, corpus.body(original), share, rng, closing=closing)
+                headline = corpus.headline(original) if not closing else f"Reprint {n}: {corpus.headline(n)}"
+                saved = archive.save_article(make_article(10_000_000 + share * cases + n,
+                                                          "reposts", headline, body))
+                found += saved.group_id is not None
+            figures[f"dedupe_recall_edit_{share}"] = found / cases
+        merges = 0
+        for n in range(cases):
+            share = BOILERPLATE_SHARES[n // 3 % len(BOILERPLATE_SHARES)]
+            headlines = [f"Template {n} weekly market update"] * 2 if n % 3 == 1 else [
+                corpus.headline(20_000_000 + n), corpus.headline(21_000_000 + n)]
+            first, second = (
+                make_article(22_000_000 + 2 * n + k, f"template-{n}", headlines[k],
+                             template_release(corpus, n, share, rng, long_opening=n % 3 == 2))
+                for k in range(2)
+            )
+            archive.save_article(first)
+            merges += archive.save_article(second).group_id is not None
+        figures["dedupe_template_pairs"] = cases
+        figures["dedupe_false_merges"] = merges
+    return figures
+
+
+def _archived_original(corpus: Corpus, index: int) -> int:
+    """An archived article whose body is its own (copies in the corpus hold another's body)."""
+    while index % 10 == 3 or index % 50 == 7:
+        index += 1
+    return index
 
 
 def groups(url: str) -> dict[str, int]:
@@ -280,6 +371,7 @@ def run_sqlite(workdir: Path, corpus: Corpus, count: int, args: argparse.Namespa
     print("SQLite: search and near-duplicate lookups", file=sys.stderr)
     figures.update(search_latency(url, corpus, args.queries, args.seed))
     figures.update(neardup_lookup(url, corpus, count, args.probes))
+    figures.update(dedupe_quality(url, corpus, count, args.cases))
     return figures
 
 
@@ -307,6 +399,7 @@ def run_postgresql(server: str, corpus: Corpus, count: int, args: argparse.Names
         }
         figures.update(search_latency(url, corpus, min(args.queries, 100), args.seed))
         figures.update(neardup_lookup(url, corpus, count, min(args.probes, 200)))
+        figures.update(dedupe_quality(url, corpus, count, min(args.cases, 40)))
         return figures
     finally:
         with admin.connect() as connection:
@@ -322,6 +415,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         ("search_p95_ms", "{:.1f}"), ("search_mean_hits", "{:.1f}"),
         ("neardup_lookup_p50_ms", "{:.2f}"), ("neardup_lookup_mean_ms", "{:.2f}"),
         ("neardup_recall", "{:.3f}"), ("neardup_false_match_rate", "{:.3f}"),
+        *((f"dedupe_recall_edit_{share}", "{:.3f}") for share in EDIT_SHARES),
+        ("dedupe_template_pairs", "{:,}"), ("dedupe_false_merges", "{:,}"),
         ("duplicate_groups", "{:,}"), ("bytes_per_1k_articles", "{:,.0f}"),
     ]
     print(f"{'':28}" + "".join(f"{row['database']:>16}" for row in rows))
@@ -338,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=os.environ.get("PRESSWATCH_TEST_PG", ""), help="PostgreSQL server URL")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--probes", type=int, default=1000)
+    parser.add_argument("--cases", type=int, default=200, help="labelled dedupe cases of each kind")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="keep the SQLite archive here")
     parser.add_argument("--json", type=Path, help="write the figures here")
@@ -346,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     count = args.articles or (2_000 if args.quick else 1_000_000)
     pg_count = args.pg_articles or (2_000 if args.quick else 100_000)
     if args.quick:
-        args.queries, args.probes = min(args.queries, 50), min(args.probes, 100)
+        args.queries, args.probes, args.cases = min(args.queries, 50), min(args.probes, 100), min(args.cases, 40)
     corpus = Corpus(args.seed)
     rows = []
     with work_directory(args.workdir) as workdir:

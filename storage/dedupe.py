@@ -6,7 +6,8 @@ Levels 2 and 3 are answered by one SQL query per new article (``find_matches``):
   a release republished under another headline still matches);
 - level 3: MinHash signatures (``storage.neardup``) whose 16 LSH band keys are
   rows of ``article_lsh``; the articles sharing a key are the candidates, and
-  their stored signatures (``article_signatures``) decide.
+  their stored signatures (``article_signatures``) decide, with their headline
+  and opening words when one text is mostly inside the other.
 Writers lock the body hash and band keys they touch (``lock_keys``), so
 concurrent writers of copies on PostgreSQL still meet. Grouping, merging groups
 and choosing the first copy are shared by both levels.
@@ -14,12 +15,14 @@ and choosing the first copy are shared by both levels.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     LargeBinary,
+    Text,
     case,
     cast,
     delete,
@@ -34,6 +37,12 @@ from sqlalchemy import (
 from storage import neardup
 from storage.dialect import bulk_insert, rows_where_in
 from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup
+from storage.neardup import Opening
+
+#: A candidate's opening as the archive returns it (headline, the body's first characters),
+#: or as a new article of the same batch has it.
+StoredOpening = tuple[str | None, str | None]
+Candidate = tuple[int, bytes | tuple[int, ...] | None, Opening | StoredOpening]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,7 @@ class NewArticle:
     duplicate_candidate: bool
     minhashes: tuple[int, ...] | None
     band_keys: tuple[int, ...] = ()
+    opening: Opening = field(default_factory=Opening)
 
     @classmethod
     def signed(
@@ -53,9 +63,10 @@ class NewArticle:
         body_hash: str | None,
         candidate: bool,
         minhashes: tuple[int, ...] | None,
+        opening: Opening | None = None,
     ) -> NewArticle:
         keys = tuple(sorted(set(neardup.band_keys(minhashes)))) if minhashes is not None else ()
-        return cls(article_id, body_hash, candidate, minhashes, keys)
+        return cls(article_id, body_hash, candidate, minhashes, keys, opening or Opening())
 
     @property
     def exact_key(self) -> str | None:
@@ -79,16 +90,15 @@ def find_matches(connection: Connection, article: NewArticle) -> list[int]:
     queries = []
     if article.exact_key is not None:
         queries.append(
-            select(Article.id, cast(null(), LargeBinary)).where(
-                Article.body_hash == article.exact_key, Article.id != article.id
-            )
+            select(Article.id, cast(null(), LargeBinary), cast(null(), Text), cast(null(), Text))
+            .where(Article.body_hash == article.exact_key, Article.id != article.id)
         )
     if article.minhashes is not None:
         sharing_a_band = select(ArticleLsh.article_id).where(
             ArticleLsh.bucket.in_(article.band_keys)
         )
         queries.append(
-            select(ArticleSignature.article_id, ArticleSignature.minhashes).where(
+            select(*_SIGNED_COLUMNS).where(
                 ArticleSignature.article_id.in_(sharing_a_band),
                 ArticleSignature.article_id != article.id,
             )
@@ -97,8 +107,10 @@ def find_matches(connection: Connection, article: NewArticle) -> list[int]:
         return []
     query = queries[0] if len(queries) == 1 else union_all(*queries)
     rows = connection.execute(query).all()
-    exact = sorted((article_id for article_id, packed in rows if packed is None), reverse=True)
-    similar = sorted(((a, p) for a, p in rows if p is not None), reverse=True)
+    exact = sorted((article_id for article_id, packed, *_ in rows if packed is None), reverse=True)
+    similar: list[Candidate] = sorted(
+        ((a, p, (headline, start)) for a, p, headline, start in rows if p is not None), reverse=True
+    )
     matches = set(exact[:MAX_MATCHES])
     _verify(article, similar[: MAX_CANDIDATES_PER_KEY * len(article.band_keys)], matches, set())
     return sorted(matches)
@@ -112,20 +124,37 @@ MAX_MATCHES = 8
 MAX_CANDIDATES_PER_KEY = 32
 
 
+def _opening_columns(article_id: Any) -> list[Any]:
+    """The headline and the body's first ``LEAD_CHARS`` characters of the article ``article_id``
+    names (correlated subqueries: one primary-key probe each)."""
+    where = Article.id == article_id
+    return [
+        select(Article.headline).where(where).scalar_subquery(),
+        select(func.substr(Article.body, 1, neardup.LEAD_CHARS)).where(where).scalar_subquery(),
+    ]
+
+
+#: What the candidate queries read of an archived signed article.
+_SIGNED_COLUMNS = [
+    ArticleSignature.article_id, ArticleSignature.minhashes,
+    *_opening_columns(ArticleSignature.article_id),
+]
+
+
 def _verify(
     article: NewArticle,
-    candidates: Sequence[tuple[int, bytes | tuple[int, ...] | None]],
+    candidates: Sequence[Candidate],
     matches: set[int],
     checked: set[int],
 ) -> None:
-    """Add to ``matches`` the candidates whose signature is similar enough (up to the cap)."""
-    for other_id, theirs in candidates:
+    """Add to ``matches`` the candidates that are the same release (up to the cap)."""
+    for other_id, theirs, opening in candidates:
         if len(matches) >= MAX_MATCHES:
             return
         if other_id in checked or other_id in matches or other_id == article.id:
             continue
         checked.add(other_id)
-        if _similar(article.minhashes, theirs):
+        if _same_release(article.minhashes, theirs, article.opening, opening):
             matches.add(other_id)
 
 
@@ -150,8 +179,8 @@ def find_matches_many(connection: Connection, batch: Sequence[NewArticle]) -> li
         checked: set[int] = set()
         for key in article.band_keys:
             earlier = in_batch.setdefault(key, [])
-            newest: list[tuple[int, bytes | tuple[int, ...] | None]] = [
-                (b.id, b.minhashes) for b in reversed(earlier[-MAX_CANDIDATES_PER_KEY:])
+            newest: list[Candidate] = [
+                (b.id, b.minhashes, b.opening) for b in reversed(earlier[-MAX_CANDIDATES_PER_KEY:])
             ]
             newest += archived.get(key, [])[: MAX_CANDIDATES_PER_KEY - len(newest)]
             _verify(article, newest, matches, checked)
@@ -173,8 +202,9 @@ def _same_body(connection: Connection, hashes: set[str]) -> dict[str, list[int]]
 
 def _archived_signatures(
     connection: Connection, keys: set[int]
-) -> dict[int, list[tuple[int, bytes]]]:
-    """For each band key, the archived articles holding it (newest first), with signatures.
+) -> dict[int, list[Candidate]]:
+    """For each band key, the archived articles holding it (newest first), with signatures
+    and openings.
 
     Two plain index lookups (keys, then signatures) rather than one join: planners
     tend to answer the join by scanning every signature.
@@ -187,13 +217,10 @@ def _archived_signatures(
         ids.sort(reverse=True)
         del ids[MAX_CANDIDATES_PER_KEY:]
     wanted = {article_id for ids in holders.values() for article_id in ids}
-    signatures: dict[int, bytes] = dict(rows_where_in(  # type: ignore[arg-type]
-        connection, [ArticleSignature.article_id, ArticleSignature.minhashes],
-        ArticleSignature.article_id, wanted,
-    ))
+    found: list[Any] = rows_where_in(connection, _SIGNED_COLUMNS, ArticleSignature.article_id, wanted)
+    signed: dict[int, Candidate] = {row[0]: (row[0], row[1], (row[2], row[3])) for row in found}
     return {
-        bucket: [(a, signatures[a]) for a in ids if a in signatures]
-        for bucket, ids in holders.items()
+        bucket: [signed[a] for a in ids if a in signed] for bucket, ids in holders.items()
     }
 
 
@@ -211,11 +238,25 @@ def store_signatures(connection: Connection, batch: Sequence[NewArticle]) -> Non
     ])
 
 
-def _similar(minhashes: tuple[int, ...] | None, theirs: bytes | tuple[int, ...] | None) -> bool:
-    assert minhashes is not None and theirs is not None
-    if not isinstance(theirs, tuple):
-        theirs = neardup.decode(theirs)
-    return neardup.similarity(minhashes, theirs) >= neardup.THRESHOLD
+def _same_release(
+    mine: bytes | tuple[int, ...] | None, theirs: bytes | tuple[int, ...] | None,
+    my_opening: Opening | StoredOpening, their_opening: Opening | StoredOpening,
+) -> bool:
+    """``neardup.same_release`` of two signed texts; their openings read only if needed."""
+    assert mine is not None and theirs is not None
+
+    def needs() -> float | None:
+        return _opening(my_opening).needs(_opening(their_opening))
+
+    return neardup.same_release(_unpacked(mine), _unpacked(theirs), needs)
+
+
+def _unpacked(minhashes: bytes | tuple[int, ...]) -> tuple[int, ...]:
+    return minhashes if isinstance(minhashes, tuple) else neardup.decode(minhashes)
+
+
+def _opening(value: Opening | StoredOpening) -> Opening:
+    return value if isinstance(value, Opening) else Opening.of(*value)
 
 
 def refresh_signature(connection: Connection, article: NewArticle) -> None:
@@ -381,7 +422,8 @@ def leave_group(connection: Connection, article_id: int, group_id: int, now: dat
     connection.execute(select(DuplicateGroup.id).where(DuplicateGroup.id == group_id).with_for_update())
     connection.execute(update(Article).where(Article.id == article_id).values(duplicate_group_id=None))
     rest = connection.execute(
-        select(Article.id, Article.body_hash, ArticleSignature.minhashes)
+        select(Article.id, Article.body_hash, ArticleSignature.minhashes, Article.headline,
+               func.substr(Article.body, 1, neardup.LEAD_CHARS))
         .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
         .where(Article.duplicate_group_id == group_id)
         .order_by(Article.id)
@@ -389,15 +431,17 @@ def leave_group(connection: Connection, article_id: int, group_id: int, now: dat
     if len(rest) > SPLIT_CHECK_LIMIT:  # a flood's group: it stays one (each pair is not re-checked)
         refresh_groups(connection, [group_id])
         return
-    signatures = [neardup.decode(packed) if packed is not None else None for _, _, packed in rest]
+    signatures = [neardup.decode(packed) if packed is not None else None for _, _, packed, *_ in rest]
+    openings = [Opening.of(headline, start) for *_, headline, start in rest]
     parts = _Components()
-    for n, (first, first_hash, _) in enumerate(rest):
+    for n, (first, first_hash, *_) in enumerate(rest):
         parts.find(first)
         for m in range(n + 1, len(rest)):
-            second, second_hash, _ = rest[m]
+            second, second_hash, *_ = rest[m]
             same_body = first_hash is not None and first_hash == second_hash
             if same_body or (signatures[n] is not None and signatures[m] is not None
-                             and _similar(signatures[n], signatures[m])):
+                             and _same_release(signatures[n], signatures[m],
+                                               openings[n], openings[m])):
                 parts.union(first, second)
     components = sorted((sorted(members) for members in parts.groups().values()), key=lambda m: m[0])
     alone = [members[0] for members in components if len(members) == 1]

@@ -31,6 +31,7 @@ from storage.dedupe import (
 )
 from storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
 from storage.models import Article, ArticleRevision, RawPage, UrlAlias
+from storage.neardup import Opening
 from storage.prepared import RAW_COMPRESSION, PreparedContent, compressed_html
 from storage.records import ArticleIn, SaveOutcome, SaveResult
 from storage.urls import canonical_url
@@ -68,7 +69,8 @@ class _Page:
             aliases=tuple(dict.fromkeys((url, fetched, *map(canonical_url, article.aliases)))),
             content=content,
             text=NewArticle.signed(
-                0, content.body_hash, content.duplicate_candidate, content.minhashes
+                0, content.body_hash, content.duplicate_candidate, content.minhashes,
+                Opening.of(article.headline, article.body),
             ),
         )
 

@@ -120,6 +120,28 @@ def test_site_name_is_stripped_from_the_title(name) -> None:
     assert _case(name)["headline"] == "Port handles record cargo volume"
 
 
+@pytest.mark.parametrize(("name", "headline"), [
+    # Site names that only the page itself gives (no h1, no og:site_name, no JSON-LD, a host
+    # that does not spell them): "X | Site" with X alone in an <h2>; "Site » X" with X in a
+    # <div class="headline">; "Site / X" with Site the logo's alt; "X - Site" with
+    # "© 2023 Site." in the footer.
+    ("site-name-suffix-confirmed-by-heading", "Port handles record cargo volume"),
+    ("site-name-prefix-guillemet-confirmed-by-heading", "Dredging works begin in the outer harbour"),
+    ("site-name-affix-from-logo-alt", "Summer ferry timetable adds evening crossings"),
+    ("site-name-affix-from-copyright-line", "Cruise berths to get shore power by 2025"),
+    # The heading the page shows over its copies for search engines: an h2 printing its
+    # kicker apart that og:title repeats (JSON-LD, h1 and <title> say another); an h1 with
+    # its kicker apart under og:title "Wage talks: X"; an <h1 class="seotitle"> copy with the
+    # h2 after it showing X; <meta name="headline"> under og:title and <title> "X-Section | Site".
+    ("headline-kicker-heading-over-plain-h1", "Minister opens the new container terminal"),
+    ("headline-declared-title-with-another-kicker", "Harbour pilots call off their strike"),
+    ("headline-seo-h1-gives-way-to-h2", "Grain exports through the port double"),
+    ("headline-meta-headline-tag", "Old lighthouse to open as a museum"),
+])
+def test_the_headline_is_what_the_page_itself_shows(name, headline) -> None:
+    assert _case(name)["headline"] == headline
+
+
 @pytest.mark.parametrize(("name", "published_at"), [
     ("dates-german-uhr", "2023-04-10T20:01:00+02:00"),
     ("dates-french", "2023-04-10T20:01:00+02:00"),

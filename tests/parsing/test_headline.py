@@ -126,3 +126,26 @@ def test_h1_that_links_to_itself_or_nowhere_is_still_the_headline() -> None:
         body = f'<h1><a href="{href}">Port reopens after storm</a></h1>'
         assert _pick("<title>Harbour News</title>", body, publisher="Harbour News")[0] == (
             "Port reopens after storm")
+
+
+def test_a_title_segment_shown_alone_in_a_heading_makes_the_rest_a_site_name() -> None:
+    head = "<title>Acme Newsroom » Port reopens after storm</title>"
+    body = '<h2 class="release-title">Port reopens after storm</h2><p>text</p>'
+    assert _pick(head, body) == ("Port reopens after storm", ())
+
+
+def test_the_site_name_in_the_page_header_is_not_taken_for_the_headline() -> None:
+    # The header repeats the title's site part; the headline is the rest, shown nowhere else.
+    head = "<title>Enchufla figures - Salsa figures - Rueda in Berlin</title>"
+    body = ('<div class="site-title"><a href="/">Salsa figures - Rueda in Berlin</a></div>'
+            "<p>text</p>")
+    assert _pick(head, body) == ("Enchufla figures - Salsa figures - Rueda in Berlin", ())
+
+
+def test_a_heading_printing_its_kicker_apart_outweighs_a_plain_h1() -> None:
+    head = (_ld("Storm damage closes the port for three days")
+            + '<meta property="og:title" content="Port reopens after storm">'
+            "<title>Storm damage closes the port for three days</title>")
+    body = ("<h1>Storm damage closes the port for three days</h1>"
+            '<h2><span data-article-kicker="Weather">Weather</span> Port reopens after storm</h2>')
+    assert _pick(head, body)[0] == "Port reopens after storm"

@@ -5,13 +5,14 @@ import importlib.util
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
 
-from storage import Archive, ArticleIn, SaveOutcome
+from storage import Archive, ArticleIn, SaveOutcome, neardup
 from storage.models import Article, ArticleRevision, DuplicateGroup
 from tests.storage.helpers import select_rows
 
@@ -71,6 +72,97 @@ def test_edited_republications_join_the_group_of_the_original(
     assert outcomes == dict.fromkeys(edits, SaveOutcome.DUPLICATE)
     assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (original.article_id, 5)
+    ]
+
+
+REWRITTEN = (
+    "The ministry added that local companies will build the plants and that about two "
+    "thousand people are expected to find work on the construction sites across the regions."
+)
+TEMPLATE_OPENING = "BAKU, 2 March. The Ministry of Energy announced on Tuesday that"
+ABOUT = (
+    "About the ministry: the Ministry of Energy develops and carries out state policy on "
+    "oil, gas, electricity and renewable energy, supervises the energy companies of the "
+    "country and represents it in international energy organisations. The ministry was "
+    "founded in 2001 and has offices in the capital and in six regional centres, where "
+    "citizens and companies can apply for licences and permits.\n\n"
+    "Press office: +994 12 000 00 00, press@energy.example.az, open on working days from "
+    "nine to six."
+)
+
+
+def test_a_release_reposted_with_one_paragraph_of_four_rewritten_joins_the_group(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    """An update under a new URL (same headline), and a reprint with another closing paragraph
+    (its own headline): a quarter of the text differs, the rest is the original's."""
+    headline = "Bank to finance three solar plants in the south"
+    update = "\n\n".join([*PARAGRAPHS[:2], REWRITTEN, PARAGRAPHS[3]])
+    reprint = "\n\n".join([*PARAGRAPHS[:3], REWRITTEN])
+    original = archive.save_article(_outlet(make_article, 0, RELEASE, headline=headline), seen_at=T1)
+    outcomes = [
+        archive.save_article(_outlet(make_article, 1, update, headline=headline), seen_at=T1).outcome,
+        archive.save_article(_outlet(make_article, 2, reprint), seen_at=T1).outcome,
+    ]
+    assert outcomes == [SaveOutcome.DUPLICATE, SaveOutcome.DUPLICATE]
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+        (original.article_id, 3)
+    ]
+
+
+def test_an_article_revised_into_a_rewritten_copy_joins_the_group(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    """The same rule when a stored page's text changes (one candidate query, not a batch)."""
+    original = archive.save_article(_outlet(make_article, 0, RELEASE), seen_at=T1)
+    draft = archive.save_article(_outlet(make_article, 1, ABOUT), seen_at=T1)
+    reprint = "\n\n".join([*PARAGRAPHS[:3], REWRITTEN])
+    revised = archive.save_article(_outlet(make_article, 1, reprint), seen_at=T1)
+    assert (revised.outcome, revised.article_id) == (SaveOutcome.REVISED, draft.article_id)
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+        (original.article_id, 2)
+    ]
+
+
+def test_releases_sharing_a_template_and_boilerplate_are_not_merged(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    """Two releases of one ministry: the same opening phrase, "about" paragraph and contacts
+    (three quarters of the text), so that their signatures make them candidates and one looks
+    mostly inside the other; different news under different headlines."""
+    first = (
+        f"{TEMPLATE_OPENING} the tender for the construction of a wind farm on the Absheron "
+        f"peninsula has been won by a consortium of three foreign companies.\n\n{ABOUT}"
+    )
+    second = (
+        f"{TEMPLATE_OPENING} electricity consumption in the country rose by six percent in "
+        f"January compared with the same month of last year, driven by industry.\n\n{ABOUT}"
+    )
+    signatures = [neardup.signature(first), neardup.signature(second)]
+    assert signatures[0] is not None and signatures[1] is not None
+    assert set(neardup.band_keys(signatures[0])) & set(neardup.band_keys(signatures[1]))
+    assert neardup.containment(*signatures) >= neardup.CONTAINMENT
+    headlines = ["Foreign consortium wins wind farm tender", "Electricity use up six percent"]
+    saved = [
+        archive.save_article(_outlet(make_article, n, body, headline=headlines[n]), seen_at=T1)
+        for n, body in enumerate([first, second])
+    ]
+    assert [result.outcome for result in saved] == [SaveOutcome.NEW, SaveOutcome.NEW]
+    assert select_rows(archive, DuplicateGroup.id) == []
+
+
+def test_copies_linked_by_their_opening_stay_together_when_another_copy_leaves(
+    archive: Archive, make_article: MakeArticle
+) -> None:
+    headline = "Bank to finance three solar plants in the south"
+    update = "\n\n".join([*PARAGRAPHS[:2], REWRITTEN, PARAGRAPHS[3]])
+    original = archive.save_article(_outlet(make_article, 0, RELEASE, headline=headline), seen_at=T1)
+    archive.save_article(_outlet(make_article, 1, update, headline=headline), seen_at=T1)
+    leaving = _outlet(make_article, 2, RELEASE)
+    archive.save_article(leaving, seen_at=T1)
+    archive.save_article(replace(leaving, body=ABOUT + "\n\n" + REWRITTEN), seen_at=T1)
+    assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
+        (original.article_id, 2)
     ]
 
 

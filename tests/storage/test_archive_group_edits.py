@@ -33,9 +33,10 @@ def at(hour: int) -> datetime:
     return datetime(2026, 3, 2, hour, 0, tzinfo=UTC)
 
 
-def copy(make_article: MakeArticle, outlet: str, hour: int, body: str = RELEASE_BODY) -> ArticleIn:
+def copy(make_article: MakeArticle, outlet: str, hour: int, body: str = RELEASE_BODY,
+         **changes: str) -> ArticleIn:
     return make_article(url=f"https://{outlet}.example/release", publisher=outlet.title(),
-                        source_name=outlet, published_at=at(hour), body=body)
+                        source_name=outlet, published_at=at(hour), body=body, **changes)
 
 
 def groups(archive: Archive) -> list[tuple[int, int]]:
@@ -98,7 +99,8 @@ def test_an_edited_article_joins_the_group_of_the_text_it_now_carries(
 
 
 def chain_bodies() -> tuple[str, str, str]:
-    """Three texts: the middle one near each end one (MinHash ≥ 0.8), the ends not (0.75)."""
+    """Three texts: the middle one near each end one (MinHash ≥ 0.8), the ends not (0.75), and
+    the ends open with different words (under different headlines, only similarity links)."""
     words = [f"word{n}" for n in range(2000)]
     rng = random.Random(1)
     base = [rng.choice(words) for _ in range(600)]
@@ -117,7 +119,7 @@ def test_a_group_held_together_by_the_edited_article_splits(
     archive: Archive, make_article: MakeArticle
 ) -> None:
     left, middle, right = chain_bodies()
-    a = archive.save_article(copy(make_article, "alpha", 8, body=left))
+    a = archive.save_article(copy(make_article, "alpha", 8, body=left, headline="Alpha's take"))
     c = archive.save_article(copy(make_article, "charlie", 10, body=right))
     d = archive.save_article(copy(make_article, "delta", 11, body=right))
     b = archive.save_article(copy(make_article, "bravo", 9, body=middle))  # links alpha to charlie

@@ -4,11 +4,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func
 
 from storage import Archive, ArticleIn, SaveOutcome
 from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup
-from storage.neardup import BANDS, band_keys, decode, shingles, signature, similarity
+from storage.neardup import (
+    BANDS,
+    CONTAINMENT,
+    CONTAINMENT_SAME_HEADLINE,
+    LEAD_CHARS,
+    THRESHOLD,
+    Opening,
+    band_keys,
+    containment,
+    decode,
+    shingles,
+    signature,
+    similarity,
+)
 from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]
@@ -69,6 +83,39 @@ def test_shingles_are_word_five_grams_of_the_normalised_text() -> None:
 def test_short_bodies_get_no_signature() -> None:
     assert signature("A short note of thirty words or so is not enough to compare.") is None
     assert signature(None) is None
+
+
+def test_containment_estimates_how_much_of_the_shorter_text_the_other_holds() -> None:
+    longer = RELEASE + "\n\n" + UNRELATED
+    original, extended, unrelated = signature(RELEASE), signature(longer), signature(UNRELATED)
+    assert original is not None and extended is not None and unrelated is not None
+    # The release is all inside the longer text; a short text's empty bins (filled from its
+    # other bins) blur the estimate a little: 0.8 here.
+    assert similarity(original, extended) < THRESHOLD
+    assert containment(original, extended) == containment(extended, original) >= 0.75
+    assert containment(original, unrelated) < 0.3
+
+
+@pytest.mark.parametrize(("first", "second", "needs"), [
+    (("Bank to finance solar plants", RELEASE), ("Support for businesses", "SUMGAIT (Outlet). " + RELEASE), CONTAINMENT),
+    (("Ministry opens a support programme", RELEASE), ("Ministry opens a support programme", UNRELATED), CONTAINMENT_SAME_HEADLINE),
+    (("Ministry opens a support programme", RELEASE), ("Ministry opens support programme", UNRELATED), None),
+    (("Press release", RELEASE), ("Press release", UNRELATED), None),
+    (("Ministry opens a support programme", RELEASE), ("Industry grew", UNRELATED), None),
+])
+def test_texts_that_open_alike_need_less_proof_of_containment(first, second, needs) -> None:
+    # The same first twenty words (after a dateline), else the same headline of four words
+    # or more (headlines recur more often than opening words); "BAKU, 2 March. The Ministry
+    # of Economy announced on Monday" is a common opening, not the same one.
+    assert Opening.of(*first).needs(Opening.of(*second)) == needs
+    assert Opening.of(*second).needs(Opening.of(*first)) == needs
+
+
+def test_the_opening_reads_the_body_as_far_as_the_candidate_query_does() -> None:
+    opening = Opening.of(None, RELEASE)
+    assert len(RELEASE) > LEAD_CHARS
+    assert opening == Opening.of(None, RELEASE[:LEAD_CHARS])
+    assert opening.lead[-2:] == ("commission", "within")  # not "thir", cut from "thirty"
 
 
 def test_a_release_republished_with_small_edits_joins_the_group(
