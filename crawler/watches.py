@@ -12,6 +12,7 @@ Notification URLs are Apprise URLs; `${ENV_VAR}` in them is expanded only when s
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import unicodedata
@@ -32,7 +33,7 @@ DIGEST_PATTERN = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _WORD = re.compile(r"\w+")
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-ALERTS_KEYS = {"health_notify"}
+ALERTS_KEYS = {"health_notify", "feeds_dir"}
 WATCH_KEYS = {"name", "query", "sources", "agencies", "languages", "labels", "notify", "digest", "updates"}
 
 
@@ -177,6 +178,7 @@ class AlertSettings:
     """The `[alerts]` table."""
 
     health_notify: tuple[str, ...] = ()  # Apprise URLs told when a source turns unhealthy or recovers
+    feeds_dir: str | None = None  # where `serve` keeps each watch's Atom feed (relative: to the config file)
 
 
 def parse_alert_settings(raw: Any, problems: list[str]) -> AlertSettings:
@@ -188,7 +190,20 @@ def parse_alert_settings(raw: Any, problems: list[str]) -> AlertSettings:
     for key in raw:
         if key not in ALERTS_KEYS:
             problems.append(f"[alerts]: key {key!r}: unknown key (allowed: {', '.join(sorted(ALERTS_KEYS))})")
-    return AlertSettings(health_notify=_notify(raw, "[alerts]", problems, key="health_notify"))
+    return AlertSettings(health_notify=_notify(raw, "[alerts]", problems, key="health_notify"),
+                         feeds_dir=_feeds_dir(raw.get("feeds_dir"), problems))
+
+
+def _feeds_dir(value: Any, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"[alerts]: key 'feeds_dir': {value!r} is not a folder path (a non-empty string)")
+        return None
+    if importlib.util.find_spec("feedgen") is None:
+        problems.append("[alerts]: key 'feeds_dir' needs feedgen, which is not installed: pip install 'presswatch[feed]'")
+        return None
+    return value
 
 
 

@@ -231,15 +231,17 @@ class AlertSender:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="presswatch-alerts", daemon=True)
+        self._feeds_written = False  # feeds are written once at the start, then after new alerts
 
     def start(self) -> None:
         self.archive.register_watches([w.name for w in self.config.watches])
         self._thread.start()
 
     def follow(self, config: Config) -> None:
-        """A reloaded config: its watches from now on."""
+        """A reloaded config: its watches (and their feeds) from now on."""
         self.archive.register_watches([w.name for w in config.watches])
         self.config = config
+        self._feeds_written = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -265,3 +267,16 @@ class AlertSender:
                 continue
             if report.alerts or report.sent:
                 logger.info("alerts: %d new, %d sent, %d failed attempt(s)", report.alerts, report.sent, report.failed)
+            if report.alerts or not self._feeds_written:
+                self._write_feeds()
+
+    def _write_feeds(self) -> None:
+        """`[alerts] feeds_dir`: every watch's feed, at the start and after new alerts."""
+        from scheduler.feeds import write_feeds
+
+        try:
+            write_feeds(self.archive, self.config)
+        except (OSError, ArchiveError, SQLAlchemyError) as exc:
+            logger.warning("alerts: cannot write the watches' feeds (%s); trying again after the next alerts", exc)
+            return
+        self._feeds_written = True

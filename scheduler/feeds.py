@@ -1,7 +1,10 @@
-"""`presswatch feed WATCH`: a watch's alerts as an Atom or RSS feed (feedgen), for feed readers."""
+"""`presswatch feed WATCH`: a watch's alerts as an Atom or RSS feed (feedgen), for feed readers;
+and the Atom files `serve` keeps up to date in `[alerts] feeds_dir` (`write_feeds`)."""
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -11,6 +14,7 @@ from scheduler.alerts_commands import open_alerts_archive, watch_named
 from scheduler.cli_common import EXIT_CONFIG, PresswatchError, config_option, db_option, read_config
 
 if TYPE_CHECKING:  # the command line starts without SQLAlchemy
+    from storage import Archive
     from storage.alerts import AlertStory
 
 FEED_ENTRIES = 50
@@ -65,3 +69,29 @@ def render(config: Config, name: str, query: str | None, entries: list[tuple[dat
         entry.updated(when)
         entry.description(body)
     return generator.atom_str(pretty=True) if feed_format == "atom" else generator.rss_str(pretty=True)
+
+
+def feeds_directory(config: Config) -> Path | None:
+    """`[alerts] feeds_dir` as a folder (a relative one is read from the config file's folder)."""
+    if config.alerts.feeds_dir is None:
+        return None
+    folder = Path(config.alerts.feeds_dir).expanduser()
+    return folder if folder.is_absolute() else Path(config.path).resolve().parent / folder
+
+
+def write_feeds(archive: Archive, config: Config) -> list[Path]:
+    """Each watch's latest alerts as `<feeds_dir>/<watch>.atom`, each file replaced whole (a feed
+    reader never sees half a file); the files written. Nothing without `feeds_dir`."""
+    folder = feeds_directory(config)
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for watch in config.watches:
+        data = render(config, watch.name, watch.query_text, archive.watch_alerts(watch.name, FEED_ENTRIES), "atom")
+        target = folder / f"{watch.name}.atom"
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+        written.append(target)
+    return written

@@ -55,3 +55,45 @@ def test_feed_without_feedgen_says_how_to_get_it(demo_site, tmp_path, sqlite_url
     assert result.returncode == 2
     assert result.stderr == ("presswatch: presswatch feed needs feedgen, which is not installed: "
                              "pip install 'presswatch[feed]'\n")
+
+
+KEPT_FEEDS = '''
+[alerts]
+feeds_dir = "feeds"
+''' + FEED_ONLY
+
+
+def test_serve_keeps_each_watchs_feed_in_feeds_dir(demo_site, tmp_path, sqlite_url) -> None:
+    """`serve` writes the watch's Atom file beside the config and rewrites it when alerts come."""
+    from tests.service.running_service import RunningService
+
+    server, _ = demo_site
+    config = config_with_watches(tmp_path / "sources.toml", server, KEPT_FEEDS)
+    sources_crawled_before(sqlite_url)
+    atom_file = tmp_path / "feeds" / "hydrogen.atom"  # beside the config file
+    service = RunningService(config, sqlite_url)
+    try:
+        service.wait_for(lambda: _titles(atom_file) == [TITLE], 300, "the alert in feeds/hydrogen.atom")
+    finally:
+        assert service.stop() == 0, service.log
+    assert [p.name for p in atom_file.parent.iterdir()] == ["hydrogen.atom"]  # no partial file left
+
+
+def _titles(atom_file) -> list[str] | None:
+    try:
+        return [e.findtext(f"{ATOM}title") for e in etree.fromstring(atom_file.read_bytes()).findall(f"{ATOM}entry")]
+    except (OSError, etree.XMLSyntaxError):
+        return None
+
+
+def test_feeds_dir_without_feedgen_is_a_config_error_naming_the_key(demo_site, tmp_path, sqlite_url) -> None:
+    import subprocess
+    import sys
+
+    config = config_with_watches(tmp_path / "sources.toml", demo_site[0], KEPT_FEEDS)
+    hide = "import sys; sys.modules['feedgen'] = None; from scheduler.cli import main; main()"
+    result = subprocess.run([sys.executable, "-c", hide, "serve", "--config", str(config), "--db", sqlite_url],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert ("[alerts]: key 'feeds_dir' needs feedgen, which is not installed: pip install 'presswatch[feed]'"
+            in result.stderr)

@@ -92,6 +92,17 @@ def test_duplicate_watch_names_are_an_error_and_channels_are_optional() -> None:
     assert feed_only.notify == ()
 
 
+@pytest.mark.parametrize("value", [3, "", "  ", ["feeds"]])
+def test_feeds_dir_must_be_a_folder_path(value: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"sources": [SOURCE], "alerts": {"feeds_dir": value}})
+    assert caught.value.problems == [f"[alerts]: key 'feeds_dir': {value!r} is not a folder path (a non-empty string)"]
+
+
+def test_feeds_dir_is_kept_as_written() -> None:
+    assert parse_config({"sources": [SOURCE], "alerts": {"feeds_dir": "feeds"}}).alerts.feeds_dir == "feeds"
+
+
 def test_secrets_are_expanded_only_when_asked_and_never_shown() -> None:
     template = "mailto://${SMTP_USER}:${SMTP_PASS}@mail.example.org:2525"
     assert expand_secrets(template, {"SMTP_USER": "desk", "SMTP_PASS": "pw"}) == "mailto://desk:pw@mail.example.org:2525"
