@@ -17,13 +17,18 @@ def health_problems(summary: SourceSummary) -> list[str]:
     problems = []
     if summary.consecutive_failures >= MAX_CONSECUTIVE_FAILURES:
         problems.append(f"{summary.consecutive_failures} failed runs in a row")
+    return problems + drift_problems(summary)
+
+
+def drift_problems(summary: SourceSummary) -> list[str]:
+    """The fields recent pages lack (layout drift), as `health_problems` words them; empty if none."""
     drift = summary.drift
-    if drift is not None:
-        samples = {"headline": drift.recent_articles, "date": drift.recent_articles, "body": drift.recent_pages}
-        for field, share in drift.shares().items():
-            if share is not None and samples[field] >= MIN_SAMPLE and share > MAX_MISSING_SHARE:
-                problems.append(f"{share:.0%} of recent {'pages' if field == 'body' else 'articles'} without {field}")
-    return problems
+    if drift is None:
+        return []
+    samples = {"headline": drift.recent_articles, "date": drift.recent_articles, "body": drift.recent_pages}
+    return [f"{share:.0%} of recent {'pages' if field == 'body' else 'articles'} without {field}"
+            for field, share in drift.shares().items()
+            if share is not None and samples[field] >= MIN_SAMPLE and share > MAX_MISSING_SHARE]
 
 
 def missing_shares(summary: SourceSummary) -> dict[str, float]:

@@ -1,12 +1,16 @@
-"""`[alerts] health_notify` under `presswatch serve`: a dead source is reported once, to a real webhook."""
+"""`[alerts] health_notify` under `presswatch serve`: a dead source, and one whose pages lost a field,
+are reported once each way, to a real webhook."""
 from __future__ import annotations
 
 import signal
 import subprocess
+from datetime import timedelta
 
 from tests.alerts.conftest import dead_source_config, rows
 from tests.alerts.servers import wait_for
 from tests.e2e.helpers import PRESSWATCH, REPO, free_port
+from tests.service.newsroom import Newsroom, sources_toml
+from tests.service.running_service import RunningService
 
 
 def test_a_source_that_keeps_failing_is_reported_once(webhook, tmp_path, sqlite_url) -> None:
@@ -25,3 +29,39 @@ def test_a_source_that_keeps_failing_is_reported_once(webhook, tmp_path, sqlite_
     [alert] = webhook.delivered()
     assert alert["title"] == "[presswatch] source dead is UNHEALTHY"
     assert alert["message"].startswith("3 failed runs in a row; the last one's errors: connection_refused×1.")
+
+
+def test_a_source_whose_new_pages_lack_their_date_is_reported_once_and_again_when_they_are_complete(
+    webhook, tmp_path, sqlite_url
+) -> None:
+    with Newsroom() as site:
+        site.publish(3, age=timedelta(days=1))
+        config = tmp_path / "sources.toml"
+        config.write_text(f'[alerts]\nhealth_notify = ["{webhook.url}"]\n\n' + sources_toml(site, interval="2s"),
+                          encoding="utf-8")
+        service = RunningService(config, sqlite_url)
+        try:
+            service.wait_for(lambda: _articles(sqlite_url) == 3, 300, "the first three releases")
+            site.dated = False  # a redesign: the next six pages state no date (6 of 9 recent: 67 %)
+            site.publish(6)
+            wait_for(lambda: webhook.received, "the drift alert", timeout=300)
+            site.dated = True  # fixed: eight more dated pages (6 of 17 recent without a date: 35 %)
+            site.publish(8)
+            wait_for(lambda: len(webhook.delivered()) >= 2, "the all-clear", timeout=300)
+            service.wait_for(lambda: _articles(sqlite_url) == 17, 300, "every release")
+        finally:
+            stopped = service.stop()
+    assert stopped == 0, service.log
+    delivered = webhook.delivered()
+    assert [a["title"] for a in delivered] == [
+        "[presswatch] source newsroom is UNHEALTHY: layout drift",
+        "[presswatch] source newsroom's pages are complete again",
+    ]
+    assert delivered[0]["message"].startswith("67% of recent articles without date")
+
+
+def _articles(db_url: str) -> int:
+    try:
+        return int(rows(db_url, "SELECT count(*) FROM articles")[0][0])
+    except Exception:  # noqa: BLE001 - the archive is not made yet
+        return 0

@@ -43,7 +43,34 @@ def test_the_alerts_table_is_validated() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"sources": [SOURCE], "alerts": {"health": [], "health_notify": ["mailto://a:b@c"]}})
     assert caught.value.problems == [
-        "[alerts]: key 'health': unknown key (allowed: health_notify)",
+        "[alerts]: key 'health': unknown key (allowed: feeds_dir, health_notify)",
         "[alerts]: key 'health_notify': entry 1 (mailto://c/…) holds a password in clear: put it in an "
         "environment variable and write ${VAR} instead",
+    ]
+
+
+def test_drift_is_told_when_it_starts_and_when_it_ends_and_a_first_look_only_records() -> None:
+    from scheduler.health_alerts import HealthNotifier
+    from tests.alerts.servers import Webhook, wait_for
+
+    hook = Webhook().start()
+    try:
+        config = parse_config({"sources": [SOURCE], "alerts": {"health_notify": [hook.url]}})
+        notifier = HealthNotifier(config, {})
+        notifier.follow_drift("site", ["60% of recent articles without date"])  # as found after a restart
+        notifier.follow_drift("site", [])
+        wait_for(lambda: len(hook.delivered()) == 1, "the all-clear")
+        notifier.follow_drift("site", [])
+        notifier.follow_drift("site", ["75% of recent articles without headline"])
+        notifier.follow_drift("site", ["80% of recent articles without headline"])  # still drifting: told already
+        notifier.follow_drift("other", [])
+        wait_for(lambda: len(hook.delivered()) == 2, "the drift alert")
+        notifier.follow_drift("site", [])
+        wait_for(lambda: len(hook.delivered()) == 3, "the second all-clear")
+    finally:
+        hook.stop()
+    assert [(a["title"], a["message"].split(":")[0].strip()) for a in hook.delivered()] == [
+        ("[presswatch] source site's pages are complete again", "No field is missing from its recent pages."),
+        ("[presswatch] source site is UNHEALTHY: layout drift", "75% of recent articles without headline"),
+        ("[presswatch] source site's pages are complete again", "No field is missing from its recent pages."),
     ]

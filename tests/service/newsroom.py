@@ -25,13 +25,15 @@ class Release:
     headline: str
     published: datetime
     paragraphs: tuple[str, ...]
+    dated: bool = True  # False: the page states no date (a redesign lost it)
 
     @property
     def path(self) -> str:
         return f"/news/{self.slug}"
 
     def html(self) -> str:
-        return pages.article(self.slug, self.headline, self.published.isoformat(), self.paragraphs)
+        return pages.article(self.slug, self.headline, self.published.isoformat() if self.dated else None,
+                             self.paragraphs)
 
 
 class Newsroom:
@@ -43,6 +45,7 @@ class Newsroom:
         self.releases: list[Release] = []  # oldest first
         self.crawl_delay = crawl_delay
         self.throttled: dict[str, int] = {}  # path -> Retry-After seconds, answered once
+        self.dated = True  # whether releases published from now on state their date
         self._lock = threading.Lock()
         self.server = FaultServer(self.route, host, port)
 
@@ -57,6 +60,7 @@ class Newsroom:
                     headline=f"{self.office} release number {n}",
                     published=(datetime.now(UTC) - age).replace(microsecond=0),
                     paragraphs=tuple(f"{p} {self.office} release {n}." for p in pages.ENGLISH_PARAGRAPHS),
+                    dated=self.dated,
                 )
                 for n in range(start + 1, start + count + 1)
             ]
