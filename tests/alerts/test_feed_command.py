@@ -69,6 +69,9 @@ def test_serve_keeps_each_watchs_feed_in_feeds_dir(demo_site, tmp_path, sqlite_u
 
     server, _ = demo_site
     config = config_with_watches(tmp_path / "sources.toml", server, KEPT_FEEDS)
+    # Every 3 s, not the demo's 10 minutes: a source's first run falls at a fixed point of its interval.
+    config.write_text(config.read_text(encoding="utf-8").replace('interval = "10m"', 'interval = "3s"'),
+                      encoding="utf-8")
     sources_crawled_before(sqlite_url)
     atom_file = tmp_path / "feeds" / "hydrogen.atom"  # beside the config file
     service = RunningService(config, sqlite_url)
