@@ -80,19 +80,26 @@ class Notifiers:
     def follow(self, config: Config) -> None:
         """A reloaded config: its watches and its `health_notify` from now on."""
         self.alerts.follow(config)
+        told_before = bool(self.health.config.alerts.health_notify)
         self.health.config = config
+        if config.alerts.health_notify and not told_before:
+            # `poll_health` does not follow the streaks while nobody is told: start from them as they stand.
+            streaks = NowAndThen(0.0).read(self.archive.failure_streaks, "the failure streaks")
+            self.health.streaks = dict(streaks) if streaks is not None else self.health.streaks
 
     def poll_health(self) -> None:
         """Tell the health changes since the last poll, from the archive's failure streaks (and,
-        now and then, every source's recent pages)."""
+        now and then, every source's recent pages). Without `health_notify`, nothing: nobody
+        would be told, and the query reads every source's runs."""
+        if not self.health.config.alerts.health_notify:
+            return
         streaks = self._streak_reads.read(self.archive.failure_streaks, "the failure streaks")
         if streaks is None:
             return
         self.health.follow_streaks(streaks, self._last_errors)
-        if self.health.config.alerts.health_notify:
-            summaries = self._drift_reads.read(self.archive.source_summaries, "the sources' recent pages")
-            for summary in summaries or ():
-                self.health.follow_drift(summary.source_name, drift_problems(summary))
+        summaries = self._drift_reads.read(self.archive.source_summaries, "the sources' recent pages")
+        for summary in summaries or ():
+            self.health.follow_drift(summary.source_name, drift_problems(summary))
 
     def _last_errors(self, source: str) -> dict[str, int]:
         try:

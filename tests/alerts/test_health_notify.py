@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+from sqlalchemy import event
+
+from crawler.config import load_config
+from scheduler.notifiers import Notifiers
+from storage import Archive, RunCounts, open_archive, upgrade_archive
 from tests.alerts.conftest import dead_source_config, rows
 from tests.alerts.servers import wait_for
 from tests.e2e.helpers import PRESSWATCH, REPO, free_port
@@ -65,3 +72,48 @@ def _articles(db_url: str) -> int:
         return int(rows(db_url, "SELECT count(*) FROM articles")[0][0])
     except Exception:  # noqa: BLE001 - the archive is not made yet
         return 0
+
+
+def test_without_health_notify_the_broker_scheduler_reads_no_streaks_and_a_reload_that_adds_it_starts_from_now(
+    webhook, tmp_path, sqlite_url
+) -> None:
+    # serve --broker's active scheduler polls the health on its lease loop; nobody to tell, no query.
+    upgrade_archive(sqlite_url)
+    quiet, told = tmp_path / "quiet.toml", tmp_path / "told.toml"
+    quiet.write_text(dead_source_config(webhook.url, free_port()).replace("health_notify", "# health_notify"),
+                     encoding="utf-8")
+    told.write_text(dead_source_config(webhook.url, free_port()), encoding="utf-8")
+    with open_archive(sqlite_url) as archive:
+        notifiers = Notifiers(archive, load_config(quiet))
+        polled: list[str] = []  # the statements run while polling
+        for _ in range(3):
+            _finished_run(archive, "dead", "failed")
+            with _statements(archive) as statements:
+                notifiers.poll_health()
+            polled += statements
+        assert polled == []
+
+        notifiers.follow(load_config(told))  # dead has failed 3 times in a row since: told as it stands, not as news
+        notifiers.poll_health()
+        _finished_run(archive, "dead", "ok")
+        wait_for(lambda: notifiers.poll_health() or webhook.received, "the recovered message")  # read every 2 s
+    [alert] = webhook.delivered()
+    assert alert["title"] == "[presswatch] source dead recovered"
+
+
+@contextmanager
+def _statements(archive: Archive) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(archive.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(archive.engine, "before_cursor_execute", record)
+
+
+def _finished_run(archive: Archive, source: str, status: str) -> None:
+    archive.finish_run(archive.start_run(source), status, RunCounts(errors=int(status == "failed")))
