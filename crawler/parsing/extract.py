@@ -31,14 +31,17 @@ from crawler.parsing.headline import headline_candidates, pick_headline, site_na
 from crawler.parsing.language import choose_language, declared_language
 from crawler.parsing.listing import is_listing
 from crawler.parsing.pagetext import PageText, anchored_at, headline_element, page_text
+from crawler.parsing.statebody import state_body
 from crawler.parsing.structured import Structured, ld_text, read_structured
-from crawler.parsing.text import clean_text, element_text
+from crawler.parsing.text import clean_text, element_text, fold
 from crawler.parsing.text_block import text_block_body
 from crawler.parsing.timezones import zone, zone_for_host
 
 logger = logging.getLogger(__name__)
 _EMPTY = ParseProfile()
 LD_BODY_RATIO = 1.8
+SPLIT_HELD_SHARE = 0.8  # of a split body's text found in trafilatura's: its text is the fuller
+MIN_SHOWN_BODY = 200  # characters: less, and the text may be in the page's script state
 SWALLOWED_ELEMENTS = 200  # a <noscript> with more elements than this holds the page
 
 
@@ -279,11 +282,30 @@ def _body(page: _Page) -> str | None:
         selected = body_from_selector(page.tree, page.profile.selectors["body"])
         if selected:
             return selected
-    body = text_block_body(page.tree) or body_from_trafilatura(page.tree, page.url)
+    body = text_block_body(page.tree) or _generic_or_split_body(page)
     declared = _ld_body(page.structured)
     if declared and (not body or _covers_much_more(declared, body)):
         return declared
+    if not body or len(body) < MIN_SHOWN_BODY:  # the page may render its text by script
+        return state_body(page.tree) or body
     return body
+
+
+def _generic_or_split_body(page: _Page) -> str | None:
+    """trafilatura's text, unless it lost much of a body the page cut into blocks of one kind."""
+    generic = body_from_trafilatura(page.tree, page.url)
+    split = text_block_body(page.tree, split=True)
+    if split is None or (generic and _holds_most(generic, split)):
+        return generic
+    return split
+
+
+def _holds_most(text: str, of: str) -> bool:
+    """`text` holds most of `of`'s paragraphs (by their words)."""
+    folded = fold(text)
+    paragraphs = [fold(paragraph) for paragraph in of.split("\n\n")]
+    held = [paragraph for paragraph in paragraphs if paragraph in folded]
+    return sum(map(len, held)) >= SPLIT_HELD_SHARE * sum(map(len, paragraphs))
 
 
 def _covers_much_more(declared: str, extracted: str) -> bool:

@@ -26,7 +26,7 @@ _RDF_DATE = re.compile(r'dc:date="([^"]{8,40})"')
 MAX_SCRIPT_CHARS = 2_000_000  # a larger script is a bundle, not page state
 
 
-def _script_texts(tree: HtmlElement) -> Iterator[str]:
+def script_texts(tree: HtmlElement) -> Iterator[str]:
     for script in tree.iter("script"):
         text = script.text
         if text and len(text) < MAX_SCRIPT_CHARS and "ld+json" not in (script.get("type") or ""):
@@ -37,7 +37,7 @@ def blob_dates(tree: HtmlElement) -> list[str]:
     """Publication times that scripts' JSON state holds (``"publishedDate": "2016-11-04…"``),
     in the order of :data:`PUBLISHED_KEYS`, then of the page."""
     found: list[tuple[int, str]] = []
-    for text in _script_texts(tree):
+    for text in script_texts(tree):
         for match in _BLOB_VALUE.finditer(text):
             if parse_iso(match.group(2)):
                 found.append((PUBLISHED_KEYS.index(match.group(1)), match.group(2)))
@@ -69,7 +69,7 @@ def _stamp_sources(tree: HtmlElement) -> Iterator[str]:
         value = element.get("datetime") or element.get("content")
         if value:
             yield value
-    yield from _script_texts(tree)
+    yield from script_texts(tree)
 
 
 def _stamps_like(text: str, instant: datetime) -> Iterator[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _INVISIBLE = re.compile(r"[\u00ad\u200c\u200d\u2060\u200e\u200f]")
@@ -42,9 +43,27 @@ def element_text(element: object) -> str:
     except before closing punctuation and after opening brackets ("Kicker<b>:</b>").
     """
     try:
-        return join_pieces(element.itertext())  # type: ignore[attr-defined]
+        if next(element.iter(*NOT_SHOWN), None) is None:  # type: ignore[attr-defined]
+            return join_pieces(element.itertext())  # type: ignore[attr-defined]
+        return join_pieces(_shown_pieces(element))
     except (AttributeError, ValueError):
         return ""
+
+
+NOT_SHOWN = ("script", "style", "template")  # elements whose text a reader never sees
+
+
+def _shown_pieces(element: Any) -> Iterator[str]:
+    """`itertext()` without the text of scripts and styles (an inline share widget's code)."""
+    if element.tag in NOT_SHOWN:
+        return
+    if element.text:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str):
+            yield from _shown_pieces(child)
+        if child.tail:
+            yield child.tail
 
 
 def join_pieces(pieces: Iterable[str]) -> str:

@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from lxml.html import HtmlElement
 
 from crawler.parsing.body import SKIP, container_paragraphs, is_furniture, join_paragraphs
+from crawler.parsing.text import element_text
 
 MIN_CHARS = 400  # paragraph text the container must hold
 MIN_SHARE = 0.6  # ... as a share of all paragraph text on the page
 # Paragraphs beside the container (the text split by an ad or a photo into sibling blocks)
 # adding at least this share of its text: the parent holds the article.
 SIBLING_GAIN = 0.25
+MIN_PART_CHARS = 200  # a block of a body cut into several (teasers and slide captions are shorter)
 LIST_LINK_SHARE = 0.5  # a list whose text is mostly links lists other articles
 PARAGRAPH_LINK_SHARE = 0.8  # a short paragraph that is all link is a "read also" teaser
 SHORT_PARAGRAPH = 200
@@ -38,9 +40,9 @@ _CHROME = re.compile(
 )
 
 
-def text_block_body(tree: HtmlElement) -> str | None:
+def text_block_body(tree: HtmlElement, split: bool = False) -> str | None:
     """Paragraphs of the element holding most of the page's paragraph text, or None when no
-    element plainly does."""
+    element plainly does. `split`: or of the blocks of its kind together (a body cut by ads)."""
     by_parent: dict[HtmlElement, int] = {}
     total = 0
     for paragraph in tree.iter("p"):
@@ -62,11 +64,25 @@ def text_block_body(tree: HtmlElement) -> str | None:
             if sibling is not container and not _is_chrome(sibling))
         if beside > SIBLING_GAIN * held:
             container, held, depth = outer, held + beside, 1
+    parts = [container]
+    if split and not depth and held < MIN_SHARE * total:  # cut into several blocks?
+        parts = _twins(container, by_parent)
+        held = sum(by_parent.get(part, 0) for part in parts)
     if held < MIN_CHARS or held < MIN_SHARE * total:
         return None
-    if any(ancestor.tag in FURNITURE_ANCESTORS for ancestor in container.iterancestors()):
+    if any(ancestor.tag in FURNITURE_ANCESTORS for part in parts for ancestor in part.iterancestors()):
         return None
-    return join_paragraphs(_paragraphs(container, depth)) or None
+    return join_paragraphs(paragraph for part in parts for paragraph in _paragraphs(part, depth)) or None
+
+
+def _twins(container: HtmlElement, by_parent: dict[HtmlElement, int]) -> list[HtmlElement]:
+    """The container and the elements of its kind (same tag, same classes) that hold paragraphs
+    elsewhere on the page, in page order: an article body cut into several blocks by ads."""
+    classes = container.get("class")
+    if not classes or _is_chrome(container):
+        return [container]
+    return [element for element in by_parent if element is container or (
+        element.tag == container.tag and element.get("class") == classes and by_parent[element] >= MIN_PART_CHARS)]
 
 
 def _paragraphs(container: HtmlElement, depth: int) -> Iterator[str]:
@@ -90,12 +106,12 @@ def _is_link_list(element: HtmlElement) -> bool:
 
 
 def _is_teaser(element: HtmlElement) -> bool:
-    return (element.tag == "p" and len(element.text_content()) < SHORT_PARAGRAPH
+    return (element.tag == "p" and len(element_text(element)) < SHORT_PARAGRAPH
             and _link_share(element) > PARAGRAPH_LINK_SHARE)
 
 
 def _link_share(element: HtmlElement) -> float:
-    size = len(element.text_content())
+    size = len(element_text(element))
     if not size:
         return 1.0
-    return sum(len(link.text_content()) for link in element.iter("a")) / size
+    return sum(len(element_text(link)) for link in element.iter("a")) / size

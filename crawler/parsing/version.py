@@ -5,4 +5,4 @@ users can tell which pages were read by an older parser.
 """
 from __future__ import annotations
 
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"

@@ -1,11 +1,19 @@
 """What the body keeps and drops around the article text."""
 from __future__ import annotations
 
+import json
+
+import lxml.html
 import pytest
 
 from crawler.parsing import ParseProfile, parse_article
 from crawler.parsing.body import tidy_body, with_lead
+from crawler.parsing.statebody import state_body
 
+LONG_1 = ("The council approved the new bus routes on Thursday, adding night services on the four "
+          "busiest lines from the first of next month.")
+LONG_2 = ("The changes cost 2.4 million a year, paid from the parking fund, and will be reviewed after "
+          "twelve months of passenger counts.")
 TEXT = ["The ministry signed the agreement on Monday.", "Both sides praised the deal."]
 
 
@@ -62,3 +70,16 @@ def test_noscript_text_is_never_the_body() -> None:
     page = ("<html><head><title>App</title></head><body><div id='root'></div>"
             "<noscript>You need to enable JavaScript to run this app.</noscript></body></html>")
     assert parse_article(page, "https://app.example/").body is None
+
+
+def test_a_page_that_renders_its_text_by_script_gets_the_body_from_the_script_state() -> None:
+    state = json.dumps({"story": {"bodyHtml": f"<p>{LONG_1}</p><p>{LONG_2}</p>", "teaser": "<p>Short.</p>"}})
+    html = (f"<html><head><title>App page</title></head><body><h1>App page</h1><div id='root'></div>"
+            f"<script>window.__STATE__ = {state};</script></body></html>")
+    assert state_body(lxml.html.document_fromstring(html)) == f"{LONG_1}\n\n{LONG_2}"
+
+
+def test_script_state_without_paragraphs_of_html_holds_no_body() -> None:
+    state = json.dumps({"content": "plain words " * 40, "body": "<p>One paragraph only, " + "x" * 300 + "</p>"})
+    html = f"<html><body><script>window.__STATE__ = {state};</script></body></html>"
+    assert state_body(lxml.html.document_fromstring(html)) is None

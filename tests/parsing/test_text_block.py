@@ -71,3 +71,25 @@ def test_parse_article_reads_the_container_and_tidies_it() -> None:
     article = parse_article(html, "https://ministry.example/news/grid-deal")
     assert article.headline == "Grid deal signed"
     assert article.body == "\n\n".join([P1, P2, P3])
+
+
+P4 = ("Engineers expect the first substation to reach full load in the spring, after tests of the "
+      "protection relays and the new control room in the regional capital.")
+TEASER = "Another headline of the day that links elsewhere"  # shorter than a block of a body
+
+
+def split_text(body: str) -> str | None:
+    return text_block_body(lxml.html.document_fromstring(page(body)), split=True)
+
+
+def test_a_body_cut_into_blocks_of_one_kind_by_ads_is_read_from_all_of_them_in_order() -> None:
+    ad = "<div class='row ad-row'><span>Advertisement</span></div>"
+    blocks = "".join(f"<div class='grid'><div class='body article__body'><p>{a}</p><p>{b}</p></div></div>{ad}"
+                     for a, b in ((P1, P2), (P3, P4)))
+    assert block_text(blocks) is None  # no one block holds most of the text
+    assert split_text(blocks) == "\n\n".join([P1, P2, P3, P4])
+
+
+def test_short_blocks_of_the_same_kind_are_teasers_not_parts_of_a_body() -> None:
+    teasers = "".join(f"<div class='card'><p>{TEASER} {n}</p></div>" for n in range(12))
+    assert split_text(f"<main><div class='card'><p>{P1}</p><p>{P2}</p></div></main><section>{teasers}</section>") is None
