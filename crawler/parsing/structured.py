@@ -89,10 +89,13 @@ def _is_jsonld(kind: str | None, text: str) -> bool:
     return head[:1] in ("{", "[") and '"@context"' in head
 
 
+# What pages wrap their JSON in for old browsers: HTML comments, and (Rails' javascript_tag, some
+# CMSs) CDATA sections behind JavaScript comments.
+_WRAPPER = re.compile(r"^(?:<!--|(?://\s*|/\*\s*)?<!\[CDATA\[(?:\s*\*/)?)|(?:-->|(?://\s*|/\*\s*)?\]\]>(?:\s*\*/)?)$")
+
+
 def _load_json(text: str) -> Any:
-    text = _CONTROL.sub(" ", text.strip())
-    if text.startswith("<!--"):
-        text = text.strip("<!->\n ")
+    text = _WRAPPER.sub("", _CONTROL.sub(" ", text.strip()))  # <!-- … -->, //<![CDATA[ … //]]>
     try:
         return json.loads(text)
     except ValueError:
