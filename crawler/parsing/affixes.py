@@ -5,11 +5,16 @@ Newsroom`` or ``Acme Newsroom » Headline``, names its site nowhere the metadata
 The page still shows it: the title minus the affix is the text of a heading (or of an
 element classed as the title), and the affix is the name in the logo's ``alt`` or in the
 footer's copyright line. Either is evidence enough, whatever the separator.
+
+The source's other pages show it too: the same segment at the same end of the titles of
+several of its pages is the site name (:func:`recurring_affixes`; the crawl hands what it has
+learnt to the parser as ``ParseProfile.site_names``).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 from lxml.html import HtmlElement
@@ -32,8 +37,29 @@ _COPYRIGHT = re.compile(
     r"([^\s\d.,|©][^.,|©\n]{1,60}?)\s*(?:[.,|]|all rights|alle rechte|tous droits|$)",
     re.IGNORECASE,
 )
+MIN_TITLES = 3  # different titles of one source ending alike: the end is the site name
 MAX_LOGO_IMAGES = 20
 COPYRIGHT_WINDOW = 120  # characters read after a copyright mark
+
+
+def recurring_affixes(titles: Iterable[str]) -> tuple[str, ...]:
+    """Segments at the same end (first or last) of at least ``MIN_TITLES`` different titles,
+    and of at least half of those that have a separator: the site's name, as the titles spell it."""
+    ends: Counter[tuple[int, str]] = Counter()
+    spelled: dict[tuple[int, str], str] = {}
+    split = 0
+    for title in {clean_text(title) for title in titles}:
+        parts = AFFIX_SEPARATORS.split(title)
+        if len(parts) < 2:
+            continue
+        split += 1
+        for end in (0, -1):
+            segment = parts[end].strip()
+            key = (end, fold(segment))
+            if key[1] and len(segment.split()) <= MAX_AFFIX_WORDS:
+                ends[key] += 1
+                spelled.setdefault(key, segment)
+    return tuple(sorted({spelled[key] for key, count in ends.items() if count >= max(MIN_TITLES, split / 2)}))
 
 
 def title_affixes(tree: HtmlElement, title: str | None, headed: bool) -> list[str]:

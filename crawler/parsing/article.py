@@ -17,6 +17,8 @@ class ParseProfile:
     ``content_type`` is the HTTP ``Content-Type`` header one page was served with
     (its charset is the page's strongest declaration after a byte-order mark): set per
     page with :meth:`served_as`; ``None`` for a saved page without headers.
+    ``site_names`` are names the source's titles carry, learnt from its other pages
+    (:func:`crawler.parsing.affixes.recurring_affixes`): set with :meth:`naming`.
     """
 
     publisher: str | None = None
@@ -26,6 +28,11 @@ class ParseProfile:
     selectors: Mapping[str, str] = field(default_factory=dict)
     now: datetime | None = None
     content_type: str | None = None
+    site_names: tuple[str, ...] = ()
+
+    def naming(self, site_names: tuple[str, ...]) -> ParseProfile:
+        """These hints, knowing that the source's titles carry these site names."""
+        return self if site_names == self.site_names else replace(self, site_names=site_names)
 
     def served_as(self, content_type: bytes | str | None) -> ParseProfile:
         """These hints for one page served with this ``Content-Type`` header (bytes as HTTP has them)."""

@@ -137,7 +137,8 @@ def _read(tree: HtmlElement, url: str, profile: ParseProfile) -> _Page:
     host = (urlsplit(url).hostname or "").lower()
     publisher = _publisher(structured, profile, host)
     return _Page(tree, url, profile, structured, host, publisher,
-                 site_names(structured, publisher, host), _selected_texts(tree, profile))
+                 [*site_names(structured, publisher, host), *map(fold, profile.site_names)],
+                 _selected_texts(tree, profile))
 
 
 def _dates(page: _Page, text: Callable[[], PageText], language: str | None

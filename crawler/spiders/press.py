@@ -33,6 +33,7 @@ from crawler.discovery import (
 from crawler.failures import classify_failure, failure_status
 from crawler.items import PageItem
 from crawler.parse_pool import ParsedPage, ParsePool
+from crawler.title_memory import TITLES, TitleMemory
 from storage import Validators, canonical_url
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class PressSpider(scrapy.Spider):
         self.profile = source.profile()
         self.allowed_domains = list(source.allowed_domains)
         self.parser = parser or ParsePool(0)
+        self.titles: TitleMemory = TITLES  # the process's memory of its sources' titles
         self.plan = RunPlan()
         self.lookup: KnownUrls | None = None
         self.listings: set[str] = set()  # listing pages and nested sitemaps requested
@@ -152,6 +154,7 @@ class PressSpider(scrapy.Spider):
         if self.unchanged_entry(response):
             return
         self.answered(response)
+        self.titles.note(self.source.name, response.body, _encoding(response))
         links = listing_links(response.body, response.url, self.source)
         self.record_refused(links.refused)
         fresh = await self.unarchived(links.articles)
@@ -284,9 +287,11 @@ class PressSpider(scrapy.Spider):
 
     async def read_article(self, response: Response) -> ParsedPage | None:
         """The page's article, or None (the reason recorded) when there is none to store."""
+        self.titles.note(self.source.name, response.body, _encoding(response))
+        profile = self.profile.served_as(response.headers.get("Content-Type")).naming(
+            self.titles.site_names(self.source.name))
         try:
-            parsed = await self.parser.parse(response.body, response.url,
-                                             self.profile.served_as(response.headers.get("Content-Type")))
+            parsed = await self.parser.parse(response.body, response.url, profile)
         except Exception as exc:  # the parser must never take the crawl down with it
             logger.exception("%s: the parser failed on %s", self.name, response.url)
             self.record_failure(response.url, "parse_error", response.status, f"{type(exc).__name__}: {exc}")
@@ -321,3 +326,8 @@ class PressSpider(scrapy.Spider):
         self.stat(f"errors/{kind}")
         logger.warning("%s: %s %s (%s): %s", self.name, kind, url, status or "-", message)
         self.crawler.signals.send_catch_log(page_failed, url=url, kind=kind, status=status, message=message)
+
+
+def _encoding(response: Response) -> str:
+    """The page's encoding as Scrapy reads it (headers, BOM, meta), UTF-8 for a non-text response."""
+    return getattr(response, "encoding", None) or "utf-8"

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from crawler.archive_run import run_status
 from crawler.config import Source
 from crawler.spiders.press import PressSpider, RunPlan, page_failed
+from crawler.title_memory import TitleMemory
 from storage import Validators
 
 BASE = "https://wire.example"
@@ -41,6 +42,7 @@ LISTING = """<html><body>
 def spider_for(plan: RunPlan | None = None, known: set[str] | None = None, full: bool = False) -> PressSpider:
     crawler = get_crawler(PressSpider)
     spider = PressSpider.from_crawler(crawler, source=SOURCE, full=full)
+    spider.titles = TitleMemory()  # not the process's: what one test's pages teach stays in it
     crawler.spider = spider
     crawler.stats.open_spider()
     if plan is not None:
@@ -163,3 +165,34 @@ def test_an_article_page_becomes_one_item_with_its_parsed_article() -> None:
     [item] = collect(spider.parse_article_page(HtmlResponse(url, body=html, request=Request(url), encoding="utf-8")))
     assert (item.fetched_url, item.source_name, item.article.headline) == (url, "wire", "Bank keeps rate")
     assert item.article.body.startswith("The central bank kept its refinancing rate unchanged")
+
+
+def titled_page(headline: str) -> bytes:
+    """An article page that names its site only in its title: no h1, no OpenGraph, no logo."""
+    return (f"<html lang='en'><head><title>{headline} | Kestrel Bulletin</title></head><body>"
+            f"<div class='story'><p>The regional council met on Tuesday and voted on the matter of {headline.lower()}, "
+            "after a debate that lasted most of the afternoon and ended with a show of hands.</p>"
+            "<p>A spokesman said the decision would be published in the official journal next week.</p>"
+            "</div></body></html>").encode()
+
+
+def article_item(spider: PressSpider, slug: str, headline: str) -> Any:
+    url = f"{BASE}/en/news/{slug}"
+    [item] = collect(spider.parse_article_page(
+        HtmlResponse(url, body=titled_page(headline), request=Request(url), encoding="utf-8")))
+    return item
+
+
+def test_the_site_name_that_the_sources_titles_share_leaves_its_headlines() -> None:
+    spider = spider_for()
+    for page, title in ((LISTING, "Latest news | Kestrel Bulletin"), (LISTING, "News, page 2 | Kestrel Bulletin")):
+        listing = page.replace(b"<html>", f"<html><head><title>{title}</title></head>".encode())
+        collect(spider.parse_listing(entry_response(f"{BASE}/en/news?page={len(title)}", listing)))
+    assert spider.titles.site_names("wire") == ()  # two titles prove nothing yet
+    assert article_item(spider, "bridge-repairs-103", "Bridge repairs approved").article.headline == (
+        "Bridge repairs approved")
+    assert spider.titles.site_names("wire") == ("Kestrel Bulletin",)
+
+    alone = spider_for()  # the same page with nothing learnt: the page alone cannot tell
+    assert article_item(alone, "bridge-repairs-103", "Bridge repairs approved").article.headline == (
+        "Bridge repairs approved | Kestrel Bulletin")

@@ -5,6 +5,8 @@ import json
 
 import lxml.html
 
+from crawler.parsing import ParseProfile, parse_article
+from crawler.parsing.affixes import recurring_affixes
 from crawler.parsing.headline import pick_headline, site_names
 from crawler.parsing.structured import read_structured
 
@@ -149,3 +151,27 @@ def test_a_heading_printing_its_kicker_apart_outweighs_a_plain_h1() -> None:
     body = ("<h1>Storm damage closes the port for three days</h1>"
             '<h2><span data-article-kicker="Weather">Weather</span> Port reopens after storm</h2>')
     assert _pick(head, body)[0] == "Port reopens after storm"
+
+
+def test_the_end_several_titles_of_a_source_share_is_its_site_name() -> None:
+    titles = ["Budget passed | Acme Newsroom", "New port opens | Acme Newsroom", "About us",
+              "Minister resigns | Acme Newsroom", "Minister resigns | Acme Newsroom"]
+    assert recurring_affixes(titles) == ("Acme Newsroom",)
+    assert recurring_affixes(["Acme » Budget passed", "Acme » New port opens", "Acme » Tax row"]) == ("Acme",)
+
+
+def test_an_end_fewer_than_three_titles_share_or_a_section_that_varies_is_no_site_name() -> None:
+    assert recurring_affixes(["Budget passed | Acme", "New port opens | Acme"]) == ()
+    assert recurring_affixes(["Budget passed | Acme", "New port opens | Acme", "Tax row | Acme",
+                              "Politik - Storm - Bote", "Sport - Cup - Bote", "Politik - Tax - Bote",
+                              "Wetter - Rain - Bote", "Sport - Derby - Bote"]) == ("Bote",)  # 3 of 8 < half
+
+
+def test_a_site_name_learnt_from_the_sources_other_pages_leaves_the_title() -> None:
+    page = ("<html><head><title>Bridge repairs approved | Kestrel Bulletin</title></head><body><div>"
+            "<p>The regional council approved the repairs of the old bridge on Tuesday after a long debate.</p>"
+            "</div></body></html>")
+    url = "https://kestrel.example/news/1"
+    assert parse_article(page, url).headline == "Bridge repairs approved | Kestrel Bulletin"
+    assert parse_article(page, url, ParseProfile(site_names=("Kestrel Bulletin",))).headline == (
+        "Bridge repairs approved")
