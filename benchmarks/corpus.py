@@ -25,7 +25,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover
     from benchmarks import textgen
 
 PER_PAGE = 20
-NEWEST = datetime(2026, 11, 26, 18, 0, tzinfo=timezone.utc)
+NEWEST = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 TODAY = "Friday, 27 November 2026"
 
 

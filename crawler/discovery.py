@@ -10,7 +10,7 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.etree
@@ -227,7 +227,7 @@ def sitemap_entry_date(entry: lxml.etree._Element) -> datetime | None:
                 value = datetime.fromisoformat(element.text.strip())
             except ValueError:
                 continue
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
     return None
 
 

@@ -5,7 +5,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from importlib import resources
@@ -267,7 +267,7 @@ def parse_date_string(text: str, languages: Sequence[str], order: str) -> Parsed
         return found[0]
     if re.fullmatch(r"\d{10}(\d{3})?", text):
         seconds = int(text[:10])
-        return ParsedDate(datetime.fromtimestamp(seconds, tz=timezone.utc), "second")
+        return ParsedDate(datetime.fromtimestamp(seconds, tz=UTC), "second")
     return _dateparser(text, tuple(languages), order)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 
@@ -113,7 +114,7 @@ def test_feeds_and_sitemaps_never_yield_non_http_links() -> None:
 
 
 def test_sitemap_entries_older_than_since_are_left_out() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     xml = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
       xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
@@ -124,7 +125,7 @@ def test_sitemap_entries_older_than_since_are_left_out() -> None:
     <url><loc>https://wire.example/en/news/politics/undated-4</loc></url>
     <url><loc>https://wire.example/en/news/politics/garbled-5</loc><lastmod>last week</lastmod></url>
     </urlset>"""
-    since = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    since = datetime(2024, 6, 1, tzinfo=UTC)
     pages, _ = sitemap_links(xml, "https://wire.example/sitemap.xml", since=since)
     assert pages == [
         "https://wire.example/en/news/politics/new-2",

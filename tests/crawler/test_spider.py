@@ -31,11 +31,11 @@ SOURCE = Source(
     listing_pattern=regex.compile(r"/en/news\?page=\d+$"),
     allowed_domains=("wire.example",),
 )
-LISTING = """<html><body>
+LISTING = b"""<html><body>
 <a href="/en/news/minister-meets-envoy-101">Minister meets envoy</a>
 <a href="/en/news/bank-keeps-rate-102?utm_source=x">Bank keeps rate</a>
 <a href="/en/news?page=2">next</a>
-</body></html>""".encode()
+</body></html>"""
 
 
 def spider_for(plan: RunPlan | None = None, known: set[str] | None = None, full: bool = False) -> PressSpider:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -41,7 +41,7 @@ def by_path(truth: list[dict], base_url: str) -> dict[str, dict]:
 def instant(value: object) -> datetime:
     """A stored time as an aware instant (SQLite hands back naive UTC text, PostgreSQL aware values)."""
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def listed(value: object) -> object:
