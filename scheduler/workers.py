@@ -20,6 +20,7 @@ rest as `interrupted` and exits; a worker still there `STOP_MARGIN` seconds late
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -193,10 +194,8 @@ class WorkerPool:
         self._wake_writer.close()
 
     def _wake(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._wake_writer.send(b"\0")
-        except OSError:
-            pass
 
     # -- the pool thread -------------------------------------------------------------------
     def _loop(self) -> None:
