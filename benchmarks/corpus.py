@@ -454,7 +454,7 @@ def generate(out: Path, *, sites: int = 4, articles: int = 400, seed: int = 1,
     specs = site_specs(sites)
     pages = size = 0
     with truth_path.open("w", encoding="utf-8") as truth:
-        for index, (site, count) in enumerate(zip(specs, split_count(articles, sites))):
+        for index, (site, count) in enumerate(zip(specs, split_count(articles, sites), strict=True)):
             items = make_articles(site, count, rng, first_id=2_500_000 + index * 1_000_000)
             site_pages, site_bytes = write_site(root, site, items, rng)
             pages, size = pages + site_pages, size + site_bytes

@@ -10,6 +10,7 @@ import json
 import signal
 import time
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from tests.e2e.helpers import processes_of_service, run_presswatch
@@ -48,7 +49,7 @@ def test_a_new_release_is_archived_within_two_intervals_and_runs_never_overlap(t
     runs = finished_runs(db_url)
     assert all(status == "ok" for _, _, status, _ in runs), runs
     assert sum(new for *_, new in runs) == 4
-    assert all(later[0] >= earlier[1] for earlier, later in zip(runs, runs[1:])), runs  # no overlap
+    assert all(later[0] >= earlier[1] for earlier, later in pairwise(runs)), runs  # no overlap
     article_fetches = site.article_hits()
     assert sorted(article_fetches) == sorted(set(article_fetches))  # each release fetched once
     assert len(article_fetches) == 4
@@ -67,7 +68,7 @@ def test_the_service_waits_out_retry_after_and_keeps_robots_crawl_delay(tmp_path
         hits = [h for h in site.server.hits if h.path != "/robots.txt"]
     first, second = [h.at for h in hits if h.path == paths[1]]
     assert second - first >= 2 * 0.95  # Retry-After: 2
-    gaps = [later.at - earlier.at for earlier, later in zip(hits, hits[1:])]
+    gaps = [later.at - earlier.at for earlier, later in pairwise(hits)]
     assert min(gaps) >= 0.9, gaps  # Crawl-delay: 1
     assert rows(db_url, "SELECT errors FROM crawl_runs ORDER BY id LIMIT 1") == [(0,)]
 

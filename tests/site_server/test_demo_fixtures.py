@@ -110,7 +110,7 @@ def test_dates_are_distinct_minutes_in_2023_to_2025_with_the_sites_offset(truth:
                "gov-press": {"+01:00", "+02:00"}}
     moments = [datetime.fromisoformat(t["published_at"]) for t in truth]
     assert len({m.astimezone(UTC) for m in moments}) == len(moments)
-    for t, moment in zip(truth, moments):
+    for t, moment in zip(truth, moments, strict=True):
         assert t["published_at"][-6:] in offsets[t["site"]], t["path"]
         assert datetime(2023, 1, 1, tzinfo=UTC) <= moment < datetime(2026, 1, 1, tzinfo=UTC)
     assert {m.year for m in moments} == {2023, 2024, 2025}
