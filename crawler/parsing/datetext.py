@@ -23,12 +23,13 @@ class ParsedDate:
     end: int = 0
 
 
+_ZONE_ABBREVIATIONS = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))  # longest first
 _ISO = re.compile(
     r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})"
     # seconds may come malformed ("23:15:0Z") or with colon-separated milliseconds
     r"(?:[T ](\d{2}):?(\d{2})(?::?(\d{1,2})(?:[.,]\d+|:\d{3})?)?)?"
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?|%s)?(?!\d)"
-    % "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
+    .replace("%s", _ZONE_ABBREVIATIONS)
 )
 _TIME = re.compile(
     r"[\s,|/•·–—-]*"
@@ -38,7 +39,7 @@ _TIME = re.compile(
     r"(?:\s*(a\.?m\.?|p\.?m\.?)(?![^\W\d_]))?"
     r"(?:\s*(?:uhr|h|ч\.?))?"
     r"(?:[ \t]*\(?((?:UTC|GMT)\s*[+-]\s*\d{1,2}(?::?\d{2})?|(?-i:%s)|[+-]\d{2}:?\d{2})\)?)?"
-    .replace("%s", "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))),
+    .replace("%s", _ZONE_ABBREVIATIONS),
     re.IGNORECASE,
 )
 _TIME_BEFORE = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:[,|•·/–—-]\s*)?$")

@@ -322,7 +322,7 @@ def test_as_a_superuser_every_escape_is_refused_before_it_runs(scene: Scene) -> 
             lambda sql: run_presswatch("query", sql, "--db", scene.admin_url, timeout=60),
             statements,
         ))
-    for escape, sql, result in zip(tried, statements, results, strict=True):
+    for escape, result in zip(tried, results, strict=True):
         assert result.returncode == 4, (escape.name, result.stderr)
         assert result.stdout == ""
         assert result.stderr.startswith("presswatch: presswatch query is read-only"), escape.name
