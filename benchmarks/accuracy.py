@@ -114,7 +114,8 @@ def _mismatch(url: str, name: str, expected: object, got: object) -> Mismatch:
 
 def first_difference(expected: str, got: str, context: int = 60) -> tuple[str, str]:
     """Short excerpts of two texts around the first character where they differ."""
-    index = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), min(len(expected), len(got)))
+    shorter = min(len(expected), len(got))
+    index = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), shorter)
     start = max(0, index - context // 2)
 
     def excerpt(text: str) -> str:

@@ -412,7 +412,8 @@ def pagination(site: SiteSpec, current: int, last: int) -> str:
 
 def listing_html(site: SiteSpec, items: list[Article], current: int, last: int, latest: list[Article]) -> str:
     entries = "".join(
-        f'<li class="news-entry"><a class="thumb" href="{href(site, a.path)}"><img src="/static/img/{a.id}-s.jpg" alt=""></a>'
+        f'<li class="news-entry"><a class="thumb" href="{href(site, a.path)}">'
+        f'<img src="/static/img/{a.id}-s.jpg" alt=""></a>'
         f'<h3><a href="{href(site, a.path)}">{escape(a.shown_headline)}</a></h3>'
         f'<span class="date">{visible_date(a)}</span><p>{escape(a.body[0][:160])}…</p></li>'
         for a in items

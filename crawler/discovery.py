@@ -94,7 +94,9 @@ def is_listing_url(url: str, source: Source) -> bool:
 
 def _short_enough(url: str) -> None:
     if len(url) > MAX_URL_CHARS:
-        raise LinkRefused("url_too_long", url, f"link of {len(url)} characters (more than {MAX_URL_CHARS}) not followed")
+        raise LinkRefused(
+            "url_too_long", url, f"link of {len(url)} characters (more than {MAX_URL_CHARS}) not followed"
+        )
 
 
 def _matches(pattern: regex.Pattern[str], url: str, key: str) -> bool:
@@ -105,7 +107,8 @@ def _matches(pattern: regex.Pattern[str], url: str, key: str) -> bool:
     except TimeoutError:
         raise LinkRefused(
             "pattern_timeout", url,
-            f"{key} took longer than {PATTERN_SECONDS:g} s on this link: not followed (the pattern backtracks; simplify it)",
+            f"{key} took longer than {PATTERN_SECONDS:g} s on this link: not followed"
+            " (the pattern backtracks; simplify it)",
         ) from None
 
 

@@ -201,7 +201,9 @@ def _feeds_dir(value: Any, problems: list[str]) -> str | None:
         problems.append(f"[alerts]: key 'feeds_dir': {value!r} is not a folder path (a non-empty string)")
         return None
     if importlib.util.find_spec("feedgen") is None:
-        problems.append("[alerts]: key 'feeds_dir' needs feedgen, which is not installed: pip install 'presswatch[feed]'")
+        problems.append(
+            "[alerts]: key 'feeds_dir' needs feedgen, which is not installed: pip install 'presswatch[feed]'"
+        )
         return None
     return value
 

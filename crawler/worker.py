@@ -116,7 +116,9 @@ class Worker:
         if self.tasks.pop(order.key, None) is None:
             return  # abandoned: already reported
         if task.cancelled() or task.exception() is not None:
-            logger.error("source=%s the run broke: %r", order.source.name, None if task.cancelled() else task.exception())
+            logger.error(
+                "source=%s the run broke: %r", order.source.name, None if task.cancelled() else task.exception()
+            )
             report = SourceReport(order.source.name, "failed", RunCounts(), 0.0)
         else:
             report = task.result()

@@ -395,7 +395,8 @@ class WorkerPool:
         worker.process.terminate()
 
     def _kill_if_deaf(self, worker: WorkerProcess, now: float) -> None:
-        if worker.terminated_at is not None and now - worker.terminated_at > KILL_AFTER and worker.process.poll() is None:
+        deaf = worker.terminated_at is not None and now - worker.terminated_at > KILL_AFTER
+        if deaf and worker.process.poll() is None:
             worker.process.kill()
 
     def _kill_after_deadline(self, now: float) -> None:
