@@ -40,7 +40,9 @@ def test_a_postgresql_archive_is_refused_with_what_works_instead() -> None:
 def test_a_missing_archive_is_refused_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "nothing.db"
     result = run_presswatch("browse", "--db", f"sqlite:///{missing}")
-    assert (result.returncode, result.stderr) == (3, f"presswatch: no archive at {missing}; run presswatch crawl first\n")
+    assert (result.returncode, result.stderr) == (
+        3, f"presswatch: no archive at {missing}; run presswatch crawl first\n"
+    )
     assert not missing.exists()
 
 

@@ -75,7 +75,8 @@ def test_sitemaps_and_sitemap_indexes_are_told_apart() -> None:
     <url><loc>https://wire.example/en/news/politics/a-1</loc></url></urlset>"""
     index = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
     <sitemap><loc>https://wire.example/sitemap-1.xml</loc></sitemap></sitemapindex>"""
-    assert sitemap_links(urlset, "https://wire.example/sitemap.xml") == (["https://wire.example/en/news/politics/a-1"], [])
+    found = sitemap_links(urlset, "https://wire.example/sitemap.xml")
+    assert found == (["https://wire.example/en/news/politics/a-1"], [])
     assert sitemap_links(index, "https://wire.example/sitemap.xml") == ([], ["https://wire.example/sitemap-1.xml"])
 
 

@@ -23,8 +23,12 @@ INTERVAL = 3.0
 
 
 def finished_runs(db_url: str) -> list[tuple[datetime, datetime, str, int]]:
-    found = rows(db_url, "SELECT started_at, finished_at, status, new FROM crawl_runs WHERE finished_at IS NOT NULL ORDER BY id")
-    return [(datetime.fromisoformat(str(s)), datetime.fromisoformat(str(f)), status, new) for s, f, status, new in found]
+    found = rows(
+        db_url, "SELECT started_at, finished_at, status, new FROM crawl_runs WHERE finished_at IS NOT NULL ORDER BY id"
+    )
+    return [
+        (datetime.fromisoformat(str(s)), datetime.fromisoformat(str(f)), status, new) for s, f, status, new in found
+    ]
 
 
 def stop_cleanly(service: RunningService) -> None:
@@ -76,7 +80,8 @@ def test_the_service_waits_out_retry_after_and_keeps_robots_crawl_delay(tmp_path
 def test_an_adaptive_source_tightens_to_its_shortest_interval_when_it_publishes_often(tmp_path: Path) -> None:
     with Newsroom() as site:
         site.publish(6)  # six releases this very moment: a busy source
-        service, db_url = start_service(tmp_path, sources_toml(site, interval="auto", min_interval="3s", max_interval="1h"))
+        config = sources_toml(site, interval="auto", min_interval="3s", max_interval="1h")
+        service, db_url = start_service(tmp_path, config)
         try:
             service.wait_for(lambda: "source=newsroom interval=auto now every 3s" in service.log, 60, "retuning")
             [path] = site.publish(1)

@@ -45,7 +45,9 @@ def service_toml(**keys: object) -> str:
 
 
 def run_rows(db_url: str, source: str) -> list[tuple[str, datetime | None, datetime | None]]:
-    found = rows(db_url, "SELECT status, started_at, finished_at FROM crawl_runs WHERE source = :s ORDER BY id", s=source)
+    found = rows(
+        db_url, "SELECT status, started_at, finished_at FROM crawl_runs WHERE source = :s ORDER BY id", s=source
+    )
     return [(status, instant(started), instant(finished)) for status, started, finished in found]
 
 
@@ -303,7 +305,8 @@ def test_politeness_holds_across_two_sources_of_one_host_running_at_once(tmp_pat
 def test_a_run_past_its_timeout_is_closed_as_failed_and_the_next_run_carries_on(tmp_path: Path) -> None:
     wire = bigsite.big_site(article_delay=0.1)  # 300 articles one at a time: about half a minute
     try:
-        config = service_toml(workers=1, run_timeout="10s") + bigsite.write_config(tmp_path / "w.toml", wire, 1).read_text()
+        sources = bigsite.write_config(tmp_path / "w.toml", wire, 1).read_text()
+        config = service_toml(workers=1, run_timeout="10s") + sources
         config += 'interval = "3s"\n'
         service, db_url = start_service(tmp_path, config)
         try:

@@ -147,7 +147,8 @@ def test_one_release_is_republished_with_the_same_body_a_few_hours_later(truth: 
 
 
 def test_every_page_shows_its_date_the_way_its_site_does(truth: list[dict]) -> None:
-    ru_months = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"]
+    ru_months = ["января", "февраля", "марта", "апреля", "мая", "июня",
+                 "июля", "августа", "сентября", "октября", "ноября", "декабря"]
     for t in truth:
         html = (SITES / (t["path"].lstrip("/") + ".html")).read_text(encoding="utf-8")
         moment = datetime.fromisoformat(t["published_at"])
