@@ -221,8 +221,9 @@ def _story_members(connection: Connection, events: Sequence[Any]) -> dict[StoryK
                for e in events if e.duplicate_group_id is None}
     groups = {e.duplicate_group_id for e in events if e.duplicate_group_id is not None}
     group = Article.duplicate_group_id.expression
-    columns = [Article.id.expression, Article.first_seen_at.expression, group]
-    for row in rows_where_in(connection, columns, group, groups):
+    for row in rows_where_in(
+        connection, [Article.id.expression, Article.first_seen_at.expression, group], group, groups
+    ):
         members.setdefault(("group", row.duplicate_group_id), []).append((row.id, row.first_seen_at))
     return members
 
