@@ -170,7 +170,7 @@ def feed_links(xml: bytes, feed_url: str, problems: list[str] | None = None) -> 
         parent_name = lxml.etree.QName(parent).localname if parent is not None else ""
         if parent_name not in ("item", "entry"):
             continue
-        href = element.get("href") if element.get("href") else (element.text or "")
+        href = element.get("href") or element.text or ""
         if element.get("rel") not in (None, "alternate"):
             continue
         url = clean_link(href, feed_url)

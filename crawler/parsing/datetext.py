@@ -64,7 +64,8 @@ _CJK = r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"
 @lru_cache(maxsize=1)
 def month_tables() -> dict[str, dict[str, int]]:
     text = resources.files("crawler.parsing").joinpath("data/months.json").read_text("utf-8")
-    return json.loads(text)
+    tables: dict[str, dict[str, int]] = json.loads(text)  # language -> month name -> number
+    return tables
 
 
 @lru_cache(maxsize=64)
