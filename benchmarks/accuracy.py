@@ -114,7 +114,7 @@ def _mismatch(url: str, name: str, expected: object, got: object) -> Mismatch:
 
 def first_difference(expected: str, got: str, context: int = 60) -> tuple[str, str]:
     """Short excerpts of two texts around the first character where they differ."""
-    shorter = min(len(expected), len(got))
+    shorter = min(len(expected), len(got))  # the texts differ in length: their common stretch is compared
     index = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), shorter)
     start = max(0, index - context // 2)
 
