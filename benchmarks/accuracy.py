@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,7 +70,7 @@ def as_instant(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def field_equal(name: str, expected: object, got: object) -> bool:
@@ -114,7 +114,8 @@ def _mismatch(url: str, name: str, expected: object, got: object) -> Mismatch:
 
 def first_difference(expected: str, got: str, context: int = 60) -> tuple[str, str]:
     """Short excerpts of two texts around the first character where they differ."""
-    index = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
+    shorter = min(len(expected), len(got))  # the texts differ in length: their common stretch is compared
+    index = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), shorter)
     start = max(0, index - context // 2)
 
     def excerpt(text: str) -> str:

@@ -15,7 +15,8 @@ excluded; dedupe levels 1–3, full-text indexing and raw pages included):
 ``ingest_per_s`` streams batches of 500 through ``Archive.save_batches`` (the
 next batch is normalised, hashed, signed and compressed in a worker thread while
 one is written); ``save_articles_per_s`` is plain ``Archive.save_articles``
-calls (batches of 500, one thread) into a fresh archive of up to 10,000. Then, on the SQLite archive: ``Archive.search`` latency over
+calls (batches of 500, one thread) into a fresh archive of up to 10,000. Then, on the
+SQLite archive: ``Archive.search`` latency over
 two-word queries (p50/p95), the near-duplicate lookup of a new article
 (signature + the one candidate query + verification) for edited copies and new
 texts, with recall and false matches, and the archive size per 1,000 articles.

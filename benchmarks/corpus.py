@@ -25,7 +25,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover
     from benchmarks import textgen
 
 PER_PAGE = 20
-NEWEST = datetime(2026, 11, 26, 18, 0, tzinfo=timezone.utc)
+NEWEST = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 TODAY = "Friday, 27 November 2026"
 
 
@@ -412,7 +412,8 @@ def pagination(site: SiteSpec, current: int, last: int) -> str:
 
 def listing_html(site: SiteSpec, items: list[Article], current: int, last: int, latest: list[Article]) -> str:
     entries = "".join(
-        f'<li class="news-entry"><a class="thumb" href="{href(site, a.path)}"><img src="/static/img/{a.id}-s.jpg" alt=""></a>'
+        f'<li class="news-entry"><a class="thumb" href="{href(site, a.path)}">'
+        f'<img src="/static/img/{a.id}-s.jpg" alt=""></a>'
         f'<h3><a href="{href(site, a.path)}">{escape(a.shown_headline)}</a></h3>'
         f'<span class="date">{visible_date(a)}</span><p>{escape(a.body[0][:160])}…</p></li>'
         for a in items
@@ -454,7 +455,7 @@ def generate(out: Path, *, sites: int = 4, articles: int = 400, seed: int = 1,
     specs = site_specs(sites)
     pages = size = 0
     with truth_path.open("w", encoding="utf-8") as truth:
-        for index, (site, count) in enumerate(zip(specs, split_count(articles, sites))):
+        for index, (site, count) in enumerate(zip(specs, split_count(articles, sites), strict=True)):
             items = make_articles(site, count, rng, first_id=2_500_000 + index * 1_000_000)
             site_pages, site_bytes = write_site(root, site, items, rng)
             pages, size = pages + site_pages, size + site_bytes

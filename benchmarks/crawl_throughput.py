@@ -364,7 +364,8 @@ def run_crawls(args: argparse.Namespace, generated: corpus.Corpus,
     with SiteServer(generated.root) as server:
         print(f"serving at {server.base_url}", flush=True)
         config_path = workdir / "sources.toml"
-        config_path.write_text(sources_toml(generated, server.base_url, args.listing_limit, args.parse_workers), encoding="utf-8")
+        config = sources_toml(generated, server.base_url, args.listing_limit, args.parse_workers)
+        config_path.write_text(config, encoding="utf-8")
         if not args.skip_minimal:
             runs.append(run_minimal(config_path, server, workdir))
         if not args.skip_presswatch:

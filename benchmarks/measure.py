@@ -115,7 +115,8 @@ def listen_overflows() -> int | None:
         lines = Path("/proc/net/netstat").read_text().splitlines()
     except OSError:
         return None
-    for header, values in zip(lines[::2], lines[1::2]):
+    # a header line, then its values; a last header without its values line is skipped
+    for header, values in zip(lines[::2], lines[1::2], strict=False):
         names, numbers = header.split(), values.split()
         if names and names[0] == "TcpExt:" and "ListenOverflows" in names:
             return int(numbers[names.index("ListenOverflows")])

@@ -937,7 +937,7 @@ def analyse_local(run: Run, start: Snapshot, end: Snapshot) -> dict[str, Any]:
     site = end.site_server_cpu - start.site_server_cpu
     postgres = sum(cpu - start.postgres.get(key, 0.0) for key, cpu in end.postgres.items())
     benchmark = end.benchmark_cpu - start.benchmark_cpu
-    busy, total = (e - s for e, s in zip(end.machine, start.machine))
+    busy, total = (e - s for e, s in zip(end.machine, start.machine, strict=True))
     machine_s = busy / CLOCK_TICKS
     return {
         "window": {"start": start.at, "end": end.at, "seconds": round(seconds, 1)},
@@ -993,7 +993,7 @@ def cpu_figures(start: Snapshot, end: Snapshot, runs: int, background: float | N
     scheduler = end.scheduler_cpu - start.scheduler_cpu
     rabbitmq = (None if start.rabbitmq_cpu is None or end.rabbitmq_cpu is None
                 else end.rabbitmq_cpu - start.rabbitmq_cpu)
-    busy, total = (e - s for e, s in zip(end.machine, start.machine))
+    busy, total = (e - s for e, s in zip(end.machine, start.machine, strict=True))
 
     def per_run(value: float | None, scale: float = 1.0) -> float | None:
         return None if value is None or not runs else round(value / runs * scale, 4)
@@ -1030,7 +1030,7 @@ def cpu_figures(start: Snapshot, end: Snapshot, runs: int, background: float | N
         "per_run_postgres_ms": per_run(postgres, 1000),
         "benchmark_s": round(benchmark, 2),
         "other_processes_s": round(others, 1),
-        "per_worker_tree_s": [round(e - s, 2) for e, s in zip(end.worker_tree_cpu, start.worker_tree_cpu)],
+        "per_worker_tree_s": [round(e - s, 2) for e, s in zip(end.worker_tree_cpu, start.worker_tree_cpu, strict=True)],
     }
 
 

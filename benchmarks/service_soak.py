@@ -85,7 +85,8 @@ def soak(runs: int, workdir: Path) -> dict[str, object]:
                 statuses[status] = statuses.get(status, 0) + 1
                 samples.append(rss_kb(service.pid))
                 if len(samples) % 10 == 0:
-                    print(f"  {len(samples)}/{runs} runs, service tree RSS {samples[-1] / 1024:.1f} MB", file=sys.stderr)
+                    print(f"  {len(samples)}/{runs} runs, service tree RSS {samples[-1] / 1024:.1f} MB",
+                          file=sys.stderr)
                 if len(samples) >= runs:
                     break
         finally:
@@ -120,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     rss = figures["rss_mb_after_run"]
     assert isinstance(rss, dict)
     print(f"service soak: {runs} runs in {figures['seconds']} s, statuses {figures['statuses']}")
-    print("service tree RSS (service and crawl workers) after run " + ", ".join(f"{run}: {mb} MB" for run, mb in rss.items()))
+    after = ", ".join(f"{run}: {mb} MB" for run, mb in rss.items())
+    print(f"service tree RSS (service and crawl workers) after run {after}")
     print(f"growth over the second half: {figures['growth_mb_per_100_runs_second_half']} MB per 100 runs; "
           f"SIGTERM: exit {figures['sigterm_exit']} in {figures['sigterm_seconds']} s")
     if args.json:

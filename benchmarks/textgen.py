@@ -72,7 +72,8 @@ HEADLINES = (
 SENTENCES = (
     "{title} {person} met representatives of {org} in {city} on {day} {month}.",
     "The sides discussed prospects for cooperation in {topic} and {topic2}.",
-    "According to {org}, the volume of {topic} investment reached ${money} million in the first {count} months of the year.",
+    "According to {org}, the volume of {topic} investment reached ${money} million"
+    " in the first {count} months of the year.",
     "The figure is {pct} percent higher than in the same period last year.",
     "“{quote},” {person} said at the meeting.",
     "The agreement provides for the construction of {count} new facilities in {city} and {city2}.",

@@ -464,13 +464,7 @@ def _crawl_settings(
             value = float(value)
         if type(value) is not expected:
             problems.append(f"{label}: key {f.name!r}: must be {expected.__name__}, got {value!r}")
-        elif f.name in DURATION_KEYS and not _duration_ok(value, f.name, label, problems):
-            pass
-        elif f.name in NUMBER_RANGES and not _in_range(value, f.name, label, problems):
-            pass
-        elif f.name == "user_agent" and not value.strip():
-            problems.append(f"{label}: key 'user_agent': must not be empty (sites use it to tell who crawls them)")
-        else:
+        elif _value_ok(value, f.name, label, problems):
             changes[f.name] = value
     settings = replace(base, **changes)
     if "min_interval" in changes or "max_interval" in changes:
@@ -481,6 +475,18 @@ def _crawl_settings(
                 f"max_interval {settings.max_interval!r}"
             )
     return settings
+
+
+def _value_ok(value: Any, key: str, label: str, problems: list[str]) -> bool:
+    """Whether a crawl setting of the right type is acceptable; the reason it is not goes to `problems`."""
+    if key in DURATION_KEYS:
+        return _duration_ok(value, key, label, problems)
+    if key in NUMBER_RANGES:
+        return _in_range(value, key, label, problems)
+    if key == "user_agent" and not value.strip():
+        problems.append(f"{label}: key 'user_agent': must not be empty (sites use it to tell who crawls them)")
+        return False
+    return True
 
 
 def _in_range(value: float, key: str, label: str, problems: list[str]) -> bool:

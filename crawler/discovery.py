@@ -10,7 +10,7 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.etree
@@ -94,7 +94,9 @@ def is_listing_url(url: str, source: Source) -> bool:
 
 def _short_enough(url: str) -> None:
     if len(url) > MAX_URL_CHARS:
-        raise LinkRefused("url_too_long", url, f"link of {len(url)} characters (more than {MAX_URL_CHARS}) not followed")
+        raise LinkRefused(
+            "url_too_long", url, f"link of {len(url)} characters (more than {MAX_URL_CHARS}) not followed"
+        )
 
 
 def _matches(pattern: regex.Pattern[str], url: str, key: str) -> bool:
@@ -105,7 +107,8 @@ def _matches(pattern: regex.Pattern[str], url: str, key: str) -> bool:
     except TimeoutError:
         raise LinkRefused(
             "pattern_timeout", url,
-            f"{key} took longer than {PATTERN_SECONDS:g} s on this link: not followed (the pattern backtracks; simplify it)",
+            f"{key} took longer than {PATTERN_SECONDS:g} s on this link: not followed"
+            " (the pattern backtracks; simplify it)",
         ) from None
 
 
@@ -167,7 +170,7 @@ def feed_links(xml: bytes, feed_url: str, problems: list[str] | None = None) -> 
         parent_name = lxml.etree.QName(parent).localname if parent is not None else ""
         if parent_name not in ("item", "entry"):
             continue
-        href = element.get("href") if element.get("href") else (element.text or "")
+        href = element.get("href") or element.text or ""
         if element.get("rel") not in (None, "alternate"):
             continue
         url = clean_link(href, feed_url)
@@ -227,7 +230,7 @@ def sitemap_entry_date(entry: lxml.etree._Element) -> datetime | None:
                 value = datetime.fromisoformat(element.text.strip())
             except ValueError:
                 continue
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
     return None
 
 

@@ -70,6 +70,7 @@ IGNORED_MESSAGES: tuple[tuple[str, str], ...] = (
 def classify_failure(failure: Failure) -> tuple[str, str]:
     """(kind, human message) for a Scrapy request failure."""
     value = failure.value
+    assert value is not None  # Twisted types it optional, but a Failure is never made without its exception
     if isinstance(value, Refused):
         return value.kind, str(value)
     request = getattr(failure, "request", None)

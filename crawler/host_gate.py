@@ -84,7 +84,9 @@ class HostGate:
         """The host asked (robots.txt Crawl-delay) for at least `seconds` between requests."""
         self._host(host).min_delay = max(0.0, seconds)
 
-    def acquire(self, host: str, concurrency: int, delay: float, autothrottle: bool = False) -> asyncio.Future[None] | None:
+    def acquire(
+        self, host: str, concurrency: int, delay: float, autothrottle: bool = False
+    ) -> asyncio.Future[None] | None:
         """None when the request may start now (and it is counted as started); else a future
         that completes when it may. Cancelling the future gives up the place in the queue."""
         waiter = _Waiter(host, max(1, concurrency), delay, autothrottle)

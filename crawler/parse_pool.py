@@ -110,7 +110,9 @@ def parse_many_for_archive(pages: Iterable[Page], workers: int | None = None, *,
         return
     parse = functools.partial(parse_for_archive, compress=compress)
     context = multiprocessing.get_context("spawn")  # the caller may hold threads and connections
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)) as executor:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    ) as executor:
         pending: deque[Future[ParsedPage]] = deque()
         for page in itertools.chain(head, pages):
             pending.append(executor.submit(parse, *page))

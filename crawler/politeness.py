@@ -1,7 +1,7 @@
 """Being polite where Scrapy is not: `Retry-After` and robots.txt `Crawl-delay`.
 
-- `RetryAfterMiddleware` replaces Scrapy's RetryMiddleware. Retries are the same,
-  but a 429 or 503 that carries `Retry-After` is retried only after the time the
+- `RetryAfterMiddleware` replaces Scrapy's RetryMiddleware (and wraps one). Retries are the
+  same, but a 429 or 503 that carries `Retry-After` is retried only after the time the
   server asked for. A wait longer than `max_retry_after` is not retried at all (the
   server is telling us to come back later; the next run will): the response goes
   on to be recorded as an `http_status` failure with its Retry-After.
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.robotstxt import ProtegoRobotParser
@@ -50,34 +50,63 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-class RetryAfterMiddleware(RetryMiddleware):
-    """Scrapy's RetryMiddleware, waiting out a 429/503's Retry-After (up to a bound)."""
+class RetryAfterMiddleware:
+    """Scrapy's RetryMiddleware, waiting out a 429/503's Retry-After (up to a bound).
 
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.max_retry_after = settings.getfloat("PRESSWATCH_MAX_RETRY_AFTER", 30.0)
+    It wraps a RetryMiddleware rather than extending it: its `process_response` is a
+    coroutine (Scrapy awaits coroutine middleware methods), which is not the synchronous
+    method the parent declares. Exceptions are retried by the wrapped middleware as they are.
+    """
+
+    def __init__(self, crawler: Crawler, retries: RetryMiddleware) -> None:
+        self.crawler = crawler
+        self.retries = retries
+        self.max_retry_after = crawler.settings.getfloat("PRESSWATCH_MAX_RETRY_AFTER", 30.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler, RetryMiddleware.from_crawler(crawler))  # NotConfigured when RETRY_ENABLED is off
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+        if request.meta.get("dont_retry", False) or response.status not in self.retries.retry_http_codes:
             return response
         reason = response_status_message(response.status)
         delay = None
         if response.status in RETRY_AFTER_STATUSES:
             delay = retry_after_seconds(response.headers.get("Retry-After"))
         if delay is not None and delay > self.max_retry_after:
-            self.crawler.stats.inc_value("presswatch/retry_after_too_long")  # type: ignore[union-attr]
+            self.crawler.stats.inc_value("presswatch/retry_after_too_long")
             logger.info(
                 "Not retrying %s: Retry-After %.0f s is longer than max_retry_after (%.0f s)",
                 request.url, delay, self.max_retry_after,
             )
             return response
-        retry = self._retry(request, reason)
+        retry = self._retry_request(request, reason)
         if retry is None:
             return response
         if delay:
-            self.crawler.stats.inc_value("presswatch/retry_after_waits")  # type: ignore[union-attr]
+            self.crawler.stats.inc_value("presswatch/retry_after_waits")
             await sleep(delay)
         return retry
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Any = None
+    ) -> Request | Response | None:
+        return self.retries.process_exception(request, exception)
+
+    def _retry_request(self, request: Request, reason: str) -> Request | None:
+        """The retry of `request`, or None when its retries are used up: what RetryMiddleware
+        does, through Scrapy's public `get_retry_request` (a request's meta may override
+        the limits, as there)."""
+        assert self.crawler.spider is not None  # a response came: the spider is open
+        return get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=request.meta.get("max_retry_times", self.retries.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.retries.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.retries.give_up_log_level),
+        )
 
 
 class CrawlDelay:

@@ -49,13 +49,13 @@ _BINARY_TYPES = {
     ".ico": "image/x-icon",
 }
 _NOT_FOUND_PAGE = (
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>"
-    "<body><h1>404 Not Found</h1><p>The page you requested does not exist.</p></body></html>\n"
-).encode()
+    b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>"
+    b"<body><h1>404 Not Found</h1><p>The page you requested does not exist.</p></body></html>\n"
+)
 _FORBIDDEN_PAGE = (
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>403 Forbidden</title></head>"
-    "<body><h1>403 Forbidden</h1></body></html>\n"
-).encode()
+    b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>403 Forbidden</title></head>"
+    b"<body><h1>403 Forbidden</h1></body></html>\n"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from storage.search_syntax import parse_terms
 
@@ -163,7 +163,7 @@ def redacted(url: str) -> str:
     return f"{parts.scheme}://{host}{port}/…" if parts.scheme else "(not a URL)"
 
 
-def _port(parts: Any) -> int | None:
+def _port(parts: SplitResult) -> int | None:
     try:
         return parts.port
     except ValueError:
@@ -201,7 +201,9 @@ def _feeds_dir(value: Any, problems: list[str]) -> str | None:
         problems.append(f"[alerts]: key 'feeds_dir': {value!r} is not a folder path (a non-empty string)")
         return None
     if importlib.util.find_spec("feedgen") is None:
-        problems.append("[alerts]: key 'feeds_dir' needs feedgen, which is not installed: pip install 'presswatch[feed]'")
+        problems.append(
+            "[alerts]: key 'feeds_dir' needs feedgen, which is not installed: pip install 'presswatch[feed]'"
+        )
         return None
     return value
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -70,11 +71,9 @@ class Worker:
             reactor.callFromThread(self.handle, order)
 
     def send(self, message: FromWorker) -> None:
-        with self.send_lock:
-            try:
-                self.connection.send(message)
-            except (OSError, ValueError):
-                pass  # the service is gone: its death signal stops this worker
+        # OSError, ValueError: the service is gone; its death signal stops this worker
+        with self.send_lock, contextlib.suppress(OSError, ValueError):
+            self.connection.send(message)
 
     def handle(self, order: Any) -> None:
         if isinstance(order, RunOrder):
@@ -117,7 +116,9 @@ class Worker:
         if self.tasks.pop(order.key, None) is None:
             return  # abandoned: already reported
         if task.cancelled() or task.exception() is not None:
-            logger.error("source=%s the run broke: %r", order.source.name, None if task.cancelled() else task.exception())
+            logger.error(
+                "source=%s the run broke: %r", order.source.name, None if task.cancelled() else task.exception()
+            )
             report = SourceReport(order.source.name, "failed", RunCounts(), 0.0)
         else:
             report = task.result()

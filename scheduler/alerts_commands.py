@@ -45,7 +45,8 @@ def list_alerts(config_path: str, db_url: str) -> None:
     if events:
         click.echo(f"\n{events} archived article(s) not matched yet (the next crawl or serve matches them)")
     if rows:
-        click.echo("\ndelivery  watch                 status   attempts  next attempt / sent           channel  headline / last error")
+        click.echo("\ndelivery  watch                 status   attempts  next attempt / sent           "
+                   "channel  headline / last error")
     names = _channel_names(config)
     for row in rows:
         when = (row.sent_at or row.next_attempt_at).isoformat(timespec="seconds")

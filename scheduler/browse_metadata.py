@@ -146,7 +146,9 @@ ARTICLE_FACETS: list[Any] = [
 #: The view `releases`: the same facets under its plain names.
 RELEASE_FACETS: list[Any] = ["credited_source", "publisher", "configured_source", "language", {"array": "labels"}]
 #: Newest first, searchable through the articles' full-text index, headlines as row labels.
-NEWEST_SEARCHABLE = {"sort_desc": "published_at", "fts_table": "articles_fts", "fts_pk": "id", "label_column": "headline"}
+NEWEST_SEARCHABLE = {
+    "sort_desc": "published_at", "fts_table": "articles_fts", "fts_pk": "id", "label_column": "headline"
+}
 
 
 def table_metadata(name: str) -> dict[str, Any]:

@@ -143,7 +143,8 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
 
     try:
         check_broker_url(broker_url)
-        given = click.get_current_context().get_parameter_source("config_path") == click.core.ParameterSource.COMMANDLINE
+        source = click.get_current_context().get_parameter_source("config_path")
+        given = source == click.core.ParameterSource.COMMANDLINE
         config = worker_config(config_path or DEFAULT_CONFIG, explicit=given)
     except EngineUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
@@ -164,7 +165,8 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
 @main.command()
 @config_option
 @db_option
-@click.option("--run-timeout", type=float, default=None, help="Seconds before a crawl run is killed (default: 3 × interval, at most 1 h).")
+@click.option("--run-timeout", type=float, default=None,
+              help="Seconds before a crawl run is killed (default: 3 × interval, at most 1 h).")
 @click.option("--metrics-port", type=int, default=None, metavar="PORT", help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
 @broker_option
@@ -201,11 +203,13 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--manifest", metavar="M", help="JSONL manifest of pages ('-' for stdin): batch mode.")
 @click.option("--url", default=None, help="The page's URL (default: file://FILE; for '-', file:///dev/stdin).")
-@click.option("--source", "source_name", default=None, metavar="NAME", help="Take hints (timezone, language, selectors) from this configured source.")
+@click.option("--source", "source_name", default=None, metavar="NAME",
+              help="Take hints (timezone, language, selectors) from this configured source.")
 @config_option
 @click.option("--timezone", default=None, help="IANA time zone for dates printed without an offset.")
 @click.option("--language", default=None, help="ISO 639-1 language hint.")
-@click.option("--max-page-bytes", type=click.IntRange(1024, 1024**3), default=None, metavar="N",  # the config key's range
+@click.option("--max-page-bytes", type=click.IntRange(1024, 1024**3),  # the config key's range
+              default=None, metavar="N",
               help="Largest page read, also once gunzipped (default: the --source's max_page_bytes, else 10 MiB).")
 def parse(file: str | None, manifest: str | None, url: str | None, source_name: str | None,
           config_path: str, timezone: str | None, language: str | None, max_page_bytes: int | None) -> None:
@@ -273,7 +277,9 @@ def parse_profile(source: Any, timezone: str | None, language: str | None) -> An
         try:
             ZoneInfo(timezone)
         except Exception:
-            raise PresswatchError(f"--timezone: unknown time zone {timezone!r} (use an IANA name such as 'Asia/Baku')", EXIT_CONFIG) from None
+            raise PresswatchError(
+                f"--timezone: unknown time zone {timezone!r} (use an IANA name such as 'Asia/Baku')", EXIT_CONFIG
+            ) from None
         profile = replace(profile, timezone=timezone)
     if language is not None:
         profile = replace(profile, language=language)

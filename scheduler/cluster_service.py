@@ -94,7 +94,8 @@ def run_cluster_scheduler(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     for chatty in ("apscheduler", "alembic", "dramatiq"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    logging.getLogger("pika").setLevel(logging.CRITICAL)  # tracebacks for every refused connection; ours say it in one line
+    # pika logs tracebacks for every refused connection; ours say it in one line
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     ClusterScheduler(config, db_url, broker_url, run_timeout, metrics).serve()
 
 

@@ -227,5 +227,6 @@ def run_cluster_worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     for chatty in ("alembic", "dramatiq"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    logging.getLogger("pika").setLevel(logging.CRITICAL)  # tracebacks for every refused connection; Dramatiq's say it in one line
+    # pika logs tracebacks for every refused connection; Dramatiq's say it in one line
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     ClusterWorker(broker_url, db_url, config, log_level=log_level, metrics=metrics).serve()

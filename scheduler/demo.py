@@ -48,7 +48,9 @@ def start_demo_server(out: TextIO) -> SiteServer:
 def run_demo(db_url: str, out: TextIO) -> None:
     with start_demo_server(out) as server:
         config = load_config(DEMO_DIR / "sources.toml", base_url=server.base_url)
-        out.write(f"Serving {len(config.sources)} demo sites at {server.base_url}; crawling into {masked_url(db_url)}\n\n")
+        out.write(
+            f"Serving {len(config.sources)} demo sites at {server.base_url}; crawling into {masked_url(db_url)}\n\n"
+        )
         reports = run_crawl(config.sources, db_url, progress=progress_stream())
     print_crawl_summary(reports, out)
     with open_archive(db_url) as archive:  # not `query`: a demo may run on a superuser's PostgreSQL URL

@@ -68,7 +68,8 @@ def render(config: Config, name: str, query: str | None, entries: list[tuple[dat
         entry.published(story.published_at or when)
         entry.updated(when)
         entry.description(body)
-    return generator.atom_str(pretty=True) if feed_format == "atom" else generator.rss_str(pretty=True)
+    feed: bytes = generator.atom_str(pretty=True) if feed_format == "atom" else generator.rss_str(pretty=True)
+    return feed
 
 
 def feeds_directory(config: Config) -> Path | None:

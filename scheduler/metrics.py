@@ -49,7 +49,9 @@ class ServiceMetrics:
         self.pages = counter("presswatch_pages_fetched", "Pages fetched, by source.")
         self.errors = counter("presswatch_page_errors", "Recorded page failures, by source.")
         self.not_modified = counter("presswatch_pages_not_modified", "Pages answered 304 Not Modified, by source.")
-        self.revisited = counter("presswatch_pages_revisited", "Recent articles fetched again (revisit policy), by source.")
+        self.revisited = counter(
+            "presswatch_pages_revisited", "Recent articles fetched again (revisit policy), by source."
+        )
         self.skipped_checks = counter(
             "presswatch_checks_skipped", "Due checks skipped because the source's last run was still going.")
         self.seconds = gauge("presswatch_last_run_seconds", "Duration of the last run.")

@@ -36,7 +36,8 @@ def log_run(result: RunResult) -> None:
                    f" ({result.note})" if result.note else "")
         return
     c = result.counts
-    kinds = " kinds=" + ",".join(f"{k}:{n}" for k, n in sorted(result.error_kinds.items())) if result.error_kinds else ""
+    error_kinds = sorted(result.error_kinds.items())
+    kinds = " kinds=" + ",".join(f"{k}:{n}" for k, n in error_kinds) if error_kinds else ""
     logger.log(
         level,
         "source=%s status=%s new=%d updated=%d duplicates=%d errors=%d pages=%d not_modified=%d revisited=%d "

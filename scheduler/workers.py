@@ -20,6 +20,7 @@ rest as `interrupted` and exits; a worker still there `STOP_MARGIN` seconds late
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -193,10 +194,8 @@ class WorkerPool:
         self._wake_writer.close()
 
     def _wake(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._wake_writer.send(b"\0")
-        except OSError:
-            pass
 
     # -- the pool thread -------------------------------------------------------------------
     def _loop(self) -> None:
@@ -396,7 +395,8 @@ class WorkerPool:
         worker.process.terminate()
 
     def _kill_if_deaf(self, worker: WorkerProcess, now: float) -> None:
-        if worker.terminated_at is not None and now - worker.terminated_at > KILL_AFTER and worker.process.poll() is None:
+        deaf = worker.terminated_at is not None and now - worker.terminated_at > KILL_AFTER
+        if deaf and worker.process.poll() is None:
             worker.process.kill()
 
     def _kill_after_deadline(self, now: float) -> None:

@@ -221,7 +221,9 @@ def _story_members(connection: Connection, events: Sequence[Any]) -> dict[StoryK
                for e in events if e.duplicate_group_id is None}
     groups = {e.duplicate_group_id for e in events if e.duplicate_group_id is not None}
     group = Article.duplicate_group_id.expression
-    for row in rows_where_in(connection, [Article.id.expression, Article.first_seen_at.expression, group], group, groups):
+    for row in rows_where_in(
+        connection, [Article.id.expression, Article.first_seen_at.expression, group], group, groups
+    ):
         members.setdefault(("group", row.duplicate_group_id), []).append((row.id, row.first_seen_at))
     return members
 
@@ -401,8 +403,8 @@ def anything_pending(connection: Connection) -> bool:
 
 __all__ = [
     "AlertArticle", "AlertStory", "Copy", "Delivery", "DeliveryRow", "WatchRule", "alert_counts", "alert_story",
-    "anything_pending", "claim_due", "deliveries", "mark_failed", "mark_sent", "match_events", "pending_events", "record_events",
-    "retry_failed",
+    "anything_pending", "claim_due", "deliveries", "mark_failed", "mark_sent", "match_events", "pending_events",
+    "record_events", "retry_failed",
 ]
 
 

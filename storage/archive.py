@@ -220,7 +220,10 @@ class Archive:
         """Remember what these pages answered with, for the next run's conditional GET."""
         now = self._now()
         rows = [
-            {"url": url, "source_name": source_name, "etag": v.etag, "last_modified": v.last_modified, "checked_at": now}
+            {
+                "url": url, "source_name": source_name, "etag": v.etag, "last_modified": v.last_modified,
+                "checked_at": now,
+            }
             for url, v in validators.items()
         ]
         with write_transaction(self._engine) as connection:
@@ -243,7 +246,9 @@ class Archive:
     def finish_run(
         self, run_id: int, status: str, counts: RunCounts, error_kinds: Mapping[str, int] | None = None
     ) -> None:
-        self._bookkeeping(lambda connection: runs.finish_run(connection, run_id, status, counts, self._now(), error_kinds))
+        self._bookkeeping(
+            lambda connection: runs.finish_run(connection, run_id, status, counts, self._now(), error_kinds)
+        )
 
     def interrupt_runs(self, run_ids: Sequence[int]) -> int:
         """Close runs whose process died as ``interrupted`` (those still ``running``); how many were."""
@@ -255,7 +260,8 @@ class Archive:
             return runs.run_state(connection, source_name)
 
     def served(self, source_name: str, due_at: datetime) -> bool:
-        """True when a run of the source for this scheduled time, or a later one, has completed (``ok`` or ``failed``)."""
+        """True when a run of the source for this scheduled time, or a later one, has completed
+        (``ok`` or ``failed``)."""
         with self._engine.connect() as connection:
             return runs.served(connection, source_name, due_at)
 
@@ -269,7 +275,9 @@ class Archive:
         with self._engine.connect() as connection:
             return runs.last_failure_kinds(connection, source_name)
 
-    def due_for_revisit(self, source_name: str, published_since: datetime, seen_before: datetime, limit: int) -> list[str]:
+    def due_for_revisit(
+        self, source_name: str, published_since: datetime, seen_before: datetime, limit: int
+    ) -> list[str]:
         """URLs of the source's articles published since `published_since` and last fetched before `seen_before`.
 
         The fetched URL of the stored page where there is one (a rel=canonical may

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
 from storage.errors import ArchiveError
 
@@ -201,10 +201,10 @@ IN_CHUNK = 2000
 
 def rows_where_in(
     connection: Connection,
-    columns: Sequence[ColumnElement[Any]],
-    key: ColumnElement[Any],
+    columns: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
+    key: ColumnElement[Any] | QueryableAttribute[Any],
     values: Iterable[Any],
-) -> list[Row[Any]]:
+) -> list[Row[*tuple[Any, ...]]]:
     """``SELECT columns FROM key's table WHERE key IN values``, for many values.
 
     SQLite: IN lists of up to ``IN_CHUNK`` values. PostgreSQL: a join with
@@ -215,8 +215,10 @@ def rows_where_in(
     ordered = sorted(set(values))
     if not ordered:
         return []
+    if isinstance(key, QueryableAttribute):  # a mapped attribute (Article.url): its column
+        key = key.expression
     if connection.dialect.name != "postgresql":
-        rows: list[Row[Any]] = []
+        rows: list[Row[*tuple[Any, ...]]] = []
         for start in range(0, len(ordered), IN_CHUNK):
             chunk = ordered[start : start + IN_CHUNK]
             rows.extend(connection.execute(select(*columns).where(key.in_(chunk))))
@@ -226,7 +228,7 @@ def rows_where_in(
         .table_valued("value")
         .render_derived()
     )
-    query = select(*columns).join_from(wanted, key.table, key == wanted.c.value)  # type: ignore[attr-defined]
+    query = select(*columns).join_from(wanted, key.table, key == wanted.c.value)
     return list(connection.execute(query))
 
 
@@ -260,7 +262,7 @@ def insert_ignore_returning(
     rows: Sequence[Mapping[str, Any]],
     conflict_columns: Sequence[str],
     returning: Sequence[str],
-) -> list[Row[Any]]:
+) -> list[Row[*tuple[Any, ...]]]:
     """``INSERT ... VALUES (...), ... ON CONFLICT (cols) DO NOTHING RETURNING cols`` for many rows
     (all with the same keys): the rows inserted, in the order given; those that already existed
     are left out. A few statements whatever the count (SQLAlchemy's "insertmanyvalues")."""

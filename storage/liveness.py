@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # A process that started this long after the run is another process that got the
@@ -35,4 +35,4 @@ def process_start_time(pid: int) -> datetime | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": the comm may hold spaces
     ticks = int(fields[19])  # field 22 of proc(5): starttime, in clock ticks after boot
-    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), tz=timezone.utc)
+    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), tz=UTC)

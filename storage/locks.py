@@ -9,6 +9,7 @@ seconds. Only PostgreSQL has these locks; a SQLite archive lives on one machine 
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable
@@ -102,10 +103,8 @@ class AdvisoryLocks:
         """End the session: every lock it holds is free."""
         with self._guard:
             if self._connection is not None:
-                try:
+                with contextlib.suppress(DBAPIError):
                     self._connection.close()
-                except DBAPIError:
-                    pass
                 self._connection = None
         self._engine.dispose()
 
@@ -128,10 +127,8 @@ class AdvisoryLocks:
                 return query(self._connection)
             except DBAPIError as exc:
                 connection, self._connection = self._connection, None
-                try:
+                with contextlib.suppress(DBAPIError):
                     connection.close()
-                except DBAPIError:
-                    pass
                 raise LocksUnavailable(f"the lock session on {self.where} was lost: {_reason(exc)}") from None
 
 

@@ -90,7 +90,7 @@ def _written_parts(value: str) -> list[str]:
         return [value]
     starts = [(0, None), *((m.end(), m.group("role").lower()) for m in roles)]
     ends = [m.start() for m in roles] + [len(value)]
-    return [value[start:end] for (start, role), end in zip(starts, ends)
+    return [value[start:end] for (start, role), end in zip(starts, ends, strict=True)
             if (role is None or role in _WRITING_ROLES) and value[start:end].strip(" ,;|/")]
 
 

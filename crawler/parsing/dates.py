@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -228,7 +228,7 @@ def plausible(value: datetime, now: datetime) -> bool:
     """Not in the future (one day of slack) and not before the web."""
     if value.year < 1995:
         return False
-    probe = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    probe = value if value.tzinfo else value.replace(tzinfo=UTC)
     return probe <= now + timedelta(days=1)
 
 
@@ -350,7 +350,7 @@ def in_readers_zone(found: FoundDate | None, tree: HtmlElement, page: Callable[[
 
 def context(languages: Sequence[str], order: str, tz: tzinfo | None,
             now: datetime | None) -> DateContext:
-    current = now or datetime.now(timezone.utc)
+    current = now or datetime.now(UTC)
     if current.tzinfo is None:
-        current = current.replace(tzinfo=timezone.utc)
+        current = current.replace(tzinfo=UTC)
     return DateContext(tuple(languages), order, tz, current)

@@ -5,7 +5,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from importlib import resources
@@ -23,12 +23,13 @@ class ParsedDate:
     end: int = 0
 
 
+_ZONE_ABBREVIATIONS = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))  # longest first
 _ISO = re.compile(
     r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})"
     # seconds may come malformed ("23:15:0Z") or with colon-separated milliseconds
     r"(?:[T ](\d{2}):?(\d{2})(?::?(\d{1,2})(?:[.,]\d+|:\d{3})?)?)?"
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?|%s)?(?!\d)"
-    % "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
+    .replace("%s", _ZONE_ABBREVIATIONS)
 )
 _TIME = re.compile(
     r"[\s,|/•·–—-]*"
@@ -38,7 +39,7 @@ _TIME = re.compile(
     r"(?:\s*(a\.?m\.?|p\.?m\.?)(?![^\W\d_]))?"
     r"(?:\s*(?:uhr|h|ч\.?))?"
     r"(?:[ \t]*\(?((?:UTC|GMT)\s*[+-]\s*\d{1,2}(?::?\d{2})?|(?-i:%s)|[+-]\d{2}:?\d{2})\)?)?"
-    .replace("%s", "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))),
+    .replace("%s", _ZONE_ABBREVIATIONS),
     re.IGNORECASE,
 )
 _TIME_BEFORE = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:[,|•·/–—-]\s*)?$")
@@ -63,7 +64,8 @@ _CJK = r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"
 @lru_cache(maxsize=1)
 def month_tables() -> dict[str, dict[str, int]]:
     text = resources.files("crawler.parsing").joinpath("data/months.json").read_text("utf-8")
-    return json.loads(text)
+    tables: dict[str, dict[str, int]] = json.loads(text)  # language -> month name -> number
+    return tables
 
 
 @lru_cache(maxsize=64)
@@ -267,7 +269,7 @@ def parse_date_string(text: str, languages: Sequence[str], order: str) -> Parsed
         return found[0]
     if re.fullmatch(r"\d{10}(\d{3})?", text):
         seconds = int(text[:10])
-        return ParsedDate(datetime.fromtimestamp(seconds, tz=timezone.utc), "second")
+        return ParsedDate(datetime.fromtimestamp(seconds, tz=UTC), "second")
     return _dateparser(text, tuple(languages), order)
 
 

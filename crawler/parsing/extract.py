@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from functools import cache
 from itertools import islice
 from urllib.parse import urljoin, urlsplit
@@ -155,7 +155,7 @@ def _dates(page: _Page, text: Callable[[], PageText], language: str | None
     published = dates.in_readers_zone(published, page.tree, text, ctx,
                                       (modified_zone, ctx.tz, zone_for_host(page.host)))
     # Then the country of the domain; then UTC, so that every datetime leaving is aware.
-    for fallback in (zone_for_host(page.host), timezone.utc):
+    for fallback in (zone_for_host(page.host), UTC):
         published = dates.with_zone(published, fallback)
         modified = dates.with_zone(modified, fallback)
     return published, modified

@@ -46,9 +46,9 @@ def headline_element(tree: HtmlElement, headline: str | None) -> HtmlElement | N
                 if key and key in fold(element_text(element)):
                     return element
     for tag in ("h1", "article", "main"):
-        element = tree.find(f".//{tag}")
-        if element is not None:
-            return element
+        found = tree.find(f".//{tag}")
+        if found is not None:
+            return found
     return None
 
 

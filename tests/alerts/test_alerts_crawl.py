@@ -8,7 +8,9 @@ from tests.alerts.conftest import config_with_watches, rows, sources_crawled_bef
 from tests.alerts.servers import Webhook
 from tests.e2e.helpers import run_presswatch
 
-HYDROGEN_FIRST = "/gov-press/en/press/2024/ministry-of-energy-and-azerbaijan-sign-memorandum-on-green-hydrogen-partnership-24117"
+HYDROGEN_FIRST = (
+    "/gov-press/en/press/2024/ministry-of-energy-and-azerbaijan-sign-memorandum-on-green-hydrogen-partnership-24117"
+)
 HYDROGEN_COPY = ("/caspian-post/en/news/energy/azerbaijan-signs-memorandum-on-green-hydrogen-partnership-with-ministry"
                  "-of-energy-2871150")
 WRESTLERS = "/caspian-post/en/news/sport/azerbaijani-wrestlers-win-three-gold-medals-at-european-u23"

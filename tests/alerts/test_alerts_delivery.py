@@ -56,7 +56,9 @@ def test_mail_alert_with_its_password_from_the_environment_never_shows_it(demo_s
     finally:
         mailbox.stop()
     [mail] = mailbox.messages
-    assert mail["Subject"] == "[hydrogen] Ministry of Energy and Azerbaijan sign memorandum on green hydrogen partnership"
+    assert mail["Subject"] == (
+        "[hydrogen] Ministry of Energy and Azerbaijan sign memorandum on green hydrogen partnership"
+    )
     assert mail["To"] == "desk@example.org"
     plain = mail.get_body(preferencelist=("plain",))
     assert plain is not None
@@ -92,7 +94,9 @@ def test_a_crawl_killed_while_sending_delivers_once_after_restart(demo_site, tmp
     assert rows(archive_url, "SELECT status, attempts FROM alert_deliveries") == [("sent", 2)]
 
 
-def test_a_crawl_killed_after_saving_loses_no_alert_and_sends_none_twice(demo_site, webhook, tmp_path, archive_url) -> None:
+def test_a_crawl_killed_after_saving_loses_no_alert_and_sends_none_twice(
+    demo_site, webhook, tmp_path, archive_url
+) -> None:
     server, _ = demo_site
     config = config_with_watches(tmp_path / "sources.toml", server, HYDROGEN.format(url=webhook.url))
     sources_crawled_before(archive_url)

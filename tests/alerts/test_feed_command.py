@@ -50,8 +50,8 @@ def test_feed_without_feedgen_says_how_to_get_it(demo_site, tmp_path, sqlite_url
 
     config = config_with_watches(tmp_path / "sources.toml", demo_site[0], FEED_ONLY)
     hide = "import sys; sys.modules['feedgen'] = None; from scheduler.cli import main; main()"
-    result = subprocess.run([sys.executable, "-c", hide, "feed", "hydrogen", "--config", str(config), "--db", sqlite_url],
-                            capture_output=True, text=True)
+    command = [sys.executable, "-c", hide, "feed", "hydrogen", "--config", str(config), "--db", sqlite_url]
+    result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr == ("presswatch: presswatch feed needs feedgen, which is not installed: "
                              "pip install 'presswatch[feed]'\n")

@@ -6,6 +6,7 @@ runs, one 404 each). `presswatch browse` serves it as a real process on a free l
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -108,7 +109,5 @@ def wait_until_served(process: subprocess.Popen[str], url: str) -> None:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=0.1)  # the pause between polls; returns early if it dies
-        except subprocess.TimeoutExpired:
-            pass

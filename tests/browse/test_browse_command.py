@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -39,7 +40,9 @@ def test_a_postgresql_archive_is_refused_with_what_works_instead() -> None:
 def test_a_missing_archive_is_refused_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "nothing.db"
     result = run_presswatch("browse", "--db", f"sqlite:///{missing}")
-    assert (result.returncode, result.stderr) == (3, f"presswatch: no archive at {missing}; run presswatch crawl first\n")
+    assert (result.returncode, result.stderr) == (
+        3, f"presswatch: no archive at {missing}; run presswatch crawl first\n"
+    )
     assert not missing.exists()
 
 
@@ -91,10 +94,8 @@ def test_open_shows_the_archive_in_the_web_browser_once_it_is_served(sqlite_url:
     try:
         while not opened.exists() or not opened.read_text(encoding="utf-8").endswith("\n"):
             assert process.poll() is None, process.communicate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=0.1)  # the pause between polls
-            except subprocess.TimeoutExpired:
-                pass
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive", timeout=60) as answer:
             assert answer.status == 200  # it was served when the browser was asked to open it
     finally:

@@ -161,7 +161,8 @@ def test_the_revisions_of_an_article_show_what_changed(
     first = body.split("\n\n")[0]
     assert column(changes, "revision") == ["1"]
     assert column(changes, "changed") == ["body"]
-    assert column(changes, "headline_before") == column(changes, "headline_after") == [browsed_archive.revised["headline"]]
+    revised_headline = browsed_archive.revised["headline"]
+    assert column(changes, "headline_before") == column(changes, "headline_after") == [revised_headline]
     assert column(changes, "body_before") == [" ".join(body.split())]
     assert column(changes, "body_after") == [" ".join(body.replace(first, first + REVISED_NOTE).split())]
 
@@ -207,7 +208,8 @@ def test_an_article_row_links_to_its_page_its_cluster_and_its_revisions(
     assert query_of(cluster_link)[0] == "/archive/reprint_clusters"
     revised = chromium.dom(f"{browse_url}/archive/articles/{ids[browsed_archive.revised['headline']]}")
     [revisions_link] = revised.xpath("//a[contains(@href, '/archive/article_revisions?article_id=')]/@href")
-    assert text_of(revised, f"//a[@href='{revisions_link}']/..")[0].startswith("1 row from article_id in article_revisions")
+    shown = text_of(revised, f"//a[@href='{revisions_link}']/..")[0]
+    assert shown.startswith("1 row from article_id in article_revisions")
 
 
 @pytest.mark.parametrize("name", ["latest_releases", "reprint_clusters", "sources_health", "recent_errors"])

@@ -78,11 +78,13 @@ selectors = { headline = "h1[", teaser = "p" }
         "source 'bad-one': key 'start_urls': 'ftp://example.org/x' is not an http(s) URL with a host",
         "source 'bad-one': key 'start_urls': 'not a url' is not an http(s) URL with a host",
         "source 'bad-one': key 'start_urls': give at least one of start_urls, feeds, sitemaps",
-        "source 'bad-one': key 'timezone': unknown time zone 'Mars/Olympus_Mons' (use an IANA name such as 'Asia/Baku')",
+        "source 'bad-one': key 'timezone': unknown time zone 'Mars/Olympus_Mons'"
+        " (use an IANA name such as 'Asia/Baku')",
         "source 'bad-one': key 'interval': not an interval: 'often' (use e.g. '90s', '10m', '1h', '1d')",
         "source 'bad-one': key 'article_pattern': bad regular expression '(unclosed': missing ) at position 9",
         "source 'bad-one': key 'selectors.headline': 'h1[' is not a valid CSS selector",
-        "source 'bad-one': key 'selectors.teaser': unknown field (allowed: headline, body, published_at, source, authors)",
+        "source 'bad-one': key 'selectors.teaser': unknown field"
+        " (allowed: headline, body, published_at, source, authors)",
     ]
 
 
@@ -169,7 +171,8 @@ start_urls = ["https://b.example/"]
 
 def test_cron_schedules_are_validated(tmp_path: Path) -> None:
     base = '[[sources]]\nname = "wire"\nstart_urls = ["https://wire.example/"]\n'
-    assert load_config(write(tmp_path, base + 'cron = "*/15 8-20 * * mon-fri"\n')).sources[0].cron == "*/15 8-20 * * mon-fri"
+    config = load_config(write(tmp_path, base + 'cron = "*/15 8-20 * * mon-fri"\n'))
+    assert config.sources[0].cron == "*/15 8-20 * * mon-fri"
     assert problems_of(tmp_path, base + 'cron = "61 * * * *"\n') == [
         "source 'wire': key 'cron': '61 * * * *' is not a crontab expression: "
         "Error validating expression '61': the last value (61) is higher than the maximum value (59)"
@@ -215,7 +218,8 @@ def test_the_service_table_sets_the_workers_and_every_value_is_range_checked(tmp
     assert problems_of(tmp_path, bad) == [
         "[service]: key 'workers': must be a whole number from 1 to 64, got 0",
         "[service]: key 'runs_per_worker': must be a whole number from 1 to 1000, got 'many'",
-        "[service]: key 'recycle_above_mb': 50 MB is less than a worker needs to start (use 0 for never, or at least 200)",
+        "[service]: key 'recycle_above_mb': 50 MB is less than a worker needs to start"
+        " (use 0 for never, or at least 200)",
         "[service]: key 'run_timeout': '5s' is out of range (10s to 86400s)",
         "[service]: key 'restart_delay': must be a duration such as '10s', got 3",
         "[service]: key 'stop_grace': '2h' is out of range (0s to 3600s)",

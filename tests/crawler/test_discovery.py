@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 
@@ -74,7 +75,8 @@ def test_sitemaps_and_sitemap_indexes_are_told_apart() -> None:
     <url><loc>https://wire.example/en/news/politics/a-1</loc></url></urlset>"""
     index = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
     <sitemap><loc>https://wire.example/sitemap-1.xml</loc></sitemap></sitemapindex>"""
-    assert sitemap_links(urlset, "https://wire.example/sitemap.xml") == (["https://wire.example/en/news/politics/a-1"], [])
+    found = sitemap_links(urlset, "https://wire.example/sitemap.xml")
+    assert found == (["https://wire.example/en/news/politics/a-1"], [])
     assert sitemap_links(index, "https://wire.example/sitemap.xml") == ([], ["https://wire.example/sitemap-1.xml"])
 
 
@@ -113,7 +115,7 @@ def test_feeds_and_sitemaps_never_yield_non_http_links() -> None:
 
 
 def test_sitemap_entries_older_than_since_are_left_out() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     xml = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
       xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
@@ -124,7 +126,7 @@ def test_sitemap_entries_older_than_since_are_left_out() -> None:
     <url><loc>https://wire.example/en/news/politics/undated-4</loc></url>
     <url><loc>https://wire.example/en/news/politics/garbled-5</loc><lastmod>last week</lastmod></url>
     </urlset>"""
-    since = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    since = datetime(2024, 6, 1, tzinfo=UTC)
     pages, _ = sitemap_links(xml, "https://wire.example/sitemap.xml", since=since)
     assert pages == [
         "https://wire.example/en/news/politics/new-2",

@@ -41,8 +41,12 @@ def http_error(status: int, **headers: str) -> HttpError:
         (DownloadConnectionRefusedError("refused"), "connection_refused"),
         (ResponseDataLossError(), "connection_lost"),
         (DownloadFailedError("reset"), "connection_lost"),
-        (DownloadCancelledError("Expected to receive 20971520 bytes which is larger than download max size (8000000)"), "too_large"),
-        (IgnoreRequest("Ignored response because its body exceeded DOWNLOAD_MAXSIZE (8000000 B) during decompression."), "too_large"),
+        (DownloadCancelledError(
+            "Expected to receive 20971520 bytes which is larger than download max size (8000000)"
+        ), "too_large"),
+        (IgnoreRequest(
+            "Ignored response because its body exceeded DOWNLOAD_MAXSIZE (8000000 B) during decompression."
+        ), "too_large"),
         (IgnoreRequest("max redirections reached"), "too_many_redirects"),
         (IgnoreRequest("Forbidden by robots.txt"), "robots"),
         (IgnoreRequest("something else"), "ignored"),
@@ -55,7 +59,9 @@ def test_every_failure_gets_a_kind(exc: BaseException, kind: str) -> None:
 
 
 def test_the_message_says_what_happened() -> None:
-    assert classify_failure(failed(http_error(429, **{"Retry-After": "3600"}))) == ("http_status", "HTTP 429 (Retry-After: 3600)")
+    assert classify_failure(failed(http_error(429, **{"Retry-After": "3600"}))) == (
+        "http_status", "HTTP 429 (Retry-After: 3600)"
+    )
     assert classify_failure(failed(ResponseDataLossError()))[1].startswith("ResponseDataLossError: ")
     assert len(classify_failure(failed(ResponseDataLossError()))[1]) > len("ResponseDataLossError: ")
 

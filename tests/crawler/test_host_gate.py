@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import pairwise
 
 from crawler.host_gate import THROTTLE_START_SECONDS, HostGate
 
@@ -20,7 +21,7 @@ async def fetch(gate: HostGate, host: str, starts: list[tuple[str, float]], *, c
 
 def gaps(starts: list[tuple[str, float]], host: str) -> list[float]:
     times = sorted(at for h, at in starts if h == host)
-    return [later - earlier for earlier, later in zip(times, times[1:])]
+    return [later - earlier for earlier, later in pairwise(times)]
 
 
 def test_two_runs_fetching_from_one_host_keep_its_delay_between_all_their_requests() -> None:

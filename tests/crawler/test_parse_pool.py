@@ -13,7 +13,10 @@ from crawler.parsing import ParseProfile, parse_article
 from storage import PreparedContent
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / "fixtures/demo/sites/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
+SEED = REPO / (
+    "fixtures/demo/sites/caspian-post/en/news/politics/"
+    "president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
+)
 URL = "https://demo.example/caspian-post/en/news/politics/seed-2548871"
 PROFILE = ParseProfile(publisher="Caspian Post", timezone="Asia/Baku", language="en")
 

@@ -11,7 +11,10 @@ import pytest
 from tests.e2e.helpers import DEMO, PRESSWATCH, REPO, run_presswatch
 from tests.storage.reader_roles import reader_role
 
-SEED_PAGE = DEMO / "sites/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
+SEED_PAGE = DEMO / (
+    "sites/caspian-post/en/news/politics/"
+    "president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"
+)
 SEED_URL = "https://caspian-post.example/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"
 
 
@@ -68,7 +71,9 @@ def test_query_prints_every_format(crawled: str) -> None:
 
 
 def test_sources_shows_last_runs(crawled_demo) -> None:
-    result = run_presswatch("sources", "--config", str(crawled_demo.config), "--db", crawled_demo.db_url, "--format", "json")
+    result = run_presswatch(
+        "sources", "--config", str(crawled_demo.config), "--db", crawled_demo.db_url, "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     listed = {r["source"]: r for r in json.loads(result.stdout)}
     assert sorted(listed) == ["caspian-post", "gov-press", "novosti-kaspiya", "trend-wire"]
@@ -80,7 +85,8 @@ def test_a_bad_config_names_source_and_key_and_fetches_nothing(tmp_path: Path, d
     server, _ = demo_site
     config = tmp_path / "bad.toml"
     config.write_text(
-        f'[[sources]]\nname = "wire"\nstart_urls = ["{server.base_url}/caspian-post/en/news"]\ntimezone = "Mars/Base"\n',
+        f'[[sources]]\nname = "wire"\nstart_urls = ["{server.base_url}/caspian-post/en/news"]\n'
+        'timezone = "Mars/Base"\n',
         encoding="utf-8",
     )
     db = tmp_path / "archive.db"

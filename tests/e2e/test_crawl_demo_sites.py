@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -16,7 +16,10 @@ from sqlalchemy import create_engine, text
 from storage.hashing import Fingerprint
 from tests.e2e.helpers import run_presswatch
 
-SEED_PATH = "/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"
+SEED_PATH = (
+    "/caspian-post/en/news/politics/"
+    "president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"
+)
 
 
 def rows(db_url: str, sql: str) -> list[tuple]:
@@ -41,7 +44,7 @@ def by_path(truth: list[dict], base_url: str) -> dict[str, dict]:
 def instant(value: object) -> datetime:
     """A stored time as an aware instant (SQLite hands back naive UTC text, PostgreSQL aware values)."""
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def listed(value: object) -> object:
@@ -52,7 +55,10 @@ def listed(value: object) -> object:
 def test_demo_crawl_archives_every_article_exactly_as_published(crawled_demo, truth) -> None:
     expected = by_path(truth, crawled_demo.server.base_url)
 
-    stored = rows(crawled_demo.db_url, "SELECT url, headline, labels, published_at, source, publisher, body, language, authors FROM articles")
+    stored = rows(
+        crawled_demo.db_url,
+        "SELECT url, headline, labels, published_at, source, publisher, body, language, authors FROM articles",
+    )
     assert len(stored) == len(truth)
     for url, headline, labels, published_at, source, publisher, body, language, authors in stored:
         t = expected[url]
@@ -69,7 +75,9 @@ def test_the_seed_article_is_stored_field_for_field(crawled_demo) -> None:
         "SELECT headline, labels, published_at, source, publisher, language FROM articles "
         f"WHERE url = '{crawled_demo.server.base_url}{SEED_PATH}'",
     )
-    assert headline == "President Aliyev: Azerbaijan, Kazakhstan reaching qualitatively new level of interaction, alliance"
+    assert headline == (
+        "President Aliyev: Azerbaijan, Kazakhstan reaching qualitatively new level of interaction, alliance"
+    )
     assert listed(labels) == ["PHOTO", "UPDATED"]
     assert instant(published_at) == datetime.fromisoformat("2023-04-10T20:01:00+04:00")
     assert (source, publisher, language) == ("Azertag", "Caspian Post", "en")
@@ -81,7 +89,8 @@ def test_the_republished_release_is_linked_as_a_duplicate(crawled_demo, truth) -
     urls = (base + copy["republished_from"], base + copy["path"])
     linked = rows(
         crawled_demo.db_url,
-        "SELECT a.url, a.publisher, g.size, f.url FROM articles a JOIN duplicate_groups g ON g.id = a.duplicate_group_id "
+        "SELECT a.url, a.publisher, g.size, f.url FROM articles a"
+        " JOIN duplicate_groups g ON g.id = a.duplicate_group_id "
         "JOIN articles f ON f.id = g.first_article_id ORDER BY a.published_at",
     )
     original = next(t for t in truth if t["path"] == copy["republished_from"])
@@ -116,7 +125,8 @@ def test_a_changed_page_adds_one_revision(demo_site, demo_config, truth, archive
     first_paragraph = target["body"].split("\n\n")[0]
     html = page.read_text(encoding="utf-8")
     assert first_paragraph in html
-    page.write_text(html.replace(first_paragraph, first_paragraph + " The figures were revised on Friday."), encoding="utf-8")
+    revised = html.replace(first_paragraph, first_paragraph + " The figures were revised on Friday.")
+    page.write_text(revised, encoding="utf-8")
 
     crawl(demo_config, archive_url, "--full")
 

@@ -27,7 +27,9 @@ def article_count(db_url: str) -> int:
         engine.dispose()
 
 
-def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path, demo_config: Path, truth: list[dict]) -> None:
+def test_serve_archives_on_schedule_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, demo_config: Path, truth: list[dict]
+) -> None:
     config = demo_config.read_text(encoding="utf-8").replace('interval = "10m"', 'interval = "3s"')
     demo_config.write_text(config, encoding="utf-8")
     db_url = f"sqlite:///{tmp_path / 'served.db'}"

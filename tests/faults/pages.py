@@ -31,7 +31,10 @@ def article(
     h1 = f"<h1>{headline}</h1>" if headline else ""
     date = f'<span class="date">{visible_date}</span>' if visible_date else ""
     body = "\n".join(f"<p>{p} ({slug})</p>" for p in paragraphs)
-    script = f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>' if published or headline else ""
+    script = (
+        f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>'
+        if published or headline else ""
+    )
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="{charset}">{title}{script}{extra_head}</head>\n'
         f'<body><nav><a href="/">Home</a> <a href="/news">News</a></nav>\n'
@@ -84,7 +87,10 @@ def javascript_only() -> str:
 
 def listing(links: list[str], title: str = "News") -> str:
     items = "\n".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
-    return f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body><ul>\n{items}\n</ul></body></html>"
+    return (
+        f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
+        f"<body><ul>\n{items}\n</ul></body></html>"
+    )
 
 
 def rss(links: list[str], *, broken: bool = False) -> str:

@@ -138,7 +138,9 @@ def routes(server_base: str, other_base: str) -> dict[str, Behaviour]:
         "/broken-rss.xml": page(
             pages.rss([server_base + "/news/only-in-the-broken-feed"], broken=True), content_type="application/rss+xml"
         ),
-        "/broken-sitemap.xml": page("<html><body><h1>Sitemap temporarily unavailable</h1>", content_type="application/xml"),
+        "/broken-sitemap.xml": page(
+            "<html><body><h1>Sitemap temporarily unavailable</h1>", content_type="application/xml"
+        ),
         "/news/plain-good-article": page(a("plain-good-article")),
         "/news/flaky-500-then-ok": sequence(status(500), page(a("flaky-500-then-ok"))),
         "/news/rate-limited-429": sequence(status(429, Retry_After=str(RETRY_AFTER)), page(a("rate-limited-429"))),

@@ -26,8 +26,12 @@ CONFIG_MISTAKES = {
     "unknown source key": ("{s}start_url = 'x'\n", "source 'wire': key 'start_url': unknown key"),
     "duplicate names": ("{s}{s}", "source 'wire': key 'name': duplicate source name"),
     "bad url": ("{s}feeds = ['htp//broken']\n", "source 'wire': key 'feeds': 'htp//broken' is not an http(s) URL"),
-    "bad regex": ("{s}article_pattern = '/news/(\\\\d+'\n", "source 'wire': key 'article_pattern': bad regular expression"),
-    "unknown time zone": ("{s}timezone = 'Europe/Atlantis'\n", "source 'wire': key 'timezone': unknown time zone 'Europe/Atlantis'"),
+    "bad regex": (
+        "{s}article_pattern = '/news/(\\\\d+'\n", "source 'wire': key 'article_pattern': bad regular expression"
+    ),
+    "unknown time zone": (
+        "{s}timezone = 'Europe/Atlantis'\n", "source 'wire': key 'timezone': unknown time zone 'Europe/Atlantis'"
+    ),
     "bad limit": ("{s}max_depth = -1\n", "source 'wire': key 'max_depth': -1 is out of range (from 0 to 1000000)"),
     "bad type": ("{s}max_retry_after = 'soon'\n", "source 'wire': key 'max_retry_after': must be float"),
     "not toml": ("{s}name = \n", "not valid TOML"),

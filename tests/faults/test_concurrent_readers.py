@@ -39,7 +39,9 @@ def count(db_url: str) -> int:
     return row["n"]
 
 
-def test_query_and_search_stay_consistent_while_a_crawl_writes(wire: FaultServer, sqlite_url: str, tmp_path: Path) -> None:
+def test_query_and_search_stay_consistent_while_a_crawl_writes(
+    wire: FaultServer, sqlite_url: str, tmp_path: Path
+) -> None:
     config = bigsite.write_config(tmp_path / "sources.toml", wire)
     assert subprocess.run([*PRESSWATCH, "db", "upgrade", "--db", sqlite_url], cwd=REPO).returncode == 0
     crawl = popen_presswatch("crawl", "--config", str(config), "--db", sqlite_url)

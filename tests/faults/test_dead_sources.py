@@ -31,7 +31,8 @@ def runs(db_url: str) -> dict[str, tuple[str, dict[str, int]]]:
 
 
 def test_when_every_source_is_dead_the_crawl_fails_with_exit_5(tmp_path: Path) -> None:
-    with FaultServer(table({"/robots.txt": page("User-agent: *\nDisallow: /\n", content_type="text/plain")})) as barred, \
+    robots = page("User-agent: *\nDisallow: /\n", content_type="text/plain")
+    with FaultServer(table({"/robots.txt": robots})) as barred, \
             FaultServer(table({})) as gone:
         code, stderr, db_url = crawl(
             tmp_path,

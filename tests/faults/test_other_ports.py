@@ -34,7 +34,10 @@ def test_a_redirect_to_another_port_of_the_same_host_is_refused_and_recorded(tmp
     assert code == 0, stderr
     assert rows(db_url, "SELECT count(*) FROM articles") == [(0,)]
     assert rows(db_url, "SELECT url, kind, status, message FROM crawl_errors") == [
-        (f"{public.base_url}{LINK}", "offsite_redirect", 302, f"redirect to {target} (outside allowed_domains) not followed")
+        (
+            f"{public.base_url}{LINK}", "offsite_redirect", 302,
+            f"redirect to {target} (outside allowed_domains) not followed",
+        )
     ]
 
 

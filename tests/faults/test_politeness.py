@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def test_robots_crawl_delay_spaces_requests_beyond_download_delay(site: FaultSer
     assert "3 new" in result.stdout
     times = [h.at for h in site.hits if h.path != "/robots.txt"]
     assert len(times) == 1 + len(ARTICLES)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in pairwise(times)]
     assert min(gaps) >= 0.9, gaps  # Crawl-delay: 1 (a little slack for loopback timing)
 
 
@@ -64,4 +65,4 @@ def test_a_crawl_delay_longer_than_max_crawl_delay_is_kept_at_the_maximum(tmp_pa
     assert result.returncode == 0, result.stderr
     assert "robots.txt asks for Crawl-delay 20 s; keeping 1 s (max_crawl_delay)" in result.stderr
     assert len(times) == 1 + len(ARTICLES)
-    assert min(later - earlier for earlier, later in zip(times, times[1:])) >= 0.9  # the maximum still spaces them
+    assert min(later - earlier for earlier, later in pairwise(times)) >= 0.9  # the maximum still spaces them

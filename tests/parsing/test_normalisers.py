@@ -1,7 +1,7 @@
 """Table-driven specifications of the parser's small normalisers."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import lxml.html
 import pytest
@@ -57,7 +57,7 @@ def test_site_name_segments_are_stripped(title, names, headline) -> None:
 BAKU = timezone(timedelta(hours=4))
 DATES = [
     ("2023-04-10T20:01:00+04:00", datetime(2023, 4, 10, 20, 1, tzinfo=BAKU), "minute"),
-    ("2023-04-10T16:01:00Z", datetime(2023, 4, 10, 16, 1, tzinfo=timezone.utc), "minute"),
+    ("2023-04-10T16:01:00Z", datetime(2023, 4, 10, 16, 1, tzinfo=UTC), "minute"),
     ("2023-04-10", datetime(2023, 4, 10), "day"),
     ("10 April 2023 20:01", datetime(2023, 4, 10, 20, 1), "minute"),
     ("10 апреля 2023, 20:01", datetime(2023, 4, 10, 20, 1), "minute"),
@@ -90,14 +90,14 @@ def test_numbers_that_are_not_dates_give_nothing(raw) -> None:
     assert parse_date_string(raw, ["en"], "DMY") is None
 
 
-NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("value", "ok"), [
-    (datetime(2023, 4, 10, tzinfo=timezone.utc), True),
+    (datetime(2023, 4, 10, tzinfo=UTC), True),
     (NOW + timedelta(hours=20), True),
     (NOW + timedelta(days=2), False),
-    (datetime(1970, 1, 1, tzinfo=timezone.utc), False),
+    (datetime(1970, 1, 1, tzinfo=UTC), False),
 ])
 def test_future_and_prehistoric_dates_are_implausible(value, ok) -> None:
     assert plausible(value, NOW) is ok

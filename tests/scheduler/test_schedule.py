@@ -64,7 +64,7 @@ def test_first_runs_spread_over_the_interval_instead_of_firing_together() -> Non
         {"name": f"src-{n:04d}", "start_urls": [f"https://s{n}.example/"], "interval": "60s"} for n in range(1000)
     ]}).sources
     offsets = sorted((first_run_at(s, 60, now) - now).total_seconds() for s in sources)
-    assert 0 <= offsets[0] and offsets[-1] < 60
+    assert offsets[0] >= 0 and offsets[-1] < 60
     per_second = [sum(1 for o in offsets if second <= o < second + 1) for second in range(60)]
     assert max(per_second) <= 40  # 1000 over 60 s: about 17 a second, never a burst
     assert first_run_at(sources[7], 60, now) == first_run_at(sources[7], 60, now)  # stable across restarts

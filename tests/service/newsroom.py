@@ -145,7 +145,8 @@ class Newsroom:
 
 def sources_toml(site: Newsroom, name: str = "newsroom", *, crawl_table: bool = True, **keys: str | int | float) -> str:
     """A config for one source crawling `site` (extra keys set on the source), with a `[crawl]` table or without."""
-    lines = ["[crawl]", "download_delay = 0", "autothrottle = false", "concurrent_per_domain = 4", ""] if crawl_table else []
+    crawl = ["[crawl]", "download_delay = 0", "autothrottle = false", "concurrent_per_domain = 4", ""]
+    lines = crawl if crawl_table else []
     lines += [
         "[[sources]]", f'name = "{name}"', 'publisher = "Ministry"', f'start_urls = ["{site.base_url}/news"]',
         'timezone = "UTC"', 'language = "en"',

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,9 @@ def service_toml(**keys: object) -> str:
 
 
 def run_rows(db_url: str, source: str) -> list[tuple[str, datetime | None, datetime | None]]:
-    found = rows(db_url, "SELECT status, started_at, finished_at FROM crawl_runs WHERE source = :s ORDER BY id", s=source)
+    found = rows(
+        db_url, "SELECT status, started_at, finished_at FROM crawl_runs WHERE source = :s ORDER BY id", s=source
+    )
     return [(status, instant(started), instant(finished)) for status, started, finished in found]
 
 
@@ -91,7 +94,7 @@ def test_a_hundred_sources_on_their_own_hosts_are_archived_and_checked_again_and
     assert [status for status, _ in statuses] in (["ok"], ["interrupted", "ok"]), statuses  # cut off by the stop only
     for n, site in enumerate(sites):
         runs = run_rows(db_url, f"office-{n:03d}")
-        assert all(later[1] >= earlier[2] for earlier, later in zip(runs, runs[1:]) if earlier[2]), runs  # no overlap
+        assert all(later[1] >= earlier[2] for earlier, later in pairwise(runs) if earlier[2]), runs  # no overlap
         assert sorted(site.article_hits()) == sorted(set(site.article_hits()))  # each release fetched once
     assert "2 crawl worker(s)" in service.log
 
@@ -293,7 +296,7 @@ def test_politeness_holds_across_two_sources_of_one_host_running_at_once(tmp_pat
     first_a, first_b = run_rows(db_url, "ministry-news")[0], run_rows(db_url, "ministry-b")[0]
     assert first_a[1] < first_b[2] and first_b[1] < first_a[2], (first_a, first_b)  # they ran at the same time
     starts = sorted(hit.at for hit in site.server.hits)
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+    gaps = [later - earlier for earlier, later in pairwise(starts)]
     assert min(gaps) >= 0.3 * 0.95, gaps  # one host, two runs at once: still one request per 0.3 s
     statuses = {status for status, *_ in run_rows(db_url, "ministry-news") + run_rows(db_url, "ministry-b")}
     assert statuses <= {"ok", "interrupted"}, statuses
@@ -302,7 +305,8 @@ def test_politeness_holds_across_two_sources_of_one_host_running_at_once(tmp_pat
 def test_a_run_past_its_timeout_is_closed_as_failed_and_the_next_run_carries_on(tmp_path: Path) -> None:
     wire = bigsite.big_site(article_delay=0.1)  # 300 articles one at a time: about half a minute
     try:
-        config = service_toml(workers=1, run_timeout="10s") + bigsite.write_config(tmp_path / "w.toml", wire, 1).read_text()
+        sources = bigsite.write_config(tmp_path / "w.toml", wire, 1).read_text()
+        config = service_toml(workers=1, run_timeout="10s") + sources
         config += 'interval = "3s"\n'
         service, db_url = start_service(tmp_path, config)
         try:

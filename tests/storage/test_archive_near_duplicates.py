@@ -97,8 +97,10 @@ def test_containment_estimates_how_much_of_the_shorter_text_the_other_holds() ->
 
 
 @pytest.mark.parametrize(("first", "second", "needs"), [
-    (("Bank to finance solar plants", RELEASE), ("Support for businesses", "SUMGAIT (Outlet). " + RELEASE), CONTAINMENT),
-    (("Ministry opens a support programme", RELEASE), ("Ministry opens a support programme", UNRELATED), CONTAINMENT_SAME_HEADLINE),
+    (("Bank to finance solar plants", RELEASE), ("Support for businesses", "SUMGAIT (Outlet). " + RELEASE),
+     CONTAINMENT),
+    (("Ministry opens a support programme", RELEASE), ("Ministry opens a support programme", UNRELATED),
+     CONTAINMENT_SAME_HEADLINE),
     (("Ministry opens a support programme", RELEASE), ("Ministry opens support programme", UNRELATED), None),
     (("Press release", RELEASE), ("Press release", UNRELATED), None),
     (("Ministry opens a support programme", RELEASE), ("Industry grew", UNRELATED), None),

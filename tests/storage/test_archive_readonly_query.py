@@ -5,6 +5,7 @@ On PostgreSQL the queries run as a reader role made by `create_reader_role` (wha
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,7 +135,7 @@ WRITES = {
     "create-temp": "CREATE TEMP TABLE notes (id integer)",
     "alter": "ALTER TABLE articles ADD COLUMN notes text",
     "truncate": "TRUNCATE articles",
-    "attach": "ATTACH DATABASE '/tmp/presswatch-attached.db' AS other",
+    "attach": "ATTACH DATABASE '{tmp}/presswatch-attached.db' AS other",
     "detach": "DETACH DATABASE other",
     "pragma-write": "PRAGMA user_version = 7",
     "pragma-journal": "PRAGMA journal_mode = DELETE",
@@ -142,15 +143,16 @@ WRITES = {
     "select-then-delete": "SELECT 1; DELETE FROM articles",
     "select-then-commit-then-delete": "SELECT 1; COMMIT; DELETE FROM articles",
     "cte-delete": "WITH gone AS (SELECT 1) DELETE FROM articles",
-    "vacuum-into": "VACUUM INTO '/tmp/presswatch-copy.db'",
+    "vacuum-into": "VACUUM INTO '{tmp}/presswatch-copy.db'",
 }
+# {tmp}: the test's tmp_path, where a statement that got through would leave its file
 
 
 @pytest.mark.parametrize("statement", list(WRITES.values()), ids=list(WRITES))
-def test_writing_statements_are_refused_and_change_nothing(filled_url: str, statement: str) -> None:
+def test_writing_statements_are_refused_and_change_nothing(filled_url: str, statement: str, tmp_path: Path) -> None:
     before = _snapshot(filled_url)
     with pytest.raises(ReadOnlyQueryError) as raised:
-        run_readonly_query(filled_url, statement)
+        run_readonly_query(filled_url, statement.replace("{tmp}", str(tmp_path)))
     message = str(raised.value)
     assert message.startswith("presswatch query is read-only: ") and message.endswith(" refused")
     assert _snapshot(filled_url) == before
@@ -198,9 +200,9 @@ def test_the_database_itself_refuses_writes_that_pass_the_keyword_check(
 def test_sqlite_itself_refuses_attach_pragma_writes_and_vacuum(
     filled_sqlite_url: str, statement: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    _assert_database_refuses(filled_sqlite_url, statement, monkeypatch)
-    assert not Path("/tmp/presswatch-copy.db").exists()
-    assert not Path("/tmp/presswatch-attached.db").exists()
+    _assert_database_refuses(filled_sqlite_url, statement.replace("{tmp}", str(tmp_path)), monkeypatch)
+    assert not (tmp_path / "presswatch-copy.db").exists()
+    assert not (tmp_path / "presswatch-attached.db").exists()
 
 
 @pytest.mark.parametrize(
@@ -271,10 +273,13 @@ def test_sqlite_readers_see_committed_rows_while_a_writer_holds_the_lock(
     assert result.rows == [("Ministry announces support for small businesses",)]
 
 
+# A file the PostgreSQL server (this machine, another OS user) could write, were it allowed:
+# in the system's temporary folder, as pytest's are private to this user
+SERVER_WRITABLE = Path(tempfile.gettempdir()) / "presswatch-must-not-exist"
 PG_PRIVILEGED = {
     "read a server file": "SELECT pg_read_file('/etc/hostname')",
     "list a server directory": "SELECT pg_ls_dir('/tmp')",
-    "write a server file": "SELECT lo_export(lo_from_bytea(0, 'x'), '/tmp/presswatch-must-not-exist')",
+    "write a server file": f"SELECT lo_export(lo_from_bytea(0, 'x'), '{SERVER_WRITABLE}')",
     "kill other sessions": "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
     "change a server setting": "SELECT set_config('log_statement', 'all', false)",
 }
@@ -284,7 +289,7 @@ PG_PRIVILEGED = {
 def test_the_reader_role_queries_without_superuser_powers(filled_pg_url: str, statement: str) -> None:
     with pytest.raises(ReadOnlyQueryError, match="a privileged operation"):
         run_readonly_query(filled_pg_url, statement)
-    assert not Path("/tmp/presswatch-must-not-exist").exists()
+    assert not SERVER_WRITABLE.exists()
     assert run_readonly_query(filled_pg_url, "SELECT count(*) AS n FROM articles").rows == [(2,)]
 
 
@@ -302,4 +307,4 @@ def test_a_superuser_connection_is_refused_before_the_statement_runs(
         "`presswatch db reader --db URL` and query with "
         f"--db {reader.render_as_string(hide_password=True)}"
     )
-    assert not Path("/tmp/presswatch-must-not-exist").exists()
+    assert not SERVER_WRITABLE.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -218,8 +219,10 @@ def scene(pg_server_url: URL) -> Iterator[Scene]:
     server.execute(f'CREATE DATABASE "{name}"')
     admin_url = pg_server_url.set(database=name).render_as_string(hide_password=False)
     secret = f"presswatch-secret-{uuid.uuid4().hex}"
-    secret_dir = Path(f"/tmp/presswatch-secret-{uuid.uuid4().hex[:8]}")
-    write_dir = Path(f"/tmp/presswatch-escape-{uuid.uuid4().hex[:8]}")
+    # In the system's temporary folder, not tmp_path: the PostgreSQL server (another OS user)
+    # must be able to reach them, and pytest's folders are private to this one
+    secret_dir = Path(tempfile.gettempdir()) / f"presswatch-secret-{uuid.uuid4().hex[:8]}"
+    write_dir = Path(tempfile.gettempdir()) / f"presswatch-escape-{uuid.uuid4().hex[:8]}"
     writer_role = unique_role_name("pw_test_writer")
     connections: list[psycopg.Connection[Any]] = []
     try:
@@ -322,7 +325,7 @@ def test_as_a_superuser_every_escape_is_refused_before_it_runs(scene: Scene) -> 
             lambda sql: run_presswatch("query", sql, "--db", scene.admin_url, timeout=60),
             statements,
         ))
-    for escape, sql, result in zip(tried, statements, results, strict=True):
+    for escape, result in zip(tried, results, strict=True):
         assert result.returncode == 4, (escape.name, result.stderr)
         assert result.stdout == ""
         assert result.stderr.startswith("presswatch: presswatch query is read-only"), escape.name

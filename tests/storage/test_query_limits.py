@@ -234,7 +234,8 @@ def test_a_closed_output_stops_the_query_quietly(reader_url: str) -> None:
     ids=["leak-an-address", "register-a-tokenizer"],
 )
 def test_sqlite_denies_fts3_tokenizer(sqlite_archive: str, sql: str) -> None:
-    with pytest.raises(ReadOnlyQueryError, match=r"^presswatch query is read-only: function fts3_tokenizer\(\) refused$"):
+    refused = r"^presswatch query is read-only: function fts3_tokenizer\(\) refused$"
+    with pytest.raises(ReadOnlyQueryError, match=refused):
         run_readonly_query(sqlite_archive, sql)
     result = run_presswatch("query", sql, "--db", sqlite_archive)
     assert (result.returncode, result.stdout) == (4, "")
@@ -288,7 +289,9 @@ def test_the_library_raises_query_error_for_a_wrong_statement(reader_url: str) -
 def test_an_unreachable_server_is_exit_3_not_a_query_error() -> None:
     result = run_presswatch("query", "SELECT 1", "--db", "postgresql+psycopg://reader@127.0.0.1:1/x")
     assert result.returncode == 3
-    assert result.stderr.startswith("presswatch: cannot connect to the archive at postgresql+psycopg://reader@127.0.0.1:1/x: ")
+    assert result.stderr.startswith(
+        "presswatch: cannot connect to the archive at postgresql+psycopg://reader@127.0.0.1:1/x: "
+    )
     assert result.stderr.count("\n") == 1
 
 
