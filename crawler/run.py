@@ -30,6 +30,7 @@ def run_crawl(
     log_level: str = "WARNING",
     progress: TextIO | None = None,
     max_time: float | None = None,
+    routes: dict[str, str] | None = None,
 ) -> list[SourceReport]:
     """Crawl `sources` concurrently into the archive at `db_url`; one report per source, in order.
 
@@ -38,6 +39,7 @@ def run_crawl(
     process (Twisted's reactor does not restart). SIGINT/SIGTERM close the runs (each
     `interrupted`); a second one stops at once. After `max_time` seconds the runs still
     going are closed as `failed` with a `run_timeout` failure (the next crawl carries on).
+    `routes` sends the requests to some origins to a local server (`crawler.routes`).
     """
     archive = open_archive(db_url)
     try:
@@ -52,6 +54,7 @@ def run_crawl(
     reactor = the_reactor()
     runtime = CrawlRuntime(
         archive, parse_workers=max((s.crawl.parse_workers for s in sources), default=0), log_level=log_level,
+        routes=routes,
     )
     reports: list[SourceReport] = []
     cut_off: dict[str, SourceReport] = {}  # runs recorded closed at --max-time while a download hangs

@@ -29,6 +29,7 @@ BASE_SETTINGS: dict[str, Any] = {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.politeness.RetryAfterMiddleware": 550,
         "crawler.guards.RedirectGuard": 610,  # sees 3xx responses before RedirectMiddleware (600)
+        "crawler.routes.Routes": 740,  # sets a routed origin's proxy before HttpProxyMiddleware (750)
         # Innermost: politeness and the request cap shared by every run of the process.
         "crawler.host_gate.SharedPoliteness": 990,
     },

@@ -18,6 +18,7 @@ from scheduler.archive_commands import export, reparse, search
 from scheduler.browse import browse
 from scheduler.cli_common import (
     DEFAULT_CONFIG,
+    DEMO_DB,
     EXIT_CONFIG,
     EXIT_DATABASE,
     EXIT_QUERY_ERROR,
@@ -419,11 +420,16 @@ def output_closed() -> None:
 @config_option
 @db_option
 @format_option()
-def sources(config_path: str, db_url: str, fmt: str) -> None:
+@click.option("--demo", is_flag=True,
+              help="The sources `presswatch demo` crawls, in its archive (unless --db names another).")
+def sources(config_path: str, db_url: str, fmt: str, demo: bool) -> None:
     """List configured sources with their last run, status and counts."""
     from scheduler.reports import display_row, source_rows
 
-    config = read_config(config_path)
+    if demo:
+        config, db_url = demo_sources(db_url)
+    else:
+        config = read_config(config_path)
     try:
         columns, rows = source_rows(config, db_url)
     except archive_errors() as exc:
@@ -433,10 +439,22 @@ def sources(config_path: str, db_url: str, fmt: str) -> None:
     print_rows(columns, rows, fmt, sys.stdout)
 
 
+def demo_sources(db_url: str) -> tuple[Config, str]:
+    """`sources --demo`: the demo's sources, and its archive unless --db was given."""
+    from scheduler.demo import demo_config
+
+    given = click.get_current_context().get_parameter_source
+    if given("config_path") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--demo lists the demo's own sources: give it without --config")
+    return demo_config(), db_url if given("db_url") == click.core.ParameterSource.COMMANDLINE else DEMO_DB
+
+
 @main.command()
-@db_option
+@click.option("--db", "db_url", default=DEMO_DB, show_default=True,
+              help="The demo's archive: any SQLAlchemy URL ($PRESSWATCH_DB is not read: the demo stays "
+                   "out of your archive).")
 def demo(db_url: str) -> None:
-    """Serve the bundled demo sites on 127.0.0.1, crawl them, show what was stored."""
+    """Serve the bundled demo sites on 127.0.0.1, crawl them into the demo's archive, show what was stored."""
     from scheduler.demo import run_demo
 
     try:

@@ -9,6 +9,8 @@ from crawler.config import Config, ConfigError, load_config
 
 DEFAULT_DB = "sqlite:///presswatch.db"
 DEFAULT_CONFIG = "sources.toml"
+#: `presswatch demo`'s archive unless its --db names another: never the default archive.
+DEMO_DB = "sqlite:///presswatch-demo.db"
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
