@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from crawler.archive_run import TIMEOUT_REASON, SourceReport
 from crawler.config import Source
+from crawler.logs import LogStyle, setup_logging
 from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
 from storage import open_archive
 
@@ -31,6 +32,7 @@ def run_crawl(
     progress: TextIO | None = None,
     max_time: float | None = None,
     routes: dict[str, str] | None = None,
+    log_style: LogStyle | None = None,
 ) -> list[SourceReport]:
     """Crawl `sources` concurrently into the archive at `db_url`; one report per source, in order.
 
@@ -39,7 +41,8 @@ def run_crawl(
     process (Twisted's reactor does not restart). SIGINT/SIGTERM close the runs (each
     `interrupted`); a second one stops at once. After `max_time` seconds the runs still
     going are closed as `failed` with a `run_timeout` failure (the next crawl carries on).
-    `routes` sends the requests to some origins to a local server (`crawler.routes`).
+    `routes` sends the requests to some origins to a local server (`crawler.routes`). Logs at
+    `log_level` and up to stderr in `log_style` (`crawler.logs`; default: text, UTC).
     """
     archive = open_archive(db_url)
     try:
@@ -47,9 +50,7 @@ def run_crawl(
     except BaseException:
         archive.close()
         raise
-    from scrapy.utils.log import configure_logging
-
-    configure_logging({"LOG_LEVEL": log_level})
+    setup_logging(log_style or LogStyle(), log_level, scrapy=True)
     install_reactor()
     reactor = the_reactor()
     runtime = CrawlRuntime(

@@ -29,6 +29,8 @@ from scheduler.cli_common import (
     broker_option,
     config_option,
     db_option,
+    log_options,
+    log_style,
     read_config,
 )
 from scheduler.feeds import feed
@@ -75,8 +77,9 @@ def main() -> None:
               help="Close the runs still going after this long (each failed, run_timeout); exit 8.")
 @click.option("--no-notify", is_flag=True, help="Send no alerts now (the next crawl or serve sends them).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@log_options
 def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bool, max_time: float | None,
-          no_notify: bool, verbose: int) -> None:
+          no_notify: bool, verbose: int, log_format: str, log_local: bool) -> None:
     """Crawl all (or the named) sources once into the archive."""
     from crawler.run import progress_stream, run_crawl
     from scheduler.reports import crawl_outcome, print_crawl_summary
@@ -89,7 +92,7 @@ def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bo
     try:
         register_watches(config, db_url)
         reports = run_crawl(sources, db_url, full=full, log_level=log_level(verbose), progress=progress_stream(),
-                            max_time=max_time)
+                            max_time=max_time, log_style=log_style(log_format, log_local))
         print_crawl_summary(reports, sys.stdout)
         if not no_notify:
             notify_after_crawl(config, db_url, sys.stdout)
@@ -105,7 +108,7 @@ def log_level(verbose: int) -> str:
 
 
 def serve_cluster(
-    config: Config, db_url: str, broker_url: str, run_timeout: float | None, metrics: Any,
+    config: Config, db_url: str, broker_url: str, run_timeout: float | None, metrics: Any, style: Any,
 ) -> None:
     from scheduler.cluster_service import run_cluster_scheduler
     from scheduler.engine import EngineUnavailable
@@ -113,7 +116,7 @@ def serve_cluster(
 
     try:
         AdvisoryLocks(db_url, purpose="serve --broker").close()  # a PostgreSQL archive, reachable
-        run_cluster_scheduler(config, db_url, broker_url, run_timeout=run_timeout, metrics=metrics)
+        run_cluster_scheduler(config, db_url, broker_url, run_timeout=run_timeout, metrics=metrics, log_style=style)
     except EngineUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     except archive_errors() as exc:
@@ -130,8 +133,9 @@ def serve_cluster(
 @click.option("--metrics-port", type=int, default=None, metavar="PORT", help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
 @click.option("-v", "--verbose", count=True, help="More log output.")
+@log_options
 def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: int | None, metrics_host: str,
-           verbose: int) -> None:
+           verbose: int, log_format: str, log_local: bool) -> None:
     """Run the due runs a `serve --broker` scheduler sends, until SIGINT/SIGTERM.
 
     Several may run on one host and on many hosts; they share the PostgreSQL archive
@@ -153,7 +157,8 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
     try:
         AdvisoryLocks(db_url, purpose="presswatch worker").close()  # a PostgreSQL archive, reachable
         metrics = ServiceMetrics(metrics_port, metrics_host) if metrics_port is not None else None
-        run_cluster_worker(broker_url, db_url, config, log_level=log_level(verbose), metrics=metrics)
+        run_cluster_worker(broker_url, db_url, config, log_level=log_level(verbose), metrics=metrics,
+                           log_style=log_style(log_format, log_local))
     except MetricsUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
     except EngineUnavailable as exc:
@@ -170,8 +175,9 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
 @broker_option
 @click.option("-v", "--verbose", count=True, help="More log output.")
+@log_options
 def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port: int | None,
-          metrics_host: str, broker_url: str | None, verbose: int) -> None:
+          metrics_host: str, broker_url: str | None, verbose: int, log_format: str, log_local: bool) -> None:
     """Run the scheduled crawling service until SIGINT/SIGTERM.
 
     With --broker, schedule only: due runs go to the job engine and `presswatch worker`
@@ -192,10 +198,12 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
         metrics = ServiceMetrics(metrics_port, metrics_host) if metrics_port is not None else None
     except MetricsUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    style = log_style(log_format, log_local)
     if broker_url:
-        serve_cluster(config, db_url, broker_url, run_timeout, metrics)
+        serve_cluster(config, db_url, broker_url, run_timeout, metrics, style)
         return
-    run_service(config, db_url, run_timeout=run_timeout, log_level=log_level(verbose), metrics=metrics)
+    run_service(config, db_url, run_timeout=run_timeout, log_level=log_level(verbose), metrics=metrics,
+                log_style=style)
 
 
 @main.command()
