@@ -16,6 +16,7 @@ from crawler.archive_run import TIMEOUT_REASON, SourceReport
 from crawler.config import Source
 from crawler.logs import LogStyle, setup_logging
 from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
+from crawler.terminal import clip, terminal_width
 from storage import open_archive
 
 __all__ = ["SourceReport", "progress_stream", "run_crawl"]
@@ -111,13 +112,26 @@ def _stop_runs(runtime: CrawlRuntime, name: str) -> None:
     asyncio.ensure_future(runtime.stop())
 
 
+def progress_line(progress: list[tuple[str, Any]], width: int | None) -> str:
+    """The live summary of the runs going on, in one line of at most `width - 1` characters
+    (a line as wide as the terminal wraps, and the next redraw would start below it).
+
+    Each run as `name: 24 pages, 17 new, 0 errors`; when that is too wide, as `name 24p 17n 0e`;
+    what still does not fit is cut, an ellipsis marking the cut.
+    """
+    full = " | ".join(f"{name}: {c.pages_fetched} pages, {c.new} new, {c.errors} errors" for name, c in progress)
+    if width is None or len(full) < width:
+        return full
+    short = " | ".join(f"{name} {c.pages_fetched}p {c.new}n {c.errors}e" for name, c in progress)
+    return clip(short, width - 1)
+
+
 def _show_progress(runtime: CrawlRuntime, out: TextIO) -> None:
-    """A one-line live summary on a terminal, redrawn every half second."""
+    """A one-line live summary on a terminal, redrawn every half second, never wider than it."""
     from twisted.internet import task
 
     def draw() -> None:
-        parts = [f"{name}: {c.pages_fetched} pages, {c.new} new, {c.errors} errors" for name, c in runtime.progress()]
-        out.write("\r\033[K" + " | ".join(parts))
+        out.write("\r\033[K" + progress_line(runtime.progress(), terminal_width(out)))
         out.flush()
 
     def clear() -> None:

@@ -19,6 +19,7 @@ from scheduler.cli_common import (
     archive_errors,
     config_option,
     db_option,
+    examples,
     read_config,
 )
 from scheduler.output import format_option, print_rows
@@ -132,7 +133,11 @@ def progress_stream() -> TextIO | None:
 # --- search -------------------------------------------------------------------------------
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch search "green hydrogen"',
+    'presswatch search \'"memorandum of understanding" -draft\' --agency Azertag --since 2024-06-01',
+    'presswatch search hydrogen --source gov-press --format json',
+))
 @click.argument("terms")
 @db_option
 @source_option
@@ -161,7 +166,10 @@ def search(terms: str, db_url: str, source_name: str | None, agency: str | None,
 # --- export -------------------------------------------------------------------------------
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch export -o archive.jsonl',
+    'presswatch export --format csv --agency Reuters --since 2024-01-01 > reuters.csv',
+))
 @db_option
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl",
               show_default=True, help="JSON lines or CSV (lists as JSON text).")
@@ -247,7 +255,10 @@ def _csv_cell(value: Any) -> str:
 # --- reparse ------------------------------------------------------------------------------
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch reparse',
+    'presswatch reparse --source gov-press --since 2024-06-01',
+))
 @config_option
 @db_option
 @click.option("--source", "source_name", default=None, metavar="NAME",

@@ -29,6 +29,7 @@ from scheduler.cli_common import (
     broker_option,
     config_option,
     db_option,
+    examples,
     log_options,
     log_style,
     read_config,
@@ -68,7 +69,11 @@ def main() -> None:
     """presswatch: monitor press releases and news, archive them once, query them with SQL."""
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch crawl',
+    'presswatch crawl --source apa-en --source ministry-press -v',
+    'presswatch crawl --full --max-time 600 --log-format json',
+))
 @config_option
 @db_option
 @click.option("--source", "source_names", multiple=True, metavar="NAME", help="Crawl only this source (repeatable).")
@@ -123,7 +128,10 @@ def serve_cluster(
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch worker --broker amqp://guest:guest@rabbit.example:5672/ --db postgresql+psycopg://presswatch@db.example/presswatch',
+    'PRESSWATCH_BROKER=amqp://... PRESSWATCH_DB=postgresql+psycopg://... presswatch worker --metrics-port 9109',
+))
 @click.option("--broker", "broker_url", envvar="PRESSWATCH_BROKER", required=True, metavar="URL",
               help="The job engine's RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/ (env PRESSWATCH_BROKER).")
 @db_option
@@ -167,7 +175,11 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch serve --config /etc/presswatch/sources.toml --db sqlite:////var/lib/presswatch/presswatch.db',
+    'presswatch serve --metrics-port 9108 --log-format json',
+    'presswatch serve --broker amqp://guest:guest@rabbit.example:5672/ --db postgresql+psycopg://presswatch@db.example/presswatch',
+))
 @config_option
 @db_option
 @click.option("--run-timeout", type=float, default=None, help="Seconds before a crawl run is killed (default: 3 × interval, at most 1 h).")
@@ -206,7 +218,11 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
                 log_style=style)
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch parse page.html --url https://example.org/news/1 --timezone Asia/Baku',
+    'curl -s https://example.org/news/1 | presswatch parse - --url https://example.org/news/1',
+    'presswatch parse --manifest pages.jsonl > records.jsonl',
+))
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--manifest", metavar="M", help="JSONL manifest of pages ('-' for stdin): batch mode.")
 @click.option("--url", default=None, help="The page's URL (default: file://FILE; for '-', file:///dev/stdin).")
@@ -218,14 +234,7 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
               help="Largest page read, also once gunzipped (default: the --source's max_page_bytes, else 10 MiB).")
 def parse(file: str | None, manifest: str | None, url: str | None, source_name: str | None,
           config_path: str, timezone: str | None, language: str | None, max_page_bytes: int | None) -> None:
-    """Parse a saved page (FILE, or '-' for standard input) or a manifest of pages; print JSON records.
-
-    \b
-    Examples:
-      presswatch parse page.html --url https://example.org/news/1 --timezone Asia/Baku
-      curl -s https://example.org/news/1 | presswatch parse - --url https://example.org/news/1
-      presswatch parse --manifest pages.jsonl > records.jsonl
-    """
+    """Parse a saved page (FILE, or '-' for standard input) or a manifest of pages; print JSON records."""
     from crawler import parse_batch
 
     if (file is None) == (manifest is None):
@@ -289,7 +298,11 @@ def parse_profile(source: Any, timezone: str | None, language: str | None) -> An
     return profile
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch query "SELECT source, count(*) FROM articles GROUP BY source"',
+    'presswatch query "SELECT headline FROM articles WHERE source = :agency" -p agency Azertag',
+    'presswatch query - < report.sql        (or: presswatch query -f report.sql)',
+))
 @click.argument("sql", required=False)
 @click.option("-f", "--file", "sql_file", type=click.File("r", encoding="utf-8"), default=None,
               help="Read the statement from this file ('-': standard input) instead of SQL.")
@@ -304,14 +317,7 @@ def query(
     sql: str | None, sql_file: TextIO | None, params: tuple[tuple[str, str], ...], db_url: str, fmt: str,
     timeout: float,
 ) -> None:
-    """Run a read-only SQL query against the archive.
-
-    \b
-    Examples:
-      presswatch query "SELECT source, count(*) FROM articles GROUP BY source"
-      presswatch query "SELECT headline FROM articles WHERE source = :agency" -p agency Azertag
-      presswatch query - < report.sql        (or: presswatch query -f report.sql)
-    """
+    """Run a read-only SQL query against the archive."""
     from storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
 
     sql = statement_text(sql, sql_file)
@@ -352,10 +358,12 @@ TABLE_MAX_ROWS = 10_000
 
 def print_query_rows(columns: list[str], rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> None:
     """`presswatch query`'s rows as they come: csv, json and jsonl hold one row at a time."""
+    from crawler.terminal import terminal_width
     from scheduler.output import _cell, _clip, _plain
 
     if fmt == "table":
-        clipped = ([_clip(_cell(v), 60) for v in row] for row in rows)
+        room = terminal_width(out)  # on a terminal no cell is shown wider: keep no more of it
+        clipped = ([_clip(_cell(v), room) for v in row] for row in rows)
         shown = list(itertools.islice(clipped, TABLE_MAX_ROWS + 1))
         print_rows(columns, shown[:TABLE_MAX_ROWS], "table", out)
         if len(shown) > TABLE_MAX_ROWS:
@@ -424,7 +432,11 @@ def output_closed() -> None:
     os.close(devnull)
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch sources',
+    'presswatch sources --format json',
+    'presswatch sources --demo      (after presswatch demo)',
+))
 @config_option
 @db_option
 @format_option()
@@ -457,7 +469,10 @@ def demo_sources(db_url: str) -> tuple[Config, str]:
     return demo_config(), db_url if given("db_url") == click.core.ParameterSource.COMMANDLINE else DEMO_DB
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch demo',
+    'presswatch demo --db sqlite:///elsewhere.db',
+))
 @click.option("--db", "db_url", default=DEMO_DB, show_default=True,
               help="The demo's archive: any SQLAlchemy URL ($PRESSWATCH_DB is not read: the demo stays "
                    "out of your archive).")
@@ -476,7 +491,9 @@ def db() -> None:
     """Archive maintenance."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", epilog=examples(
+    'presswatch db upgrade --db postgresql+psycopg://presswatch@db.example/presswatch',
+))
 @db_option
 def db_upgrade(db_url: str) -> None:
     """Create the archive or migrate it to the current schema."""
@@ -489,7 +506,9 @@ def db_upgrade(db_url: str) -> None:
     click.echo("archive is at the current schema")
 
 
-@db.command("reader")
+@db.command("reader", epilog=examples(
+    'PRESSWATCH_READER_PASSWORD=... presswatch db reader --db postgresql+psycopg://postgres@db.example/presswatch',
+))
 @db_option
 @click.option("--role", default="presswatch_reader", show_default=True, metavar="NAME",
               help="Name of the read-only role (cluster-wide).")

@@ -49,6 +49,11 @@ broker_option = click.option(
 )
 
 
+def examples(*lines: str) -> str:
+    """A command's `--help` epilog: its examples, one a line, as written."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """`--log-format text|json` and `--local`: how a long-running or crawling command's log lines look."""
     command = click.option(
