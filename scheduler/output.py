@@ -26,8 +26,10 @@ def print_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, 
     {"table": _table, "csv": _csv, "json": _json, "jsonl": _jsonl}[fmt](list(columns), rows, out)
 
 
-#: A column a table narrows to fit a terminal keeps at least this many characters.
+#: A column a table narrows to fit a terminal keeps at least this many characters; one whose values
+#: are all shorter (counts, statuses) keeps its values whole and at least `SHORT_COLUMN` of its header.
 MIN_COLUMN = 12
+SHORT_COLUMN = 7
 SEPARATOR = "  "
 
 
@@ -64,14 +66,16 @@ def _cell(value: Any) -> str:
 
 def _table(columns: list[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
     """Aligned columns. On a terminal the table fits its width: the widest columns are narrowed
-    (down to `MIN_COLUMN`) and their values cut with an ellipsis; a table too wide even so is
+    (see `MIN_COLUMN`) and their values cut with an ellipsis; a table too wide even so is
     printed one row per block, a `column | value` line each (as psql's expanded display).
     Elsewhere (a pipe, a file) every value is printed whole, its whitespace folded to single spaces."""
     cells = [[_clip(_cell(v)) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     room = terminal_width(out)
     if room is not None:
-        widths = fitted(widths, room - 1)
+        longest = [max([0] + [len(r[i]) for r in cells]) for i in range(len(columns))]
+        widths = fitted(widths, [min(w, max(v, SHORT_COLUMN), MIN_COLUMN) for w, v in zip(widths, longest, strict=True)],
+                        room - 1)
         if _row_width(widths) > room - 1:
             _blocks(columns, cells, out, room - 1)
             return
@@ -98,15 +102,16 @@ def _row_width(widths: list[int]) -> int:
     return sum(widths) + len(SEPARATOR) * (len(widths) - 1)
 
 
-def fitted(widths: list[int], room: int) -> list[int]:
-    """Column widths narrowed, the widest first, until a row fits in `room` characters or every
-    column is down to `MIN_COLUMN`."""
+def fitted(widths: list[int], floors: list[int], room: int) -> list[int]:
+    """Column widths narrowed one character at a time, the widest first, until a row fits in
+    `room` characters or every column is down to its floor."""
     widths = list(widths)
     excess = _row_width(widths) - room
     while excess > 0:
-        widest = max(range(len(widths)), key=widths.__getitem__)
-        if widths[widest] <= MIN_COLUMN:
+        narrowable = [i for i, width in enumerate(widths) if width > floors[i]]
+        if not narrowable:
             break
+        widest = max(narrowable, key=widths.__getitem__)
         widths[widest] -= 1
         excess -= 1
     return widths

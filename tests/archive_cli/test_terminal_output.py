@@ -9,11 +9,20 @@ import subprocess
 import termios
 from types import SimpleNamespace
 
+import pytest
+
 from crawler.run import progress_line
 from tests.archive_cli.conftest import SmallArchive
 from tests.e2e.helpers import PRESSWATCH, REPO, run_presswatch
 
 QUERY = "SELECT url, headline, body FROM articles ORDER BY id"
+
+
+@pytest.fixture
+def archive_url(sqlite_url: str) -> str:
+    """SQLite only: how a table is laid out does not depend on the database (and `query` on
+    PostgreSQL wants a reader role, which tests/archive_cli/test_db_reader_command.py covers)."""
+    return sqlite_url
 
 
 def on_terminal(*args: str, columns: int = 80) -> str:
