@@ -67,7 +67,9 @@ def install_reactor() -> None:
 class RunCrawler(Crawler):
     """A Scrapy crawler for one run of one source, carrying the process's shared handles."""
 
-    def __init__(self, source: Source, context: RunContext, log_level: str, routes: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, source: Source, context: RunContext, log_level: str, routes: dict[str, str] | None = None,
+    ) -> None:
         settings = scrapy_settings(source.crawl, log_level)
         if routes:
             settings[ROUTES_SETTING] = dict(routes)

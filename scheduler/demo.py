@@ -51,12 +51,13 @@ def run_demo(db_url: str, out: TextIO) -> None:
 def next_steps(me: str, db_url: str) -> str:
     """What to run next, each command naming the demo's archive."""
     db = f"--db {shlex.quote(masked_url(db_url))}"
+    own_db = "" if db_url == DEMO_DB else " " + db  # `sources --demo` and `demo` know the demo's archive
     return (
-        f"\nNext: {me} sources --demo{'' if db_url == DEMO_DB else ' ' + db}   (the demo's sources, their runs and health)\n"
+        f"\nNext: {me} sources --demo{own_db}   (the demo's sources, their runs and health)\n"
         f"      {me} query {db} \"SELECT source, count(*) FROM articles GROUP BY source\"\n"
         f"      {me} query {db} \"SELECT source, status, new, errors FROM crawl_runs\" --format json\n"
         f"      {me} browse {db}   (the archive in a web page; needs pip install 'presswatch[browse]')\n"
-        f"Run `{me} demo{'' if db_url == DEMO_DB else ' ' + db}` again: it finds everything archived and adds nothing.\n"
+        f"Run `{me} demo{own_db}` again: it finds everything archived and adds nothing.\n"
     )
 
 

@@ -74,8 +74,8 @@ def _table(columns: list[str], rows: Sequence[Sequence[Any]], out: TextIO) -> No
     room = terminal_width(out)
     if room is not None:
         longest = [max([0] + [len(r[i]) for r in cells]) for i in range(len(columns))]
-        widths = fitted(widths, [min(w, max(v, SHORT_COLUMN), MIN_COLUMN) for w, v in zip(widths, longest, strict=True)],
-                        room - 1)
+        floors = [min(w, max(v, SHORT_COLUMN), MIN_COLUMN) for w, v in zip(widths, longest, strict=True)]
+        widths = fitted(widths, floors, room - 1)
         if _row_width(widths) > room - 1:
             _blocks(columns, cells, out, room - 1)
             return

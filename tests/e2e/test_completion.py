@@ -12,7 +12,9 @@ from tests.e2e.helpers import CONSOLE_SCRIPT, run_presswatch
 
 
 @pytest.mark.parametrize(("shell", "start"), [
-    ("bash", "_presswatch_completion() {"), ("zsh", "#compdef presswatch"), ("fish", "function _presswatch_completion;"),
+    ("bash", "_presswatch_completion() {"),
+    ("zsh", "#compdef presswatch"),
+    ("fish", "function _presswatch_completion;"),
 ])
 def test_the_completion_script_is_printed_for_each_shell(shell: str, start: str) -> None:
     done = run_presswatch(env={"_PRESSWATCH_COMPLETE": f"{shell}_source"})

@@ -22,7 +22,8 @@ def test_demo_crawls_into_its_own_archive_and_a_second_run_adds_nothing(tmp_path
     me = trailer.removeprefix("\nNext: ").split(" sources --demo", 1)[0]  # the path it was called by
     assert trailer == (
         f"\nNext: {me} sources --demo   (the demo's sources, their runs and health)\n"
-        f"      {me} query --db sqlite:///presswatch-demo.db \"SELECT source, count(*) FROM articles GROUP BY source\"\n"
+        f"      {me} query --db sqlite:///presswatch-demo.db "
+        "\"SELECT source, count(*) FROM articles GROUP BY source\"\n"
         f"      {me} query --db sqlite:///presswatch-demo.db \"SELECT source, status, new, errors FROM crawl_runs\" "
         "--format json\n"
         f"      {me} browse --db sqlite:///presswatch-demo.db   (the archive in a web page; needs pip install "
