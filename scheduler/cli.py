@@ -448,6 +448,8 @@ def sources(config_path: str, db_url: str, fmt: str, demo: bool) -> None:
 
     if demo:
         config, db_url = demo_sources(db_url)
+    elif not Path(config_path).exists():  # e.g. right after `make demo`, which needs no sources file
+        config = read_config_or_hint(config_path, "the demo's sources, after `presswatch demo`: presswatch sources --demo")
     else:
         config = read_config(config_path)
     try:
@@ -457,6 +459,14 @@ def sources(config_path: str, db_url: str, fmt: str, demo: bool) -> None:
     if fmt in ("table", "csv"):
         rows = [display_row(row) for row in rows]
     print_rows(columns, rows, fmt, sys.stdout)
+
+
+def read_config_or_hint(path: str, hint: str) -> Config:
+    """`read_config`, its error followed by `hint`."""
+    try:
+        return read_config(path)
+    except PresswatchError as exc:
+        raise PresswatchError(f"{exc.message}\n  ({hint})", EXIT_CONFIG) from None
 
 
 def demo_sources(db_url: str) -> tuple[Config, str]:

@@ -67,3 +67,13 @@ def test_sources_demo_takes_no_config(tmp_path: Path) -> None:
     result = run_presswatch("sources", "--demo", "--config", "sources.toml", cwd=tmp_path)
     assert result.returncode == 2
     assert "--demo lists the demo's own sources: give it without --config" in result.stderr
+
+
+def test_sources_without_a_sources_file_points_at_the_demo_sources(tmp_path: Path) -> None:
+    result = run_presswatch("sources", cwd=tmp_path, env={"PRESSWATCH_CONFIG": ""})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "presswatch: sources.toml: invalid sources config:\n"
+        "  - file not found; pass --config PATH, set PRESSWATCH_CONFIG, or create ./sources.toml\n"
+        "  (the demo's sources, after `presswatch demo`: presswatch sources --demo)\n"
+    )
