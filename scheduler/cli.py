@@ -449,7 +449,7 @@ def sources(config_path: str, db_url: str, fmt: str, demo: bool) -> None:
     if demo:
         config, db_url = demo_sources(db_url)
     elif not Path(config_path).exists():  # e.g. right after `make demo`, which needs no sources file
-        config = read_config_or_hint(config_path, "the demo's sources, after `presswatch demo`: presswatch sources --demo")
+        config = read_config_or_hint(config_path, DEMO_SOURCES_HINT)
     else:
         config = read_config(config_path)
     try:
@@ -459,6 +459,9 @@ def sources(config_path: str, db_url: str, fmt: str, demo: bool) -> None:
     if fmt in ("table", "csv"):
         rows = [display_row(row) for row in rows]
     print_rows(columns, rows, fmt, sys.stdout)
+
+
+DEMO_SOURCES_HINT = "the demo's sources, after `presswatch demo`: presswatch sources --demo"
 
 
 def read_config_or_hint(path: str, hint: str) -> Config:
