@@ -20,4 +20,5 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) presswatch.db presswatch.db-wal presswatch.db-shm presswatch.db-reserve
+	rm -rf $(VENV) presswatch.db presswatch.db-wal presswatch.db-shm presswatch.db-reserve \
+		presswatch-demo.db presswatch-demo.db-wal presswatch-demo.db-shm presswatch-demo.db-reserve

@@ -1039,9 +1039,10 @@ def iso_seconds(moment: float) -> str:
 
 
 def logged_at(line: str) -> float | None:
-    """The Unix time of a log line's `asctime` (local time, `2025-01-31 12:00:00,123`), if it has one."""
+    """The Unix time of a log line's time (ISO 8601 with its offset: `2025-01-31T12:00:00.123+00:00`,
+    crawler/logs.py), if it has one."""
     try:
-        return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        return datetime.fromisoformat(line.split(" ", 1)[0]).timestamp()
     except ValueError:
         return None
 

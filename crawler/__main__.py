@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
 from crawler.config import ConfigError, load_config
+from crawler.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS, LogStyle
 from crawler.run import run_crawl
 from storage import ArchiveError
 
@@ -23,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", action="append", default=[])
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default=os.environ.get(LOG_FORMAT_VARIABLE) or "text",
+                        help=f"text or json lines (default ${LOG_FORMAT_VARIABLE}, else text)")
+    parser.add_argument("--local", action="store_true", help="log times in the host's zone (default UTC)")
     args = parser.parse_args(argv)
     try:
         sources = load_config(args.config).select(args.source)
@@ -30,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"presswatch: {exc}", file=sys.stderr)
         return 2
     try:
-        reports = run_crawl(sources, args.db, full=args.full, log_level=args.log_level)
+        reports = run_crawl(sources, args.db, full=args.full, log_level=args.log_level,
+                            log_style=LogStyle(args.log_format, args.local))
     except ArchiveError as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
         return 3

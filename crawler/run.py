@@ -14,7 +14,9 @@ from typing import Any, TextIO
 
 from crawler.archive_run import TIMEOUT_REASON, SourceReport
 from crawler.config import Source
+from crawler.logs import LogStyle, setup_logging
 from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
+from crawler.terminal import clip, terminal_width
 from storage import open_archive
 
 __all__ = ["SourceReport", "progress_stream", "run_crawl"]
@@ -30,6 +32,8 @@ def run_crawl(
     log_level: str = "WARNING",
     progress: TextIO | None = None,
     max_time: float | None = None,
+    routes: dict[str, str] | None = None,
+    log_style: LogStyle | None = None,
 ) -> list[SourceReport]:
     """Crawl `sources` concurrently into the archive at `db_url`; one report per source, in order.
 
@@ -38,6 +42,8 @@ def run_crawl(
     process (Twisted's reactor does not restart). SIGINT/SIGTERM close the runs (each
     `interrupted`); a second one stops at once. After `max_time` seconds the runs still
     going are closed as `failed` with a `run_timeout` failure (the next crawl carries on).
+    `routes` sends the requests to some origins to a local server (`crawler.routes`). Logs at
+    `log_level` and up to stderr in `log_style` (`crawler.logs`; default: text, UTC).
     """
     archive = open_archive(db_url)
     try:
@@ -45,13 +51,12 @@ def run_crawl(
     except BaseException:
         archive.close()
         raise
-    from scrapy.utils.log import configure_logging
-
-    configure_logging({"LOG_LEVEL": log_level})
+    setup_logging(log_style or LogStyle(), log_level, scrapy=True)
     install_reactor()
     reactor = the_reactor()
     runtime = CrawlRuntime(
         archive, parse_workers=max((s.crawl.parse_workers for s in sources), default=0), log_level=log_level,
+        routes=routes,
     )
     reports: list[SourceReport] = []
     cut_off: dict[str, SourceReport] = {}  # runs recorded closed at --max-time while a download hangs
@@ -107,13 +112,26 @@ def _stop_runs(runtime: CrawlRuntime, name: str) -> None:
     asyncio.ensure_future(runtime.stop())
 
 
+def progress_line(progress: list[tuple[str, Any]], width: int | None) -> str:
+    """The live summary of the runs going on, in one line of at most `width - 1` characters
+    (a line as wide as the terminal wraps, and the next redraw would start below it).
+
+    Each run as `name: 24 pages, 17 new, 0 errors`; when that is too wide, as `name 24p 17n 0e`;
+    what still does not fit is cut, an ellipsis marking the cut.
+    """
+    full = " | ".join(f"{name}: {c.pages_fetched} pages, {c.new} new, {c.errors} errors" for name, c in progress)
+    if width is None or len(full) < width:
+        return full
+    short = " | ".join(f"{name} {c.pages_fetched}p {c.new}n {c.errors}e" for name, c in progress)
+    return clip(short, width - 1)
+
+
 def _show_progress(runtime: CrawlRuntime, out: TextIO) -> None:
-    """A one-line live summary on a terminal, redrawn every half second."""
+    """A one-line live summary on a terminal, redrawn every half second, never wider than it."""
     from twisted.internet import task
 
     def draw() -> None:
-        parts = [f"{name}: {c.pages_fetched} pages, {c.new} new, {c.errors} errors" for name, c in runtime.progress()]
-        out.write("\r\033[K" + " | ".join(parts))
+        out.write("\r\033[K" + progress_line(runtime.progress(), terminal_width(out)))
         out.flush()
 
     def clear() -> None:

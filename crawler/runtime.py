@@ -25,6 +25,7 @@ from crawler.archive_run import STATUS_BY_REASON, ArchiveRun, SourceReport, erro
 from crawler.config import Source
 from crawler.host_gate import HostGate
 from crawler.parse_pool import ParsePool
+from crawler.routes import ROUTES_SETTING
 from crawler.run_context import MAX_QUEUED_PAGES, ArchiveThreads, RunContext, SaveRoom
 from crawler.settings import BASE_SETTINGS, scrapy_settings
 from crawler.spiders.press import PressSpider
@@ -66,8 +67,13 @@ def install_reactor() -> None:
 class RunCrawler(Crawler):
     """A Scrapy crawler for one run of one source, carrying the process's shared handles."""
 
-    def __init__(self, source: Source, context: RunContext, log_level: str) -> None:
-        super().__init__(PressSpider, scrapy_settings(source.crawl, log_level))
+    def __init__(
+        self, source: Source, context: RunContext, log_level: str, routes: dict[str, str] | None = None,
+    ) -> None:
+        settings = scrapy_settings(source.crawl, log_level)
+        if routes:
+            settings[ROUTES_SETTING] = dict(routes)
+        super().__init__(PressSpider, settings)
         self.run = context
 
 
@@ -76,9 +82,11 @@ class CrawlRuntime:
 
     def __init__(
         self, archive: Archive, *, parse_workers: int = 0, max_requests: int | None = None,
-        log_level: str = "WARNING",
+        log_level: str = "WARNING", routes: dict[str, str] | None = None,
     ) -> None:
+        """`routes`: origins answered by a local server (`crawler.routes`), e.g. the demo's."""
         self.archive = archive
+        self.routes = routes
         self.threads = ArchiveThreads()
         self.parser = ParsePool(parse_workers)
         self.gate = HostGate(max_requests)
@@ -100,7 +108,7 @@ class CrawlRuntime:
             archive=self.archive, threads=self.threads, parser=self.parser, gate=self.gate, full=full,
             save_room=self.save_room, on_started=on_started, due_at=due_at, sole=sole,
         )
-        crawler = RunCrawler(source, context, self.log_level)
+        crawler = RunCrawler(source, context, self.log_level, self.routes)
         key = source.name if key is None else key
         self.crawlers[key] = crawler
         ended = self.ended[key] = asyncio.Event()

@@ -15,7 +15,8 @@ BASE_SETTINGS: dict[str, Any] = {
     # yields one item, so the default 100 costs ~200 task switches per page for nothing.
     "CONCURRENT_ITEMS": 4,
     "LOGSTATS_INTERVAL": 0,
-    "LOG_INSTALL_ROOT_HANDLER": True,
+    # presswatch's one handler (crawler.logs) writes Scrapy's lines too: no second root handler per crawler.
+    "LOG_INSTALL_ROOT_HANDLER": False,
     "HTTPERROR_ALLOW_ALL": False,
     "REDIRECT_MAX_TIMES": 5,
     "DEPTH_LIMIT": 0,
@@ -29,6 +30,7 @@ BASE_SETTINGS: dict[str, Any] = {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.politeness.RetryAfterMiddleware": 550,
         "crawler.guards.RedirectGuard": 610,  # sees 3xx responses before RedirectMiddleware (600)
+        "crawler.routes.Routes": 740,  # sets a routed origin's proxy before HttpProxyMiddleware (750)
         # Innermost: politeness and the request cap shared by every run of the process.
         "crawler.host_gate.SharedPoliteness": 990,
     },

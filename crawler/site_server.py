@@ -6,6 +6,12 @@ Serves a directory tree the way a static press site would: ``/a/b`` is looked up
 sitemaps carry absolute URLs that point back at it. Files are read at request time, so a
 test can edit a page between two crawls. Standard library only.
 
+With a ``public_url`` (``http://demo.presswatch.test``) the server answers for that name
+instead: pages carry it in place of ``__BASE__``, and a crawler reaches the server as it
+would a forward proxy (``GET http://demo.presswatch.test/path``: see ``crawler.routes``),
+so the URLs do not depend on the port the server got. A request for another origin is
+answered 404.
+
     python -m crawler.site_server fixtures/demo/sites --port 8000
 """
 from __future__ import annotations
@@ -124,9 +130,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         status = int(code) if isinstance(code, int) or str(code).isdigit() else 0
-        self.server.record(RequestRecord(self.command or "", self.path, status, time.monotonic()))
+        self.server.record(RequestRecord(self.command or "", _origin_form(self.path), status, time.monotonic()))
 
     def _serve(self, send_body: bool) -> None:
+        if not self.server.answers_for(self.path):
+            self._send_page(HTTPStatus.NOT_FOUND, _NOT_FOUND_PAGE, send_body)
+            return
         try:
             path = resolve_request_path(self.server.root, self.path)
         except (PermissionError, ValueError, OSError):
@@ -199,6 +208,13 @@ class _Server(ThreadingHTTPServer):
         self._records: list[RequestRecord] = []
         self._lock = threading.Lock()
 
+    def answers_for(self, target: str) -> bool:
+        """A request line's target is served here: a path, or an absolute URL of this server's own origin."""
+        if target.startswith("/"):
+            return True
+        parts = urlsplit(target)
+        return f"{parts.scheme}://{parts.netloc}".lower() == self.base_url.lower()
+
     def record(self, entry: RequestRecord) -> None:
         with self._lock:
             self._records.append(entry)
@@ -222,13 +238,17 @@ class SiteServer:
     ...     urlopen(server.base_url + "/caspian-post/en/news")
     """
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"site root is not a directory: {root}")
         self.host = host
         self.port = port
+        self.public_url = public_url.rstrip("/") if public_url else None
+        #: The URL pages carry for ``__BASE__``: ``public_url``, else ``address``.
         self.base_url = ""
+        #: Where the server listens: ``http://127.0.0.1:PORT``.
+        self.address = ""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -247,7 +267,8 @@ class SiteServer:
         server = _Server((self.host, self.port), self.root)
         host, port = server.server_address[:2]
         self.port = int(port)
-        self.base_url = f"http://{_url_host(str(host))}:{self.port}"
+        self.address = f"http://{_url_host(str(host))}:{self.port}"
+        self.base_url = self.public_url or self.address
         server.base_url = self.base_url
         self._server = server
         self._thread = threading.Thread(
@@ -278,6 +299,14 @@ class SiteServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _origin_form(target: str) -> str:
+    """A request target as a path (``/a?b``), also when it came as an absolute URL."""
+    if target.startswith("/"):
+        return target
+    parts = urlsplit(target)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _url_host(host: str) -> str:

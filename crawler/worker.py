@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from crawler.archive_run import SourceReport
+from crawler.logs import LOG_FORMATS, LogStyle, setup_logging
 from crawler.processes import die_with_parent
 from crawler.runtime import ABANDON_AFTER, CrawlRuntime, install_reactor, the_reactor
 from crawler.worker_protocol import (
@@ -151,17 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parse-workers", type=int, default=1)
     parser.add_argument("--max-requests", type=int, default=None, help="requests in flight, all runs together")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default="text", help="as the service's (crawler.logs)")
+    parser.add_argument("--local", action="store_true", help="log times in the host's zone (default UTC)")
     parser.add_argument("--orphaned", choices=("close", "die"), default="close",
                         help="when the parent dies: close the runs as interrupted (serve), or die at once "
                              "(presswatch worker: the job engine has already handed the runs to another host)")
     args = parser.parse_args(argv)
     die_with_parent(args.parent_pid, signal.SIGTERM if args.orphaned == "close" else signal.SIGKILL)
-    from scrapy.utils.log import configure_logging
-
     # As `presswatch crawl` does: Scrapy's and Twisted's messages at `--log-level` and up, to stderr
-    # (the service's log), in the service's format.
-    configure_logging({"LOG_LEVEL": args.log_level, "LOG_FORMAT": "%(asctime)s %(levelname)s %(message)s",
-                       "LOG_DATEFORMAT": None})
+    # (the service's log), in the service's style.
+    setup_logging(LogStyle(args.log_format, args.local), args.log_level, scrapy=True)
     connection = Connection(args.fd)
     try:
         archive = open_archive(os.environ[DB_VARIABLE])

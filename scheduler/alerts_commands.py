@@ -16,6 +16,7 @@ from scheduler.cli_common import (
     archive_errors,
     config_option,
     db_option,
+    examples,
     read_config,
 )
 
@@ -29,7 +30,10 @@ def alerts() -> None:
     """Watches and their alerts: list them, send a test alert, retry failed deliveries."""
 
 
-@alerts.command("list")
+@alerts.command("list", epilog=examples(
+    'presswatch alerts list',
+    'presswatch alerts list --config /etc/presswatch/sources.toml',
+))
 @config_option
 @db_option
 def list_alerts(config_path: str, db_url: str) -> None:
@@ -56,7 +60,9 @@ def list_alerts(config_path: str, db_url: str) -> None:
             click.echo(f"{'':>10}last error: {row.last_error}")
 
 
-@alerts.command("test")
+@alerts.command("test", epilog=examples(
+    'presswatch alerts test hydrogen',
+))
 @click.argument("watch_name", metavar="WATCH")
 @config_option
 def test_alert(watch_name: str, config_path: str) -> None:
@@ -75,7 +81,9 @@ def test_alert(watch_name: str, config_path: str) -> None:
         raise PresswatchError(f"{failures} of {len(watch.notify)} channel(s) failed", 1)
 
 
-@alerts.command("retry")
+@alerts.command("retry", epilog=examples(
+    'presswatch alerts retry',
+))
 @config_option
 @db_option
 def retry(config_path: str, db_url: str) -> None:

@@ -19,6 +19,7 @@ from scheduler.cli_common import (
     archive_errors,
     config_option,
     db_option,
+    examples,
     read_config,
 )
 from scheduler.output import format_option, print_rows
@@ -29,7 +30,11 @@ _PROGRESS_EVERY = 1000
 
 source_option = click.option(
     "--source", "source_name", default=None, metavar="NAME",
-    help="Only articles of this configured source.",
+    help="Only articles of this configured source (the sources.toml entry: articles.source_name).",
+)
+agency_option = click.option(
+    "--agency", "agency", default=None, metavar="NAME",
+    help="Only articles credited to this agency (articles.source, e.g. Azertag), whoever published them.",
 )
 
 
@@ -68,10 +73,10 @@ def end_of(value: date | datetime | None) -> datetime | None:
     return datetime.combine(value + timedelta(days=1), time(), tzinfo=UTC)
 
 
-def article_filter(source_name: str | None, since: Any, until: Any) -> Any:
+def article_filter(source_name: str | None, since: Any, until: Any, agency: str | None = None) -> Any:
     from storage import ArticleFilter
 
-    return ArticleFilter(source_name=source_name, since=start_of(since), until=end_of(until))
+    return ArticleFilter(source_name=source_name, since=start_of(since), until=end_of(until), agency=agency)
 
 
 @contextmanager
@@ -104,6 +109,22 @@ def require_known_source(archive: Any, source_name: str | None) -> None:
                               EXIT_CONFIG)
 
 
+def require_known_agency(archive: Any, agency: str | None) -> None:
+    """`--agency NAME` must be credited by some archived article (exit 2 if not, naming some that are)."""
+    from storage.reading import agency_names
+
+    if agency is None:
+        return
+    known = agency_names(archive.engine)
+    if agency in known:
+        return
+    alike = [name for name in known if name.casefold() == agency.casefold()]
+    shown = alike or known[:20]
+    listed = ", ".join(shown) + (f", ... ({len(known)} in all)" if len(known) > len(shown) else "")
+    hint = f"did you mean {alike[0]!r}?" if alike else f"its agencies: {listed or 'none yet'}"
+    raise PresswatchError(f"no article in the archive is credited to {agency!r} ({hint})", EXIT_CONFIG)
+
+
 def progress_stream() -> TextIO | None:
     """stderr when it is a terminal (a live counter), else None."""
     return sys.stderr if sys.stderr.isatty() else None
@@ -112,22 +133,28 @@ def progress_stream() -> TextIO | None:
 # --- search -------------------------------------------------------------------------------
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch search "green hydrogen"',
+    'presswatch search \'"memorandum of understanding" -draft\' --agency Azertag --since 2024-06-01',
+    'presswatch search hydrogen --source gov-press --format json',
+))
 @click.argument("terms")
 @db_option
 @source_option
+@agency_option
 @click.option("--since", type=WHEN, default=None, help="Published on or after DATE (UTC).")
 @click.option("--until", type=WHEN, default=None,
               help="Published on or before DATE (the whole day).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="At most N results.")
 @format_option()
-def search(terms: str, db_url: str, source_name: str | None, since: Any, until: Any,
+def search(terms: str, db_url: str, source_name: str | None, agency: str | None, since: Any, until: Any,
            limit: int, fmt: str) -> None:
     """Full-text search of headlines and bodies, best match first, with snippets."""
-    where = article_filter(source_name, since, until)
+    where = article_filter(source_name, since, until, agency)
     with archive_at(db_url, must_exist=True) as archive:
         require_known_source(archive, source_name)
+        require_known_agency(archive, agency)
         hits = archive.search(terms, where, limit=limit)
     rows = [
         (n, hit.score, hit.published_at, hit.source_name, hit.headline, hit.url, hit.snippet)
@@ -139,24 +166,29 @@ def search(terms: str, db_url: str, source_name: str | None, since: Any, until: 
 # --- export -------------------------------------------------------------------------------
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch export -o archive.jsonl',
+    'presswatch export --format csv --agency Reuters --since 2024-01-01 > reuters.csv',
+))
 @db_option
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl",
               show_default=True, help="JSON lines or CSV (lists as JSON text).")
 @source_option
+@agency_option
 @click.option("--since", type=WHEN, default=None, help="Published on or after DATE (UTC).")
 @click.option("--until", type=WHEN, default=None,
               help="Published on or before DATE (the whole day).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to FILE instead of standard output.")
-def export(db_url: str, fmt: str, source_name: str | None, since: Any, until: Any,
+def export(db_url: str, fmt: str, source_name: str | None, agency: str | None, since: Any, until: Any,
            output: str | None) -> None:
     """Export articles (streaming, constant memory) as JSON lines or CSV, in id order."""
     from storage.reading import EXPORT_COLUMNS
 
-    where = article_filter(source_name, since, until)
+    where = article_filter(source_name, since, until, agency)
     with archive_at(db_url, must_exist=True) as archive:
         require_known_source(archive, source_name)  # before the output file is made
+        require_known_agency(archive, agency)
         with _opened(output) as out:
             records = archive.export_articles(where)
             count = write_export(records, EXPORT_COLUMNS, fmt, out, progress_stream())
@@ -223,7 +255,10 @@ def _csv_cell(value: Any) -> str:
 # --- reparse ------------------------------------------------------------------------------
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch reparse',
+    'presswatch reparse --source gov-press --since 2024-06-01',
+))
 @config_option
 @db_option
 @click.option("--source", "source_name", default=None, metavar="NAME",

@@ -27,6 +27,7 @@ from scheduler.cli_common import (
     PresswatchError,
     archive_errors,
     db_option,
+    examples,
 )
 
 DEFAULT_HOST = "127.0.0.1"
@@ -37,7 +38,10 @@ INSTALL = "pip install 'presswatch[browse]'"
 SETTINGS = {"suggest_facets": False, "allow_download": False}
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch browse --open',
+    'presswatch browse --db sqlite:///presswatch-demo.db --port 8010',
+))
 @db_option
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Address to listen on (anything but loopback lets others read the archive).")

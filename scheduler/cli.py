@@ -18,6 +18,7 @@ from scheduler.archive_commands import export, reparse, search
 from scheduler.browse import browse
 from scheduler.cli_common import (
     DEFAULT_CONFIG,
+    DEMO_DB,
     EXIT_CONFIG,
     EXIT_DATABASE,
     EXIT_QUERY_ERROR,
@@ -28,6 +29,9 @@ from scheduler.cli_common import (
     broker_option,
     config_option,
     db_option,
+    examples,
+    log_options,
+    log_style,
     read_config,
 )
 from scheduler.feeds import feed
@@ -65,7 +69,11 @@ def main() -> None:
     """presswatch: monitor press releases and news, archive them once, query them with SQL."""
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch crawl',
+    'presswatch crawl --source apa-en --source ministry-press -v',
+    'presswatch crawl --full --max-time 600 --log-format json',
+))
 @config_option
 @db_option
 @click.option("--source", "source_names", multiple=True, metavar="NAME", help="Crawl only this source (repeatable).")
@@ -74,8 +82,9 @@ def main() -> None:
               help="Close the runs still going after this long (each failed, run_timeout); exit 8.")
 @click.option("--no-notify", is_flag=True, help="Send no alerts now (the next crawl or serve sends them).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@log_options
 def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bool, max_time: float | None,
-          no_notify: bool, verbose: int) -> None:
+          no_notify: bool, verbose: int, log_format: str, log_local: bool) -> None:
     """Crawl all (or the named) sources once into the archive."""
     from crawler.run import progress_stream, run_crawl
     from scheduler.reports import crawl_outcome, print_crawl_summary
@@ -88,7 +97,7 @@ def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bo
     try:
         register_watches(config, db_url)
         reports = run_crawl(sources, db_url, full=full, log_level=log_level(verbose), progress=progress_stream(),
-                            max_time=max_time)
+                            max_time=max_time, log_style=log_style(log_format, log_local))
         print_crawl_summary(reports, sys.stdout)
         if not no_notify:
             notify_after_crawl(config, db_url, sys.stdout)
@@ -104,7 +113,7 @@ def log_level(verbose: int) -> str:
 
 
 def serve_cluster(
-    config: Config, db_url: str, broker_url: str, run_timeout: float | None, metrics: Any,
+    config: Config, db_url: str, broker_url: str, run_timeout: float | None, metrics: Any, style: Any,
 ) -> None:
     from scheduler.cluster_service import run_cluster_scheduler
     from scheduler.engine import EngineUnavailable
@@ -112,14 +121,17 @@ def serve_cluster(
 
     try:
         AdvisoryLocks(db_url, purpose="serve --broker").close()  # a PostgreSQL archive, reachable
-        run_cluster_scheduler(config, db_url, broker_url, run_timeout=run_timeout, metrics=metrics)
+        run_cluster_scheduler(config, db_url, broker_url, run_timeout=run_timeout, metrics=metrics, log_style=style)
     except EngineUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
     except archive_errors() as exc:
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch worker --broker amqp://guest:guest@rabbit.example:5672/ --db postgresql+psycopg://presswatch@db.example/presswatch',
+    'PRESSWATCH_BROKER=amqp://... PRESSWATCH_DB=postgresql+psycopg://... presswatch worker --metrics-port 9109',
+))
 @click.option("--broker", "broker_url", envvar="PRESSWATCH_BROKER", required=True, metavar="URL",
               help="The job engine's RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/ (env PRESSWATCH_BROKER).")
 @db_option
@@ -129,8 +141,9 @@ def serve_cluster(
 @click.option("--metrics-port", type=int, default=None, metavar="PORT", help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
 @click.option("-v", "--verbose", count=True, help="More log output.")
+@log_options
 def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: int | None, metrics_host: str,
-           verbose: int) -> None:
+           verbose: int, log_format: str, log_local: bool) -> None:
     """Run the due runs a `serve --broker` scheduler sends, until SIGINT/SIGTERM.
 
     Several may run on one host and on many hosts; they share the PostgreSQL archive
@@ -153,7 +166,8 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
     try:
         AdvisoryLocks(db_url, purpose="presswatch worker").close()  # a PostgreSQL archive, reachable
         metrics = ServiceMetrics(metrics_port, metrics_host) if metrics_port is not None else None
-        run_cluster_worker(broker_url, db_url, config, log_level=log_level(verbose), metrics=metrics)
+        run_cluster_worker(broker_url, db_url, config, log_level=log_level(verbose), metrics=metrics,
+                           log_style=log_style(log_format, log_local))
     except MetricsUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
     except EngineUnavailable as exc:
@@ -162,7 +176,11 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
         raise PresswatchError(str(exc), EXIT_DATABASE) from None
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch serve --config /etc/presswatch/sources.toml --db sqlite:////var/lib/presswatch/presswatch.db',
+    'presswatch serve --metrics-port 9108 --log-format json',
+    'presswatch serve --broker amqp://guest:guest@rabbit.example:5672/ --db postgresql+psycopg://presswatch@db.example/presswatch',
+))
 @config_option
 @db_option
 @click.option("--run-timeout", type=float, default=None,
@@ -171,8 +189,9 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics endpoint binds to.")
 @broker_option
 @click.option("-v", "--verbose", count=True, help="More log output.")
+@log_options
 def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port: int | None,
-          metrics_host: str, broker_url: str | None, verbose: int) -> None:
+          metrics_host: str, broker_url: str | None, verbose: int, log_format: str, log_local: bool) -> None:
     """Run the scheduled crawling service until SIGINT/SIGTERM.
 
     With --broker, schedule only: due runs go to the job engine and `presswatch worker`
@@ -193,13 +212,19 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
         metrics = ServiceMetrics(metrics_port, metrics_host) if metrics_port is not None else None
     except MetricsUnavailable as exc:
         raise PresswatchError(str(exc), EXIT_CONFIG) from None
+    style = log_style(log_format, log_local)
     if broker_url:
-        serve_cluster(config, db_url, broker_url, run_timeout, metrics)
+        serve_cluster(config, db_url, broker_url, run_timeout, metrics, style)
         return
-    run_service(config, db_url, run_timeout=run_timeout, log_level=log_level(verbose), metrics=metrics)
+    run_service(config, db_url, run_timeout=run_timeout, log_level=log_level(verbose), metrics=metrics,
+                log_style=style)
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch parse page.html --url https://example.org/news/1 --timezone Asia/Baku',
+    'curl -s https://example.org/news/1 | presswatch parse - --url https://example.org/news/1',
+    'presswatch parse --manifest pages.jsonl > records.jsonl',
+))
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--manifest", metavar="M", help="JSONL manifest of pages ('-' for stdin): batch mode.")
 @click.option("--url", default=None, help="The page's URL (default: file://FILE; for '-', file:///dev/stdin).")
@@ -213,14 +238,7 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
               help="Largest page read, also once gunzipped (default: the --source's max_page_bytes, else 10 MiB).")
 def parse(file: str | None, manifest: str | None, url: str | None, source_name: str | None,
           config_path: str, timezone: str | None, language: str | None, max_page_bytes: int | None) -> None:
-    """Parse a saved page (FILE, or '-' for standard input) or a manifest of pages; print JSON records.
-
-    \b
-    Examples:
-      presswatch parse page.html --url https://example.org/news/1 --timezone Asia/Baku
-      curl -s https://example.org/news/1 | presswatch parse - --url https://example.org/news/1
-      presswatch parse --manifest pages.jsonl > records.jsonl
-    """
+    """Parse a saved page (FILE, or '-' for standard input) or a manifest of pages; print JSON records."""
     from crawler import parse_batch
 
     if (file is None) == (manifest is None):
@@ -286,7 +304,11 @@ def parse_profile(source: Any, timezone: str | None, language: str | None) -> An
     return profile
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch query "SELECT source, count(*) FROM articles GROUP BY source"',
+    'presswatch query "SELECT headline FROM articles WHERE source = :agency" -p agency Azertag',
+    'presswatch query - < report.sql        (or: presswatch query -f report.sql)',
+))
 @click.argument("sql", required=False)
 @click.option("-f", "--file", "sql_file", type=click.File("r", encoding="utf-8"), default=None,
               help="Read the statement from this file ('-': standard input) instead of SQL.")
@@ -301,14 +323,7 @@ def query(
     sql: str | None, sql_file: TextIO | None, params: tuple[tuple[str, str], ...], db_url: str, fmt: str,
     timeout: float,
 ) -> None:
-    """Run a read-only SQL query against the archive.
-
-    \b
-    Examples:
-      presswatch query "SELECT source, count(*) FROM articles GROUP BY source"
-      presswatch query "SELECT headline FROM articles WHERE source = :agency" -p agency Azertag
-      presswatch query - < report.sql        (or: presswatch query -f report.sql)
-    """
+    """Run a read-only SQL query against the archive."""
     from storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
 
     sql = statement_text(sql, sql_file)
@@ -349,10 +364,12 @@ TABLE_MAX_ROWS = 10_000
 
 def print_query_rows(columns: list[str], rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> None:
     """`presswatch query`'s rows as they come: csv, json and jsonl hold one row at a time."""
+    from crawler.terminal import terminal_width
     from scheduler.output import _cell, _clip, _plain
 
     if fmt == "table":
-        clipped = ([_clip(_cell(v), 60) for v in row] for row in rows)
+        room = terminal_width(out)  # on a terminal no cell is shown wider: keep no more of it
+        clipped = ([_clip(_cell(v), room) for v in row] for row in rows)
         shown = list(itertools.islice(clipped, TABLE_MAX_ROWS + 1))
         print_rows(columns, shown[:TABLE_MAX_ROWS], "table", out)
         if len(shown) > TABLE_MAX_ROWS:
@@ -421,15 +438,26 @@ def output_closed() -> None:
     os.close(devnull)
 
 
-@main.command()
+@main.command(epilog=examples(
+    'presswatch sources',
+    'presswatch sources --format json',
+    'presswatch sources --demo      (after presswatch demo)',
+))
 @config_option
 @db_option
 @format_option()
-def sources(config_path: str, db_url: str, fmt: str) -> None:
+@click.option("--demo", is_flag=True,
+              help="The sources `presswatch demo` crawls, in its archive (unless --db names another).")
+def sources(config_path: str, db_url: str, fmt: str, demo: bool) -> None:
     """List configured sources with their last run, status and counts."""
     from scheduler.reports import display_row, source_rows
 
-    config = read_config(config_path)
+    if demo:
+        config, db_url = demo_sources(db_url)
+    elif not Path(config_path).exists():  # e.g. right after `make demo`, which needs no sources file
+        config = read_config_or_hint(config_path, DEMO_SOURCES_HINT)
+    else:
+        config = read_config(config_path)
     try:
         columns, rows = source_rows(config, db_url)
     except archive_errors() as exc:
@@ -439,10 +467,36 @@ def sources(config_path: str, db_url: str, fmt: str) -> None:
     print_rows(columns, rows, fmt, sys.stdout)
 
 
-@main.command()
-@db_option
+DEMO_SOURCES_HINT = "the demo's sources, after `presswatch demo`: presswatch sources --demo"
+
+
+def read_config_or_hint(path: str, hint: str) -> Config:
+    """`read_config`, its error followed by `hint`."""
+    try:
+        return read_config(path)
+    except PresswatchError as exc:
+        raise PresswatchError(f"{exc.message}\n  ({hint})", EXIT_CONFIG) from None
+
+
+def demo_sources(db_url: str) -> tuple[Config, str]:
+    """`sources --demo`: the demo's sources, and its archive unless --db was given."""
+    from scheduler.demo import demo_config
+
+    given = click.get_current_context().get_parameter_source
+    if given("config_path") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--demo lists the demo's own sources: give it without --config")
+    return demo_config(), db_url if given("db_url") == click.core.ParameterSource.COMMANDLINE else DEMO_DB
+
+
+@main.command(epilog=examples(
+    'presswatch demo',
+    'presswatch demo --db sqlite:///elsewhere.db',
+))
+@click.option("--db", "db_url", default=DEMO_DB, show_default=True,
+              help="The demo's archive: any SQLAlchemy URL ($PRESSWATCH_DB is not read: the demo stays "
+                   "out of your archive).")
 def demo(db_url: str) -> None:
-    """Serve the bundled demo sites on 127.0.0.1, crawl them, show what was stored."""
+    """Serve the bundled demo sites on 127.0.0.1, crawl them into the demo's archive, show what was stored."""
     from scheduler.demo import run_demo
 
     try:
@@ -456,7 +510,9 @@ def db() -> None:
     """Archive maintenance."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", epilog=examples(
+    'presswatch db upgrade --db postgresql+psycopg://presswatch@db.example/presswatch',
+))
 @db_option
 def db_upgrade(db_url: str) -> None:
     """Create the archive or migrate it to the current schema."""
@@ -469,7 +525,9 @@ def db_upgrade(db_url: str) -> None:
     click.echo("archive is at the current schema")
 
 
-@db.command("reader")
+@db.command("reader", epilog=examples(
+    'PRESSWATCH_READER_PASSWORD=... presswatch db reader --db postgresql+psycopg://postgres@db.example/presswatch',
+))
 @db_option
 @click.option("--role", default="presswatch_reader", show_default=True, metavar="NAME",
               help="Name of the read-only role (cluster-wide).")

@@ -1,6 +1,7 @@
 """What every `presswatch` command shares: defaults, the --db/--config options, errors."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -9,6 +10,8 @@ from crawler.config import Config, ConfigError, load_config
 
 DEFAULT_DB = "sqlite:///presswatch.db"
 DEFAULT_CONFIG = "sources.toml"
+#: `presswatch demo`'s archive unless its --db names another: never the default archive.
+DEMO_DB = "sqlite:///presswatch-demo.db"
 
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
@@ -44,6 +47,29 @@ broker_option = click.option(
     help="Run over several hosts: send due runs to this RabbitMQ (amqp://...) for `presswatch worker` "
          "hosts to run (env PRESSWATCH_BROKER). Needs a PostgreSQL archive.",
 )
+
+
+def examples(*lines: str) -> str:
+    """A command's `--help` epilog: its examples, one a line, as written."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--log-format text|json` and `--local`: how a long-running or crawling command's log lines look."""
+    command = click.option(
+        "--local", "log_local", is_flag=True, help="Log times in this host's time zone (default: UTC).",
+    )(command)
+    return click.option(
+        "--log-format", "log_format", type=click.Choice(("text", "json")), envvar="PRESSWATCH_LOG_FORMAT",
+        default="text", show_default=True,
+        help="Log lines as text (TIME LEVEL message) or one JSON object each (env PRESSWATCH_LOG_FORMAT).",
+    )(command)
+
+
+def log_style(log_format: str, log_local: bool) -> Any:
+    from crawler.logs import LogStyle
+
+    return LogStyle(log_format, log_local)
 
 
 def read_config(path: str) -> Config:

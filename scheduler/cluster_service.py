@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawler.config import Config, Source
+from crawler.logs import LogStyle, setup_logging
 from scheduler import engine
 from scheduler.job_store import LeaseHolderJobStore
 from scheduler.metrics import ServiceMetrics
@@ -89,13 +89,11 @@ class DueRunSender(BaseExecutor):  # type: ignore[misc]  # APScheduler 3 is unty
 
 def run_cluster_scheduler(
     config: Config, db_url: str, broker_url: str, *, run_timeout: float | None = None,
-    metrics: ServiceMetrics | None = None,
+    metrics: ServiceMetrics | None = None, log_style: LogStyle | None = None,
 ) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    for chatty in ("apscheduler", "alembic", "dramatiq"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    # pika logs tracebacks for every refused connection; ours say it in one line
-    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    chatty = dict.fromkeys(("apscheduler", "alembic", "dramatiq"), logging.WARNING)
+    # pika: tracebacks for every refused connection; ours say it in one line
+    setup_logging(log_style or LogStyle(), "INFO", quiet={**chatty, "pika": logging.CRITICAL})
     ClusterScheduler(config, db_url, broker_url, run_timeout, metrics).serve()
 
 

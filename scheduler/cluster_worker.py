@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 import time
 from datetime import datetime
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config, load_config
+from crawler.logs import LogStyle, setup_logging
 from crawler.service_settings import ServiceSettings
 from crawler.source_wire import WireError, source_from_wire
 from scheduler import engine
@@ -223,10 +223,9 @@ class ClusterWorker:
 
 def run_cluster_worker(
     broker_url: str, db_url: str, config: Config | None, *, log_level: str, metrics: ServiceMetrics | None,
+    log_style: LogStyle | None = None,
 ) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    for chatty in ("alembic", "dramatiq"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    # pika logs tracebacks for every refused connection; Dramatiq's say it in one line
-    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    # pika: tracebacks for every refused connection; Dramatiq's say it in one line
+    quiet = {"alembic": logging.WARNING, "dramatiq": logging.WARNING, "pika": logging.CRITICAL}
+    setup_logging(log_style or LogStyle(), "INFO", quiet=quiet)
     ClusterWorker(broker_url, db_url, config, log_level=log_level, metrics=metrics).serve()

@@ -11,7 +11,14 @@ import click
 
 from crawler.config import Config
 from scheduler.alerts_commands import open_alerts_archive, watch_named
-from scheduler.cli_common import EXIT_CONFIG, PresswatchError, config_option, db_option, read_config
+from scheduler.cli_common import (
+    EXIT_CONFIG,
+    PresswatchError,
+    config_option,
+    db_option,
+    examples,
+    read_config,
+)
 
 if TYPE_CHECKING:  # the command line starts without SQLAlchemy
     from storage import Archive
@@ -20,7 +27,10 @@ if TYPE_CHECKING:  # the command line starts without SQLAlchemy
 FEED_ENTRIES = 50
 
 
-@click.command()
+@click.command(epilog=examples(
+    'presswatch feed hydrogen -o hydrogen.atom',
+    'presswatch feed hydrogen --format rss > hydrogen.rss',
+))
 @click.argument("watch_name", metavar="WATCH")
 @config_option
 @db_option

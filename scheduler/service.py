@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 import zlib
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import Config, ConfigError, Source, load_config
+from crawler.logs import LogStyle, setup_logging
 from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
 from scheduler.metrics import ServiceMetrics
 from scheduler.notifiers import Notifiers
@@ -181,11 +181,11 @@ def reload_schedule(
 
 def run_service(
     config: Config, db_url: str, *, run_timeout: float | None = None, log_level: str = "WARNING",
-    metrics: ServiceMetrics | None = None,
+    metrics: ServiceMetrics | None = None, log_style: LogStyle | None = None,
 ) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    for chatty in ("apscheduler", "alembic"):  # our own line per run says enough
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    """`log_level` is the crawl workers' (Scrapy's); the service's own lines are INFO and up."""
+    # APScheduler and Alembic: our own line per run says enough
+    setup_logging(log_style or LogStyle(), "INFO", quiet={"apscheduler": logging.WARNING, "alembic": logging.WARNING})
     Service(config, db_url, run_timeout, log_level, metrics).serve()
 
 

@@ -34,6 +34,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection, wait
 
 from crawler.config import Source
+from crawler.logs import current_style
 from crawler.processes import tree_resident_bytes
 from crawler.service_settings import ServiceSettings
 from crawler.worker import DB_VARIABLE
@@ -350,7 +351,7 @@ class WorkerPool:
         command = [
             sys.executable, "-m", "crawler.worker", "--fd", str(theirs.fileno()), "--parent-pid", str(os.getpid()),
             "--parse-workers", str(self.parse_workers), "--max-requests", str(self.settings.requests_per_worker),
-            "--log-level", self.log_level, "--orphaned", self.orphaned,
+            "--log-level", self.log_level, "--orphaned", self.orphaned, *current_style().child_args(),
         ]
         env = {**os.environ, SERVICE_MARK: str(os.getpid()), DB_VARIABLE: self.db_url}
         try:

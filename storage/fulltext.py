@@ -91,6 +91,9 @@ def filter_sql(where: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
     if where.source_name is not None:
         sql += f" AND {alias}.source_name = :source_name"
         params.append(bindparam("source_name", where.source_name))
+    if where.agency is not None:
+        sql += f" AND {alias}.source = :agency"
+        params.append(bindparam("agency", where.agency))
     for name, op in (("since", ">="), ("until", "<")):
         value = getattr(where, name)
         if value is not None:

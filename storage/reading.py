@@ -30,6 +30,8 @@ def article_conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if where.source_name is not None:
         conditions.append(Article.source_name == where.source_name)
+    if where.agency is not None:
+        conditions.append(Article.source == where.agency)
     published = appeared()
     if where.since is not None:
         conditions.append(published >= where.since)
@@ -90,6 +92,8 @@ def _pages_query(where: ArticleFilter) -> Select[*tuple[Any, ...]]:
     conditions: list[ColumnElement[bool]] = []
     if where.source_name is not None:
         conditions.append(Article.source_name == where.source_name)
+    if where.agency is not None:
+        conditions.append(Article.source == where.agency)
     if where.since is not None:
         conditions.append(RawPage.fetched_at >= where.since)
     if where.until is not None:
@@ -131,6 +135,13 @@ def latest_articles(connection: Connection, limit: int) -> list[tuple[Any, ...]]
         .limit(limit)
     )
     return [tuple(row) for row in connection.execute(query)]
+
+
+def agency_names(engine: Engine) -> list[str]:
+    """Every agency the archive's articles credit (`articles.source`), sorted."""
+    query = select(Article.source).distinct()
+    with engine.connect() as connection:
+        return sorted(name for (name,) in connection.execute(query) if name is not None)
 
 
 def source_names(engine: Engine) -> list[str]:

@@ -167,12 +167,14 @@ class ArticleFilter:
     """Which articles `search`, `export` and `reparse` look at (all fields optional).
 
     ``since``/``until`` bound the publication time (the first-seen time for
-    articles without one): ``since <= t < until``.
+    articles without one): ``since <= t < until``. ``source_name`` is the configured
+    source (``articles.source_name``), ``agency`` the credited one (``articles.source``).
     """
 
     source_name: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    agency: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):

@@ -67,3 +67,15 @@ def test_the_readme_config_example_is_a_valid_config() -> None:
     assert config.service.worker_count == 2
     assert [w.name for w in config.watches] == ["hydrogen"]
     assert config.alerts.health_notify == ("json://127.0.0.1:8080/health",)
+
+
+@pytest.mark.parametrize(("path", "command"), [(p, c) for p, c in commands(main) if not isinstance(c, click.Group)],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_help_ends_with_one_to_three_examples_of_it(path: str, command: click.Command) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [*path.split()[1:], "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    examples = result.output.split("\n  Examples:\n", 1)[1].splitlines()
+    assert 1 <= len(examples) <= 3, examples
+    assert all(line.startswith("    ") and path in line for line in examples), examples

@@ -32,7 +32,7 @@ class SmallArchive:
 
 @pytest.fixture
 def small_archive(archive_url: str) -> SmallArchive:
-    """Three releases of two sources, saved at T1."""
+    """Three releases of two sources, saved at T1; two credit the Ministry of Energy, one Azertag."""
     articles = {
         "hydrogen": article(
             "hydrogen", "Government adopts hydrogen strategy",
@@ -42,7 +42,7 @@ def small_archive(archive_url: str) -> SmallArchive:
         "week": article(
             "energy-week", "Energy week opens",
             "Delegates discussed hydrogen exports and wind power.",
-            published_at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC),
+            published_at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC), source="Azertag",  # a report the ministry posts
         ),
         "harvest": article(
             "harvest", "Grain harvest grows", "The harvest grew by four percent.",

@@ -84,3 +84,37 @@ def test_search_and_export_of_an_unknown_source_are_errors(small_archive: SmallA
     assert not out.exists()
     known = run_presswatch("export", "--db", small_archive.url, "--source", "agri-news")
     assert (known.returncode, len(known.stdout.splitlines())) == (0, 1)
+
+
+def test_search_and_export_filter_on_the_credited_agency(small_archive: SmallArchive) -> None:
+    def urls(command: str, *args: str) -> list[str]:
+        extra = ("hydrogen OR percent",) if command == "search" else ()
+        result = run_presswatch(command, *extra, "--db", small_archive.url, "--format", "jsonl", *args)
+        assert (result.returncode, result.stderr) == (0, "")
+        return [json.loads(line)["url"].rsplit("/", 1)[1] for line in result.stdout.splitlines()]
+
+    for command in ("search", "export"):
+        assert urls(command, "--agency", "Azertag") == ["energy-week"]
+        assert sorted(urls(command, "--agency", "Ministry of Energy")) == ["harvest", "hydrogen"]
+        assert urls(command, "--agency", "Ministry of Energy", "--source", "gov-press") == ["hydrogen"]
+
+
+def test_an_agency_no_article_credits_is_an_error(small_archive: SmallArchive) -> None:
+    typo = run_presswatch("search", "hydrogen", "--db", small_archive.url, "--agency", "azertag")
+    unknown = run_presswatch("export", "--db", small_archive.url, "--agency", "Reuters")
+    assert (typo.returncode, typo.stdout, typo.stderr) == (
+        2, "", "presswatch: no article in the archive is credited to 'azertag' (did you mean 'Azertag'?)\n")
+    assert (unknown.returncode, unknown.stdout, unknown.stderr) == (
+        2, "", "presswatch: no article in the archive is credited to 'Reuters' "
+               "(its agencies: Azertag, Ministry of Energy)\n")
+
+
+def test_every_command_that_takes_source_refuses_an_unknown_one(small_archive: SmallArchive, tmp_path: Path) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text('[[sources]]\nname = "gov-press"\nstart_urls = ["http://127.0.0.1:9/news"]\n', encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><h1>Title</h1></body></html>", encoding="utf-8")
+    configured = f"presswatch: {config}: invalid sources config:\n  - no source named 'nope' (configured: gov-press)\n"
+    for args in (("crawl", "--db", small_archive.url), ("reparse", "--db", small_archive.url), ("parse", str(page))):
+        result = run_presswatch(*args, "--config", str(config), "--source", "nope")
+        assert (args[0], result.returncode, result.stdout, result.stderr) == (args[0], 2, "", configured)

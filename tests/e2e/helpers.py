@@ -18,14 +18,15 @@ PRESSWATCH = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executab
 
 
 def run_presswatch(
-    *args: str, stdin: str | None = None, timeout: float = 180, env: dict[str, str] | None = None
+    *args: str, stdin: str | None = None, timeout: float = 180, env: dict[str, str] | None = None,
+    cwd: Path = REPO,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `presswatch` command in its own process (Scrapy's reactor runs once per process).
 
-    `env` adds to (or overrides) this process's environment.
+    `env` adds to (or overrides) this process's environment; the command runs in `cwd`.
     """
     return subprocess.run(
-        [*PRESSWATCH, *args], input=stdin, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+        [*PRESSWATCH, *args], input=stdin, capture_output=True, text=True, timeout=timeout, cwd=cwd,
         env={**os.environ, **env} if env else None,
     )
 

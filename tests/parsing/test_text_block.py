@@ -92,4 +92,5 @@ def test_a_body_cut_into_blocks_of_one_kind_by_ads_is_read_from_all_of_them_in_o
 
 def test_short_blocks_of_the_same_kind_are_teasers_not_parts_of_a_body() -> None:
     teasers = "".join(f"<div class='card'><p>{TEASER} {n}</p></div>" for n in range(12))
-    assert split_text(f"<main><div class='card'><p>{P1}</p><p>{P2}</p></div></main><section>{teasers}</section>") is None
+    story = f"<main><div class='card'><p>{P1}</p><p>{P2}</p></div></main>"
+    assert split_text(f"{story}<section>{teasers}</section>") is None

@@ -6,6 +6,8 @@ Prometheus metrics from the scheduler and from workers, a clean stop.
 """
 from __future__ import annotations
 
+import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from crawler.site_server import SiteServer
 from tests.e2e.helpers import DEMO, free_port, run_presswatch
 from tests.service.processes import Process, wait_for
+from tests.service.test_log_lines import UTC_TIME
 
 
 def test_a_broker_url_that_is_not_rabbitmq_is_refused(pg_url: str) -> None:
@@ -80,7 +83,8 @@ def test_the_scheduler_and_a_worker_serve_their_metrics_and_stop_cleanly(
     scheduler_port, worker_port = free_port(), free_port()
     scheduler = Process("serve", "--broker", amqp_url, "--db", pg_url, "--config", str(config),
                         "--metrics-port", str(scheduler_port))
-    worker = Process("worker", "--broker", amqp_url, "--db", pg_url, "--metrics-port", str(worker_port))
+    worker = Process("worker", "--broker", amqp_url, "--db", pg_url, "--metrics-port", str(worker_port),
+                     "--log-format", "json")
     try:
         wait_for(lambda: sum(worker.logged(f"source={name} status=ok") for name in
                              ("caspian-post", "gov-press", "novosti-kaspiya", "trend-wire")) == 4,
@@ -103,5 +107,10 @@ def test_the_scheduler_and_a_worker_serve_their_metrics_and_stop_cleanly(
     finally:
         codes = (worker.stop(), scheduler.stop())
     assert codes == (0, 0)
-    assert worker.lines[-1].endswith("INFO stopped") and scheduler.lines[-1].endswith("INFO stopped")
-    assert not [line for line in worker.lines + scheduler.lines if "Traceback" in line or " ERROR " in line]
+    assert re.fullmatch(UTC_TIME + " INFO stopped", scheduler.lines[-1]), scheduler.lines[-1]
+    assert all(re.match(UTC_TIME + " (INFO|WARNING) ", line) for line in scheduler.lines), scheduler.lines
+    logged = [json.loads(line) for line in worker.lines]  # the worker's and its crawl workers' lines alike
+    assert all(re.fullmatch(UTC_TIME, entry.pop("time")) for entry in logged)
+    assert logged[-1] == {"level": "INFO", "logger": "presswatch.worker", "message": "stopped"}
+    assert not [entry for entry in logged if entry["level"] == "ERROR" or "exception" in entry]
+    assert not [line for line in scheduler.lines if "Traceback" in line or " ERROR " in line]

@@ -229,3 +229,16 @@ def test_stop_closes_the_port(tree: Path) -> None:
 def test_a_missing_root_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
         SiteServer(tmp_path / "nowhere")
+
+
+def test_a_server_with_a_public_url_answers_for_that_name_like_a_proxy(tree: Path) -> None:
+    with SiteServer(tree, public_url="http://demo.presswatch.test/") as server:
+        assert server.base_url == "http://demo.presswatch.test"
+        assert server.address == f"http://127.0.0.1:{server.port}"
+        status, body = raw_get(server, "http://demo.presswatch.test/site/en/news/politics/some-story-42")
+        assert (status, body) == (200, b'<a href="http://demo.presswatch.test/site/en/news">home</a>')
+        assert raw_get(server, "/site/rss.xml") == (200, b"<rss><link>http://demo.presswatch.test/site/en/news</link></rss>")
+        assert raw_get(server, "http://example.org/site/rss.xml")[0] == 404  # another origin: not served here
+        assert [(r.path, r.status) for r in server.requests] == [
+            ("/site/en/news/politics/some-story-42", 200), ("/site/rss.xml", 200), ("/site/rss.xml", 404),
+        ]
