@@ -23,7 +23,7 @@ reads the archive with psycopg.
 The baseline, "local serve (no broker)", runs first, from scratch: the same sites, sources
 TOML (`[service] workers = 1`) and a fresh database, run by `presswatch serve --config FILE --db
 URL` (no broker, no `presswatch worker`: the service process runs the due runs in its own crawl
-worker subprocess, `python -m crawler.worker`, and that one's parse workers); the same first
+worker subprocess, `python -m presswatch.crawler.worker`, and that one's parse workers); the same first
 crawl, settling and window as below; SIGTERM right after the window. Its runs have no due time
 (`crawl_runs.due_at` is NULL, its job store is in memory), so it has no drain and no lost or
 doubled check: runs/s, keep-up (runs completed / due runs expected) and CPU per run only, that

@@ -1,4 +1,4 @@
-"""`python -m crawler`: one crawl run in its own process (the service's child).
+"""`python -m presswatch.crawler`: one crawl run in its own process (the service's child).
 
 Prints one JSON line per source with the run's counts on stdout.
 Exit status: 0 the run completed (pages may have failed: they are recorded),
@@ -12,14 +12,14 @@ import os
 import sys
 from dataclasses import asdict
 
-from crawler.config import ConfigError, load_config
-from crawler.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS, LogStyle
-from crawler.run import run_crawl
-from storage import ArchiveError
+from presswatch.crawler.config import ConfigError, load_config
+from presswatch.crawler.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS, LogStyle
+from presswatch.crawler.run import run_crawl
+from presswatch.storage import ArchiveError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m presswatch.crawler", description=__doc__)
     parser.add_argument("--config", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--source", action="append", default=[])

@@ -9,7 +9,8 @@ UTC unless `local` (the host's zone):
 or, in the `json` format, one JSON object per line with `time`, `level`, `logger`, `message`
 and, when the record carries one, `exception` (the traceback's text):
 
-    {"time": "2026-12-07T15:11:02.211+00:00", "level": "INFO", "logger": "scheduler.service", "message": "..."}
+    {"time": "2026-12-07T15:11:02.211+00:00", "level": "INFO", "logger": "presswatch.scheduler.service",
+     "message": "..."}
 
 Scrapy's own root handler is never installed (`LOG_INSTALL_ROOT_HANDLER` is off in
 `crawler.settings`): its messages and Twisted's go through this handler like the rest. A
@@ -43,7 +44,7 @@ class LogStyle:
             raise ValueError(f"log format {self.format!r}: use one of {', '.join(LOG_FORMATS)}")
 
     def child_args(self) -> list[str]:
-        """The options that give a child process (`python -m crawler.worker`) this style."""
+        """The options that give a child process (`python -m presswatch.crawler.worker`) this style."""
         return ["--log-format", self.format, *(["--local"] if self.local else [])]
 
 

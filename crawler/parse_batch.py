@@ -1,7 +1,5 @@
-"""Batch front-end of the parser: saved pages in, one JSON record per page out.
-
-    python -m crawler.parse_batch --manifest PATH|- [--timezone TZ] [--language LANG] [--max-page-bytes N]
-    python -m crawler.parse_batch FILE --url URL [--timezone TZ] [--language LANG] [--max-page-bytes N]
+"""Saved pages in, one JSON record per page out: what `presswatch parse` runs
+(``scheduler/cli.py`` is its only front end).
 
 Input is bounded like a crawled body: a page larger than ``max_page_bytes`` (10 MiB unless
 told), also once gunzipped, is refused after reading at most that much, and so is a
@@ -11,7 +9,6 @@ gives an error record in its place; every other line is parsed.
 """
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import logging
@@ -24,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from crawler.config import CrawlSettings
-from crawler.parsing import ParseProfile, parse_article
-from crawler.parsing.body import preload
+from presswatch.crawler.config import CrawlSettings
+from presswatch.crawler.parsing import ParseProfile, parse_article
+from presswatch.crawler.parsing.body import preload
 
 logger = logging.getLogger(__name__)
 GZIP_MAGIC = b"\x1f\x8b"
@@ -195,54 +192,3 @@ def _records(jobs: list[Job], workers: int | None) -> Iterator[dict[str, Any]]:
 def _default_workers(count: int) -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return min(cpus or 1, 4) if count >= POOL_THRESHOLD else 1
-
-
-def build_profile(timezone: str | None, language: str | None) -> ParseProfile | None:
-    if not timezone and not language:
-        return None
-    return ParseProfile(timezone=timezone, language=language)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.parse_batch", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", nargs="?", help="one saved page (plain or gzip)")
-    parser.add_argument("--url", default="", help="the page's URL")
-    parser.add_argument("--manifest", help="JSONL manifest path, or - for stdin")
-    parser.add_argument("--timezone", help="IANA zone for times printed without an offset")
-    parser.add_argument("--language", help="ISO 639-1 language hint")
-    parser.add_argument("--workers", type=int, help="parallel worker processes")
-    parser.add_argument("--max-page-bytes", type=int, default=DEFAULT_MAX_PAGE_BYTES,
-                        help="largest page read, also once gunzipped (default: 10 MiB)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)  # its per-page notes are noise here
-    profile = build_profile(args.timezone, args.language)
-    if args.manifest:
-        if args.manifest == "-":
-            run_manifest(manifest_lines(sys.stdin.buffer), sys.stdout, profile, Path.cwd(),
-                         args.workers, args.max_page_bytes)
-            return 0
-        path = Path(args.manifest)
-        try:
-            stream = path.open("rb")
-        except OSError as exc:
-            parser.error(f"cannot read {path}: {exc.strerror or exc}")
-        with stream:
-            run_manifest(manifest_lines(stream), sys.stdout, profile, path.parent,
-                         args.workers, args.max_page_bytes)
-        return 0
-    if not args.file:
-        parser.error("give FILE --url URL, or --manifest PATH|-")
-    try:
-        page = load_page(args.file, args.max_page_bytes)
-    except PageUnreadable as exc:
-        record: dict[str, Any] = {"url": args.url, "error": f"cannot read page: {exc}"}
-    else:
-        record = parse_to_record(page, args.url or Path(args.file).resolve().as_uri(), profile)
-    print(json.dumps(record, ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

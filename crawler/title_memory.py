@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections import OrderedDict, deque
 
-from crawler.parsing.affixes import recurring_affixes
-from crawler.parsing.text import clean_text
+from presswatch.crawler.parsing.affixes import recurring_affixes
+from presswatch.crawler.parsing.text import clean_text
 
 _TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 HEAD_BYTES = 65_536  # the title is in the head: the rest of a page is not searched

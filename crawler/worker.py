@@ -1,6 +1,6 @@
 """A long-lived crawl worker: many sources' runs at once in one reactor, fed by `presswatch serve`.
 
-    python -m crawler.worker --fd N --parent-pid PID [--parse-workers N] [--max-requests N]
+    python -m presswatch.crawler.worker --fd N --parent-pid PID [--parse-workers N] [--max-requests N]
 
 (started by the service, never by hand: the archive URL comes in `$PRESSWATCH_DB`, the
 orders over the socket `--fd`, see `crawler.worker_protocol`). The worker opens the archive,
@@ -23,11 +23,11 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from crawler.archive_run import SourceReport
-from crawler.logs import LOG_FORMATS, LogStyle, setup_logging
-from crawler.processes import die_with_parent
-from crawler.runtime import ABANDON_AFTER, CrawlRuntime, install_reactor, the_reactor
-from crawler.worker_protocol import (
+from presswatch.crawler.archive_run import SourceReport
+from presswatch.crawler.logs import LOG_FORMATS, LogStyle, setup_logging
+from presswatch.crawler.processes import die_with_parent
+from presswatch.crawler.runtime import ABANDON_AFTER, CrawlRuntime, install_reactor, the_reactor
+from presswatch.crawler.worker_protocol import (
     CancelRun,
     FromWorker,
     RunFinished,
@@ -36,7 +36,7 @@ from crawler.worker_protocol import (
     StopWorker,
     WorkerReady,
 )
-from storage import ArchiveError, RunCounts, open_archive
+from presswatch.storage import ArchiveError, RunCounts, open_archive
 
 logger = logging.getLogger("presswatch.worker")
 DB_VARIABLE = "PRESSWATCH_DB"
@@ -145,7 +145,7 @@ class Worker:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.worker", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m presswatch.crawler.worker", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fd", type=int, required=True, help="the socket to the service")
     parser.add_argument("--parent-pid", type=int, required=True)

@@ -12,11 +12,11 @@ from typing import Any, TextIO
 
 import click
 
-from crawler.config import Config, ConfigError
-from scheduler.alerts_commands import alerts, notify_after_crawl, register_watches
-from scheduler.archive_commands import export, reparse, search
-from scheduler.browse import browse
-from scheduler.cli_common import (
+from presswatch.crawler.config import Config, ConfigError
+from presswatch.scheduler.alerts_commands import alerts, notify_after_crawl, register_watches
+from presswatch.scheduler.archive_commands import export, reparse, search
+from presswatch.scheduler.browse import browse
+from presswatch.scheduler.cli_common import (
     DEFAULT_CONFIG,
     DEMO_DB,
     EXIT_CONFIG,
@@ -34,8 +34,8 @@ from scheduler.cli_common import (
     log_style,
     read_config,
 )
-from scheduler.feeds import feed
-from scheduler.output import format_option, print_rows
+from presswatch.scheduler.feeds import feed
+from presswatch.scheduler.output import format_option, print_rows
 
 
 class PresswatchGroup(click.Group):
@@ -86,8 +86,8 @@ def main() -> None:
 def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bool, max_time: float | None,
           no_notify: bool, verbose: int, log_format: str, log_local: bool) -> None:
     """Crawl all (or the named) sources once into the archive."""
-    from crawler.run import progress_stream, run_crawl
-    from scheduler.reports import crawl_outcome, print_crawl_summary
+    from presswatch.crawler.run import progress_stream, run_crawl
+    from presswatch.scheduler.reports import crawl_outcome, print_crawl_summary
 
     config = read_config(config_path)
     try:
@@ -115,9 +115,9 @@ def log_level(verbose: int) -> str:
 def serve_cluster(
     config: Config, db_url: str, broker_url: str, run_timeout: float | None, metrics: Any, style: Any,
 ) -> None:
-    from scheduler.cluster_service import run_cluster_scheduler
-    from scheduler.engine import EngineUnavailable
-    from storage.locks import AdvisoryLocks
+    from presswatch.scheduler.cluster_service import run_cluster_scheduler
+    from presswatch.scheduler.engine import EngineUnavailable
+    from presswatch.storage.locks import AdvisoryLocks
 
     try:
         AdvisoryLocks(db_url, purpose="serve --broker").close()  # a PostgreSQL archive, reachable
@@ -149,10 +149,10 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
     Several may run on one host and on many hosts; they share the PostgreSQL archive
     (--db) and the broker. Sources come with each run: a worker needs no sources file.
     """
-    from scheduler.cluster_worker import run_cluster_worker, worker_config
-    from scheduler.engine import EngineUnavailable, check_broker_url
-    from scheduler.metrics import MetricsUnavailable, ServiceMetrics
-    from storage.locks import AdvisoryLocks
+    from presswatch.scheduler.cluster_worker import run_cluster_worker, worker_config
+    from presswatch.scheduler.engine import EngineUnavailable, check_broker_url
+    from presswatch.scheduler.metrics import MetricsUnavailable, ServiceMetrics
+    from presswatch.storage.locks import AdvisoryLocks
 
     try:
         check_broker_url(broker_url)
@@ -197,12 +197,12 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
     With --broker, schedule only: due runs go to the job engine and `presswatch worker`
     hosts run them; one `serve --broker` at a time is active, the others stand by.
     """
-    from scheduler.metrics import MetricsUnavailable, ServiceMetrics
-    from scheduler.service import run_service
+    from presswatch.scheduler.metrics import MetricsUnavailable, ServiceMetrics
+    from presswatch.scheduler.service import run_service
 
     config = read_config(config_path)
     try:
-        from storage import open_archive
+        from presswatch.storage import open_archive
 
         with open_archive(db_url) as archive:
             archive.require_writable()
@@ -239,7 +239,7 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
 def parse(file: str | None, manifest: str | None, url: str | None, source_name: str | None,
           config_path: str, timezone: str | None, language: str | None, max_page_bytes: int | None) -> None:
     """Parse a saved page (FILE, or '-' for standard input) or a manifest of pages; print JSON records."""
-    from crawler import parse_batch
+    from presswatch.crawler import parse_batch
 
     if (file is None) == (manifest is None):
         raise click.UsageError("give either FILE or --manifest M")
@@ -288,7 +288,7 @@ def parse_profile(source: Any, timezone: str | None, language: str | None) -> An
     from dataclasses import replace
     from zoneinfo import ZoneInfo
 
-    from crawler.parsing.article import ParseProfile
+    from presswatch.crawler.parsing.article import ParseProfile
 
     profile = source.profile() if source is not None else ParseProfile()
     if timezone is not None:
@@ -324,7 +324,7 @@ def query(
     timeout: float,
 ) -> None:
     """Run a read-only SQL query against the archive."""
-    from storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
+    from presswatch.storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
 
     sql = statement_text(sql, sql_file)
     try:
@@ -364,8 +364,8 @@ TABLE_MAX_ROWS = 10_000
 
 def print_query_rows(columns: list[str], rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> None:
     """`presswatch query`'s rows as they come: csv, json and jsonl hold one row at a time."""
-    from crawler.terminal import terminal_width
-    from scheduler.output import _cell, _clip, _plain
+    from presswatch.crawler.terminal import terminal_width
+    from presswatch.scheduler.output import _cell, _clip, _plain
 
     if fmt == "table":
         room = terminal_width(out)  # on a terminal no cell is shown wider: keep no more of it
@@ -409,7 +409,7 @@ class JsonArrayItem:
         self.picks = [(f"    {self.encode(name)}: ", last[name]) for name in dict.fromkeys(columns)]
 
     def __call__(self, row: Sequence[Any]) -> str:
-        from scheduler.output import _plain
+        from presswatch.scheduler.output import _plain
 
         if not self.picks:
             return "  {}"
@@ -425,7 +425,7 @@ class JsonArrayItem:
 
 def json_default(value: Any) -> Any:
     """A value inside an array (a timestamp[], a numeric[]): plain, or text."""
-    from scheduler.output import _plain
+    from presswatch.scheduler.output import _plain
 
     plain = _plain(value)
     return str(value) if plain is value else plain
@@ -450,7 +450,7 @@ def output_closed() -> None:
               help="The sources `presswatch demo` crawls, in its archive (unless --db names another).")
 def sources(config_path: str, db_url: str, fmt: str, demo: bool) -> None:
     """List configured sources with their last run, status and counts."""
-    from scheduler.reports import display_row, source_rows
+    from presswatch.scheduler.reports import display_row, source_rows
 
     if demo:
         config, db_url = demo_sources(db_url)
@@ -480,7 +480,7 @@ def read_config_or_hint(path: str, hint: str) -> Config:
 
 def demo_sources(db_url: str) -> tuple[Config, str]:
     """`sources --demo`: the demo's sources, and its archive unless --db was given."""
-    from scheduler.demo import demo_config
+    from presswatch.scheduler.demo import demo_config
 
     given = click.get_current_context().get_parameter_source
     if given("config_path") == click.core.ParameterSource.COMMANDLINE:
@@ -497,7 +497,7 @@ def demo_sources(db_url: str) -> tuple[Config, str]:
                    "out of your archive).")
 def demo(db_url: str) -> None:
     """Serve the bundled demo sites on 127.0.0.1, crawl them into the demo's archive, show what was stored."""
-    from scheduler.demo import run_demo
+    from presswatch.scheduler.demo import run_demo
 
     try:
         run_demo(db_url, sys.stdout)
@@ -516,7 +516,7 @@ def db() -> None:
 @db_option
 def db_upgrade(db_url: str) -> None:
     """Create the archive or migrate it to the current schema."""
-    from storage import upgrade_archive
+    from presswatch.storage import upgrade_archive
 
     try:
         upgrade_archive(db_url)
@@ -533,8 +533,8 @@ def db_upgrade(db_url: str) -> None:
               help="Name of the read-only role (cluster-wide).")
 def db_reader(db_url: str, role: str) -> None:
     """PostgreSQL: create or update the read-only role `presswatch query` runs as."""
-    from storage import ReadOnlyQueryError, create_reader_role, upgrade_archive
-    from storage.dialect import is_sqlite, masked, parse_url
+    from presswatch.storage import ReadOnlyQueryError, create_reader_role, upgrade_archive
+    from presswatch.storage.dialect import is_sqlite, masked, parse_url
 
     password = os.environ.get("PRESSWATCH_READER_PASSWORD") or None
     try:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crawler.config import Config, ConfigError, load_config
+from presswatch.crawler.config import Config, ConfigError, load_config
 
 DEFAULT_DB = "sqlite:///presswatch.db"
 DEFAULT_CONFIG = "sources.toml"
@@ -67,7 +67,7 @@ def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def log_style(log_format: str, log_local: bool) -> Any:
-    from crawler.logs import LogStyle
+    from presswatch.crawler.logs import LogStyle
 
     return LogStyle(log_format, log_local)
 
@@ -81,6 +81,6 @@ def read_config(path: str) -> Config:
 
 def archive_errors() -> tuple[type[Exception], ...]:
     """Errors that mean a service (the database) is unusable: exit 3."""
-    from storage import ArchiveError
+    from presswatch.storage import ArchiveError
 
     return (ArchiveError,)

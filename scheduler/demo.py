@@ -14,14 +14,15 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from crawler.config import Config, load_config
-from crawler.site_server import SiteServer
-from scheduler.cli_common import DEMO_DB
-from scheduler.output import print_rows
-from scheduler.reports import iso_time, print_crawl_summary
-from storage import masked_url, open_archive
+import presswatch.demo
+from presswatch.crawler.config import Config, load_config
+from presswatch.demo.site_server import SiteServer
+from presswatch.scheduler.cli_common import DEMO_DB
+from presswatch.scheduler.output import print_rows
+from presswatch.scheduler.reports import iso_time, print_crawl_summary
+from presswatch.storage import masked_url, open_archive
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+DEMO_DIR = Path(presswatch.demo.__file__).resolve().parent  # fixtures/demo/, installed as presswatch.demo
 #: Where the demo sites live as far as the crawl and the archive are concerned.
 DEMO_ORIGIN = "http://demo.presswatch.test"
 
@@ -32,7 +33,7 @@ def demo_config() -> Config:
 
 
 def run_demo(db_url: str, out: TextIO) -> None:
-    from crawler.run import progress_stream, run_crawl
+    from presswatch.crawler.run import progress_stream, run_crawl
 
     config = demo_config()
     with SiteServer(DEMO_DIR / "sites", public_url=DEMO_ORIGIN) as server:

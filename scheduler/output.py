@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import click
 
-from crawler.terminal import clip, terminal_width
+from presswatch.crawler.terminal import clip, terminal_width
 
 FORMATS = ("table", "csv", "json", "jsonl")
 

@@ -1,11 +1,15 @@
-"""The one module that knows which database it talks to.
+"""What differs between SQLite and PostgreSQL in connecting and writing.
 
-Everything else in ``storage`` is dialect-free SQLAlchemy. Here live: URL
-checks, engine set-up (SQLite pragmas and transaction control), write
-transactions (and the one schema changes run in), ``INSERT ... ON CONFLICT DO
-NOTHING``, transaction-scoped locks, which writer conflicts are worth a retry, which
-full-text engine to speak, how JSON lists are kept, and PostgreSQL's table, view and
-column comments.
+Here live: URL checks, engine set-up (SQLite pragmas and transaction control), write
+transactions (and the one schema changes run in), ``INSERT ... ON CONFLICT DO NOTHING``,
+transaction-scoped locks, which writer conflicts are worth a retry, which full-text engine to
+speak, how JSON lists are kept, and PostgreSQL's table, view and column comments. The saving,
+reading and dedupe modules ask this one and are otherwise dialect-free SQLAlchemy.
+
+Some modules are about one database by their nature and say so in their names or first line:
+the read-only query sandboxes (``readonly_sqlite``, ``readonly_pg``, with ``reader_role``),
+the full-text engines (``fulltext``), the cluster's advisory locks (``locks``, PostgreSQL),
+the disk reserve (``reserve``, SQLite) and the migrations.
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
-from storage.errors import ArchiveError
+from presswatch.storage.errors import ArchiveError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
@@ -215,7 +219,7 @@ def rows_where_in(
     ordered = sorted(set(values))
     if not ordered:
         return []
-    if isinstance(key, QueryableAttribute):  # a mapped attribute (Article.url): its column
+    if isinstance(key, QueryableAttribute):  # a mapped attribute (ArticleRow.url): its column
         key = key.expression
     if connection.dialect.name != "postgresql":
         rows: list[Row[*tuple[Any, ...]]] = []

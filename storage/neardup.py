@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from storage.hashing import normalise_text
+from presswatch.storage.hashing import normalise_text
 
 SHINGLE_WORDS = 5
 NUM_PERMUTATIONS = 64  # bins of the one-permutation signature

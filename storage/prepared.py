@@ -13,8 +13,8 @@ import hashlib
 import zlib
 from dataclasses import dataclass
 
-from storage import neardup
-from storage.hashing import Fingerprint
+from presswatch.storage import neardup
+from presswatch.storage.hashing import Fingerprint
 
 RAW_COMPRESSION = "zlib"
 # Level 3: 2.4x faster than the default 6 on real news pages (1.8 vs 4.3 ms a page on the

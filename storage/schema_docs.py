@@ -6,7 +6,7 @@ table and column" block is ``columns_markdown()``; Datasette's metadata
 (``scheduler.browse_metadata``) shows both. PostgreSQL archives carry them as table, view and
 column comments (``comments()``, applied by ``storage.migrate`` after each upgrade).
 ``tests/storage/test_schema_docs.py`` keeps them equal and checks that every column of a
-migrated archive is described. Regenerate the README block with ``python -m storage.schema_docs``.
+migrated archive is described. Regenerate the README block with ``python -m presswatch.storage.schema_docs``.
 """
 from __future__ import annotations
 
@@ -322,7 +322,7 @@ def comments() -> dict[str, tuple[str, dict[str, str]]]:
 
 
 COLUMNS_START = (
-    "<!-- columns: generated from storage/schema_docs.py by `python -m storage.schema_docs`; "
+    "<!-- columns: generated from storage/schema_docs.py by `python -m presswatch.storage.schema_docs`; "
     "a test keeps them equal -->"
 )
 COLUMNS_END = "<!-- /columns -->"

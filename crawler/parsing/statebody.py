@@ -14,8 +14,8 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring
 
-from crawler.parsing.body import container_paragraphs, join_paragraphs
-from crawler.parsing.pagestamps import script_texts
+from presswatch.crawler.parsing.body import container_paragraphs, join_paragraphs
+from presswatch.crawler.parsing.pagestamps import script_texts
 
 # A JSON string under a key that names the article's content: "contentHtml", "body_html", "articleBody", ...
 _CONTENT_VALUE = re.compile(

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.body import SKIP, container_paragraphs, is_furniture, join_paragraphs
-from crawler.parsing.text import element_text
+from presswatch.crawler.parsing.body import SKIP, container_paragraphs, is_furniture, join_paragraphs
+from presswatch.crawler.parsing.text import element_text
 
 MIN_CHARS = 400  # paragraph text the container must hold
 MIN_SHARE = 0.6  # ... as a share of all paragraph text on the page

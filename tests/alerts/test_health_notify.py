@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from crawler.config import load_config
-from scheduler.notifiers import Notifiers
-from storage import Archive, RunCounts, open_archive, upgrade_archive
+from presswatch.crawler.config import load_config
+from presswatch.scheduler.notifiers import Notifiers
+from presswatch.storage import Archive, RunCounts, open_archive, upgrade_archive
 from tests.alerts.conftest import dead_source_config, rows
 from tests.alerts.servers import wait_for
 from tests.e2e.helpers import PRESSWATCH, REPO, free_port

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from crawler.run import progress_line
+from presswatch.crawler.run import progress_line
 from tests.archive_cli.conftest import SmallArchive
 from tests.e2e.helpers import PRESSWATCH, REPO, run_presswatch
 

@@ -5,7 +5,7 @@ import asyncio
 import time
 from itertools import pairwise
 
-from crawler.host_gate import THROTTLE_START_SECONDS, HostGate
+from presswatch.crawler.host_gate import THROTTLE_START_SECONDS, HostGate
 
 
 async def fetch(gate: HostGate, host: str, starts: list[tuple[str, float]], *, concurrency: int = 1,

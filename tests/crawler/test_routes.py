@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from scrapy import Request
 
-from crawler.routes import Routes, origin_of
+from presswatch.crawler.routes import Routes, origin_of
 
 
 @pytest.mark.parametrize(("url", "origin"), [

@@ -1,8 +1,8 @@
 """What a crawl process learns from its sources' titles, and how much of it it keeps."""
 from __future__ import annotations
 
-from crawler import title_memory
-from crawler.title_memory import TitleMemory
+from presswatch.crawler import title_memory
+from presswatch.crawler.title_memory import TitleMemory
 
 
 def page(title: str) -> bytes:

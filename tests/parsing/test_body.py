@@ -6,9 +6,9 @@ import json
 import lxml.html
 import pytest
 
-from crawler.parsing import ParseProfile, parse_article
-from crawler.parsing.body import tidy_body, with_lead
-from crawler.parsing.statebody import state_body
+from presswatch.crawler.parsing import ParseProfile, parse_article
+from presswatch.crawler.parsing.body import tidy_body, with_lead
+from presswatch.crawler.parsing.statebody import state_body
 
 LONG_1 = ("The council approved the new bus routes on Thursday, adding night services on the four "
           "busiest lines from the first of next month.")

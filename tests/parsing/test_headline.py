@@ -5,10 +5,10 @@ import json
 
 import lxml.html
 
-from crawler.parsing import ParseProfile, parse_article
-from crawler.parsing.affixes import recurring_affixes
-from crawler.parsing.headline import pick_headline, site_names
-from crawler.parsing.structured import read_structured
+from presswatch.crawler.parsing import ParseProfile, parse_article
+from presswatch.crawler.parsing.affixes import recurring_affixes
+from presswatch.crawler.parsing.headline import pick_headline, site_names
+from presswatch.crawler.parsing.structured import read_structured
 
 
 def _pick(head: str, body: str, publisher: str | None = None,

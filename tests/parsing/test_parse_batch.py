@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from crawler.parse_batch import load_page, main, parse_to_record, run_manifest
+from presswatch.crawler.parse_batch import load_page, parse_to_record, run_manifest
+from presswatch.scheduler.cli import main
 
 PAGE = (b"<html lang='en'><head><title>Port reopens | Harbour News</title>"
         b"<meta property='og:site_name' content='Harbour News'></head><body>"
@@ -71,9 +73,10 @@ def test_manifest_order_is_kept_with_a_worker_pool(pages: Path) -> None:
     assert [json.loads(line)["id"] for line in out.getvalue().splitlines()] == list(range(30))
 
 
-def test_cli_parses_one_file_with_timezone(pages: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(pages / "packed.html.gz"), "--url", "https://h.example/p",
-                 "--timezone", "Asia/Baku", "--language", "en"]) == 0
-    record = json.loads(capsys.readouterr().out)
+def test_cli_parses_one_file_with_timezone(pages: Path) -> None:
+    result = CliRunner().invoke(main, ["parse", str(pages / "packed.html.gz"), "--url", "https://h.example/p",
+                                       "--timezone", "Asia/Baku", "--language", "en"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
     assert (record["url"], record["published_at"]) == ("https://h.example/p",
                                                        "2023-04-10T20:01:00+04:00")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.site_server import SiteServer
+from presswatch.demo.site_server import SiteServer
 from tests.e2e.helpers import DEMO, free_port, run_presswatch
 from tests.service.processes import Process, wait_for
 from tests.service.test_log_lines import UTC_TIME

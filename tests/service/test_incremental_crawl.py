@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.pool import NullPool
 
-from storage.models import Article
+from presswatch.storage.models import ArticleRow
 from tests.e2e.helpers import run_presswatch
 from tests.faults.helpers import rows
 from tests.service.newsroom import Newsroom, sources_toml
@@ -36,9 +36,9 @@ def fetched_an_hour_earlier(db_url: str) -> None:
     engine = create_engine(db_url, poolclass=NullPool)
     try:
         with engine.begin() as connection:
-            for article_id, seen in connection.execute(select(Article.id, Article.last_seen_at)).all():
+            for article_id, seen in connection.execute(select(ArticleRow.id, ArticleRow.last_seen_at)).all():
                 connection.execute(
-                    update(Article).where(Article.id == article_id).values(last_seen_at=seen - timedelta(hours=1))
+                    update(ArticleRow).where(ArticleRow.id == article_id).values(last_seen_at=seen - timedelta(hours=1))
                 )
     finally:
         engine.dispose()

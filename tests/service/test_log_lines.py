@@ -68,7 +68,7 @@ def test_crawl_logs_one_json_object_per_line_from_the_environment(tmp_path: Path
          "message": f"Error downloading <GET {url}>: {REFUSED}"},
         {"level": "ERROR", "logger": "scrapy.downloadermiddlewares.retry",
          "message": f"Gave up retrying <GET {url}> (failed 1 times): {REFUSED}"},
-        {"level": "WARNING", "logger": "crawler.spiders.press",
+        {"level": "WARNING", "logger": "presswatch.crawler.spiders.press",
          "message": f"dead: connection_refused {url} (-): DownloadConnectionRefusedError: {REFUSED}"},
     ]
 
@@ -88,7 +88,7 @@ def test_serve_and_its_crawl_workers_log_json_lines(tmp_path: Path) -> None:
     by_logger = {(r["logger"], r["level"]) for r in records}
     assert ("presswatch.service", "INFO") in by_logger
     assert ("scrapy.downloadermiddlewares.retry", "ERROR") in by_logger  # from a crawl worker, a process of its own
-    assert [r["message"] for r in records if r["logger"] == "crawler.spiders.press"][0] == (
+    assert [r["message"] for r in records if r["logger"] == "presswatch.crawler.spiders.press"][0] == (
         f"dead: connection_refused {url} (-): DownloadConnectionRefusedError: {REFUSED}"
     )
     assert (records[-1]["level"], records[-1]["logger"], records[-1]["message"]) == (

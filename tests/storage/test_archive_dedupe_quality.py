@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func
 
-from storage import Archive, ArticleIn, SaveOutcome, neardup
-from storage.dedupe import MAX_CANDIDATES_PER_KEY
-from storage.models import Article, ArticleRevision, DuplicateGroup
+from presswatch.storage import Archive, ArticleIn, SaveOutcome, neardup
+from presswatch.storage.dedupe import MAX_CANDIDATES_PER_KEY
+from presswatch.storage.models import ArticleRevision, ArticleRow, DuplicateGroup
 from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]
@@ -196,7 +196,7 @@ def test_unrelated_releases_on_the_same_topic_are_never_merged(
     ]
     for start in range(0, 400, 100):
         archive.save_articles(articles[start : start + 100], seen_at=T1)
-    false_merges = select_rows(archive, func.count(Article.duplicate_group_id))
+    false_merges = select_rows(archive, func.count(ArticleRow.duplicate_group_id))
     assert false_merges == [(0,)]
 
 
