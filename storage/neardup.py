@@ -31,6 +31,7 @@ import struct
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from storage.hashing import normalise_text
 
@@ -90,16 +91,31 @@ def signature(body: str | None) -> tuple[int, ...] | None:
 
 
 def signature_of_words(words: Sequence[str]) -> tuple[int, ...] | None:
-    """The signature of an already normalised body, given as its words."""
+    """The signature of an already normalised body, given as its words.
+
+    Each shingle is read as a slice of the body's UTF-8 bytes (the words joined by single
+    spaces, as ``" ".join(shingle words)`` encodes them) instead of being joined and
+    encoded on its own: the same CRC-32s at about half the cost.
+    """
     if len(words) < MIN_WORDS:
         return None
+    text = " ".join(words).encode("utf-8", "surrogatepass")
+    sizes = list(map(len, words))
+    if len(text) != sum(sizes) + len(sizes) - 1:  # not ASCII: sizes in bytes
+        sizes = [len(word.encode("utf-8", "surrogatepass")) for word in words]
+    starts = list(accumulate(sizes, _next_start, initial=0))  # and one past the end (+1)
     mins = [_EMPTY] * NUM_PERMUTATIONS
-    shift = 64 - _BIN_BITS
-    for shingle in _shingles(words):
-        mixed = (zlib.crc32(shingle.encode("utf-8", "surrogatepass")) * _MIX) & _MASK64
+    shift, crc32 = 64 - _BIN_BITS, zlib.crc32
+    for start, stop in zip(starts, starts[SHINGLE_WORDS:]):
+        mixed = (crc32(text[start : stop - 1]) * _MIX) & _MASK64
         slot, value = mixed >> shift, (mixed >> (shift - 32)) & 0xFFFFFFFF
-        mins[slot] = min(mins[slot], value)
+        if value < mins[slot]:
+            mins[slot] = value
     return tuple(_densified(mins))
+
+
+def _next_start(start: int, size: int) -> int:
+    return start + size + 1
 
 
 def _densified(mins: list[int]) -> list[int]:
