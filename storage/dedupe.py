@@ -179,11 +179,13 @@ def find_matches_many(connection: Connection, batch: Sequence[NewArticle]) -> li
         checked: set[int] = set()
         for key in article.band_keys:
             earlier = in_batch.setdefault(key, [])
-            newest: list[Candidate] = [
-                (b.id, b.minhashes, b.opening) for b in reversed(earlier[-MAX_CANDIDATES_PER_KEY:])
-            ]
-            newest += archived.get(key, [])[: MAX_CANDIDATES_PER_KEY - len(newest)]
-            _verify(article, newest, matches, checked)
+            stored = archived.get(key)
+            if earlier or stored:  # most keys are nobody else's: nothing to verify
+                newest: list[Candidate] = [
+                    (b.id, b.minhashes, b.opening) for b in reversed(earlier[-MAX_CANDIDATES_PER_KEY:])
+                ]
+                newest += (stored or [])[: MAX_CANDIDATES_PER_KEY - len(newest)]
+                _verify(article, newest, matches, checked)
             earlier.append(article)
         results.append(sorted(matches))
     return results
