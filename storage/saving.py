@@ -56,12 +56,14 @@ class _Page:
     text: NewArticle  # with a placeholder id until the row exists
 
     @classmethod
-    def of(cls, article: ArticleIn) -> _Page:
+    def of(cls, article: ArticleIn, content: PreparedContent | None = None) -> _Page:
+        """``content``: the page's ``PreparedContent`` when worked out elsewhere (else
+        ``article.prepared``, else worked out now)."""
         url = canonical_url(article.url)
         fetched = url
         if article.fetched_url and article.fetched_url != article.url:
             fetched = canonical_url(article.fetched_url)
-        content = article.prepared or PreparedContent.of(article.headline, article.body, article.html)
+        content = content or article.prepared or PreparedContent.of(article.headline, article.body, article.html)
         return cls(
             article=article,
             url=url,
@@ -103,10 +105,14 @@ class _Page:
 class PreparedBatch:
     """Pages with every key worked out (normalised text, hashes, signature; compressed HTML
     unless left for later): pure CPU work, done before the write transaction, possibly in
-    another thread, or already in a parse worker (``ArticleIn.prepared``)."""
+    another thread or process (``contents``: one per article, None for those to work out
+    here), or already in a parse worker (``ArticleIn.prepared``)."""
 
-    def __init__(self, articles: Sequence[ArticleIn]) -> None:
-        self.pages = [_Page.of(article) for article in articles]
+    def __init__(
+        self, articles: Sequence[ArticleIn], contents: Sequence[PreparedContent | None] | None = None
+    ) -> None:
+        given = contents if contents is not None else [None] * len(articles)
+        self.pages = [_Page.of(article, content) for article, content in zip(articles, given, strict=True)]
 
     def __len__(self) -> int:
         return len(self.pages)

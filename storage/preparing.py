@@ -1,0 +1,92 @@
+"""Preparing bulk loads in another process: what ``Archive.save_batches`` streams through.
+
+Preparing a page (normalising, hashing, MinHash-signing, compressing its HTML:
+``prepared.PreparedContent``) is pure CPU work, about as much as writing it. In a thread
+it only takes turns with the writer for the interpreter lock; a worker process runs it on
+another core while this one writes. The worker is started once per archive (``spawn``:
+it imports only ``storage.prepared``, no SQLAlchemy, and inherits no connection or
+thread of this process) and kept until the archive is closed.
+
+Only the headline, body and HTML go to the worker and only the ``PreparedContent``
+comes back; pages that already carry theirs (``ArticleIn.prepared``, from a parse
+worker) are not sent at all. On a machine with a single core, or where no process can be
+started (or the worker dies), the work stays in a thread of this process, as before. As
+for any spawned worker, a script calling ``save_batches`` must keep its top-level code
+under ``if __name__ == "__main__":`` (the worker imports the main module; without the
+guard the worker fails to start, and the thread takes over).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from storage.prepared import PreparedContent
+from storage.records import ArticleIn
+
+logger = logging.getLogger(__name__)
+
+#: What the worker needs of a page: its headline, body and HTML.
+Texts = tuple[str | None, str | None, bytes | None]
+#: A batch's contents: one per page, None for a page that brought its own.
+Contents = list[PreparedContent | None]
+
+
+def prepare_texts(texts: Sequence[Texts | None]) -> Contents:
+    """``PreparedContent.of`` each page (None stays None): what the worker runs."""
+    return [PreparedContent.of(*page) if page is not None else None for page in texts]
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the saving process's to handle
+
+
+def here(batch: Sequence[ArticleIn]) -> Future[Contents]:
+    """No contents for ``batch``: saving prepares its pages itself."""
+    done: Future[Contents] = Future()
+    done.set_result([None] * len(batch))
+    return done
+
+
+class BatchPreparer:
+    """``submit(batch) -> Future[Contents]``, prepared in a worker process (or thread)."""
+
+    def __init__(self, *, processes: bool | None = None) -> None:
+        if processes is None:
+            processes = (os.cpu_count() or 1) > 1
+        self._executor = self._start(processes)
+        self._executor.submit(prepare_texts, [])  # start the worker now: it takes a moment
+
+    @staticmethod
+    def _start(processes: bool) -> Executor:
+        if processes:
+            try:
+                return ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+                )
+            except (OSError, NotImplementedError) as exc:  # no process for us: a thread does it
+                logger.warning("cannot start a process to prepare batches (%s); preparing in a thread", exc)
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="presswatch-prepare")
+
+    @property
+    def uses_processes(self) -> bool:
+        return isinstance(self._executor, ProcessPoolExecutor)
+
+    def submit(self, batch: Sequence[ArticleIn]) -> Future[Contents]:
+        texts = [None if a.prepared is not None else (a.headline, a.body, a.html) for a in batch]
+        if all(page is None for page in texts):
+            return here(batch)
+        try:
+            return self._executor.submit(prepare_texts, texts)
+        except BrokenProcessPool:  # the worker died (killed, or could not start): a thread goes on
+            logger.warning("the process preparing batches died; preparing in a thread")
+            self._executor.shutdown(wait=False)
+            self._executor = self._start(processes=False)
+            return self._executor.submit(prepare_texts, texts)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
