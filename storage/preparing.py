@@ -41,8 +41,21 @@ def prepare_texts(texts: Sequence[Texts | None]) -> Contents:
     return [PreparedContent.of(*page) if page is not None else None for page in texts]
 
 
-def _init_worker() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the saving process's to handle
+PR_SET_PDEATHSIG = 1
+
+
+def _init_worker(parent_pid: int) -> None:
+    """In the worker: Ctrl-C is the saving process's to handle, and the worker ends with it,
+    even when it is killed (Linux: SIGTERM on the parent's death; elsewhere its shutdown)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+    if os.getppid() != parent_pid:  # orphaned before the signal was armed
+        os._exit(0)
 
 
 def here(batch: Sequence[ArticleIn]) -> Future[Contents]:
@@ -66,7 +79,8 @@ class BatchPreparer:
         if processes:
             try:
                 return ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker, initargs=(os.getpid(),),
                 )
             except (OSError, NotImplementedError) as exc:  # no process for us: a thread does it
                 logger.warning("cannot start a process to prepare batches (%s); preparing in a thread", exc)

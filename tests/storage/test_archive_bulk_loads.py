@@ -4,10 +4,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -116,3 +120,41 @@ def test_a_bulk_load_gives_its_sqlite_connection_a_larger_cache(sqlite_url: str,
                         for name in ("cache_size", "wal_autocheckpoint")]
     assert SQLITE_BULK_PRAGMAS == ("PRAGMA cache_size = -131072", "PRAGMA wal_autocheckpoint = 10000")
     assert settings == [-131072, 10000]
+
+
+def test_the_worker_ends_with_a_killed_saving_process(sqlite_url: str, tmp_path: Path) -> None:
+    script = tmp_path / "load.py"
+    script.write_text(
+        "import os, sys\n"
+        "from storage import ArticleIn, open_archive\n"
+        "if __name__ == '__main__':\n"
+        "    batch = [ArticleIn(url=f'https://a.example/{n}', source_name='a', headline=None, labels=(),\n"
+        "                      published_at=None, modified_at=None, source=None, publisher=None,\n"
+        "                      body=' '.join(f'word{n}x{k}' for k in range(50)), language=None, authors=(),\n"
+        "                      date_raw=None, date_precision=None, date_method=None, source_evidence=None)\n"
+        "             for n in range(4)]\n"
+        "    archive = open_archive(sys.argv[1])\n"
+        "    for _ in archive.save_batches([batch[:2], batch[2:]]):\n"
+        "        pass\n"
+        "    print(' '.join(str(p.pid) for p in __import__('multiprocessing').active_children()), flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    loader = subprocess.Popen([sys.executable, str(script), sqlite_url], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    assert loader.stdout is not None
+    (worker,) = map(int, loader.stdout.readline().split())
+    loader.kill()
+    loader.wait()
+    deadline = time.monotonic() + 30
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
