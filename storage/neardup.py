@@ -64,6 +64,7 @@ HEADLINE_MIN_WORDS = 4
 _BIN_BITS = 6  # 2**6 == NUM_PERMUTATIONS
 _EMPTY = 0xFFFFFFFF + 1  # above every 32-bit value
 _MASK64 = (1 << 64) - 1
+_ONE = 1
 _MIX = 0x9E3779B97F4A7C15  # odd 64-bit multiplier (golden ratio): spreads a 32-bit hash
 
 
@@ -103,7 +104,7 @@ def signature_of_words(words: Sequence[str]) -> tuple[int, ...] | None:
     sizes = list(map(len, words))
     if len(text) != sum(sizes) + len(sizes) - 1:  # not ASCII: sizes in bytes
         sizes = [len(word.encode("utf-8", "surrogatepass")) for word in words]
-    starts = list(accumulate(sizes, _next_start, initial=0))  # and one past the end (+1)
+    starts = list(accumulate(map(_ONE.__add__, sizes), initial=0))  # and one past the end (+1)
     mins = [_EMPTY] * NUM_PERMUTATIONS
     shift, crc32 = 64 - _BIN_BITS, zlib.crc32
     for start, stop in zip(starts, starts[SHINGLE_WORDS:]):
@@ -112,10 +113,6 @@ def signature_of_words(words: Sequence[str]) -> tuple[int, ...] | None:
         if value < mins[slot]:
             mins[slot] = value
     return tuple(_densified(mins))
-
-
-def _next_start(start: int, size: int) -> int:
-    return start + size + 1
 
 
 def _densified(mins: list[int]) -> list[int]:
