@@ -1,15 +1,14 @@
 """Preparing bulk loads in another process: what ``Archive.save_batches`` streams through.
 
-Preparing a page (normalising, hashing, MinHash-signing, compressing its HTML:
-``prepared.PreparedContent``) is pure CPU work, about as much as writing it. In a thread
+Preparing a page (canonical URLs, normalising, hashing, MinHash-signing and LSH keys,
+compressing its HTML: ``prepared.PageKeys``) is pure CPU work, about as much as writing it. In a thread
 it only takes turns with the writer for the interpreter lock; a worker process runs it on
 another core while this one writes. The worker is started once per archive (``spawn``:
 it imports only ``storage.prepared``, no SQLAlchemy, and inherits no connection or
 thread of this process) and kept until the archive is closed.
 
-Only the headline, body and HTML go to the worker and only the ``PreparedContent``
-comes back; pages that already carry theirs (``ArticleIn.prepared``, from a parse
-worker) are not sent at all. On a machine with a single core, or where no process can be
+The pages go to the worker and only their keys come back (a page that carries its
+``PreparedContent`` from a parse worker keeps it: only its URLs and LSH keys are worked out). On a machine with a single core, or where no process can be
 started (or the worker dies), the work stays in a thread of this process, as before. As
 for any spawned worker, a script calling ``save_batches`` must keep its top-level code
 under ``if __name__ == "__main__":`` (the worker imports the main module; without the
@@ -25,20 +24,18 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from storage.prepared import PreparedContent
+from storage.prepared import PageKeys
 from storage.records import ArticleIn
 
 logger = logging.getLogger(__name__)
 
-#: What the worker needs of a page: its headline, body and HTML.
-Texts = tuple[str | None, str | None, bytes | None]
-#: A batch's contents: one per page, None for a page that brought its own.
-Contents = list[PreparedContent | None]
+#: A batch's keys, one per page.
+Contents = list[PageKeys]
 
 
-def prepare_texts(texts: Sequence[Texts | None]) -> Contents:
-    """``PreparedContent.of`` each page (None stays None): what the worker runs."""
-    return [PreparedContent.of(*page) if page is not None else None for page in texts]
+def prepare_pages(batch: Sequence[ArticleIn]) -> Contents:
+    """``PageKeys.of`` each page: what the worker runs."""
+    return [PageKeys.of(article) for article in batch]
 
 
 PR_SET_PDEATHSIG = 1
@@ -59,10 +56,19 @@ def _init_worker(parent_pid: int) -> None:
 
 
 def here(batch: Sequence[ArticleIn]) -> Future[Contents]:
-    """No contents for ``batch``: saving prepares its pages itself."""
-    done: Future[Contents] = Future()
-    done.set_result([None] * len(batch))
-    return done
+    """``batch``'s keys, worked out in this thread (when the future's result is asked for)."""
+    return _Deferred(batch)
+
+
+class _Deferred(Future[Contents]):
+    def __init__(self, batch: Sequence[ArticleIn]) -> None:
+        super().__init__()
+        self._batch = batch
+
+    def result(self, timeout: float | None = None) -> Contents:
+        if not self.done():
+            self.set_result(prepare_pages(self._batch))
+        return super().result(timeout)
 
 
 class BatchPreparer:
@@ -72,7 +78,7 @@ class BatchPreparer:
         if processes is None:
             processes = (os.cpu_count() or 1) > 1
         self._executor = self._start(processes)
-        self._executor.submit(prepare_texts, [])  # start the worker now: it takes a moment
+        self._executor.submit(prepare_pages, [])  # start the worker now: it takes a moment
 
     @staticmethod
     def _start(processes: bool) -> Executor:
@@ -91,16 +97,13 @@ class BatchPreparer:
         return isinstance(self._executor, ProcessPoolExecutor)
 
     def submit(self, batch: Sequence[ArticleIn]) -> Future[Contents]:
-        texts = [None if a.prepared is not None else (a.headline, a.body, a.html) for a in batch]
-        if all(page is None for page in texts):
-            return here(batch)
         try:
-            return self._executor.submit(prepare_texts, texts)
+            return self._executor.submit(prepare_pages, list(batch))
         except BrokenProcessPool:  # the worker died (killed, or could not start): a thread goes on
             logger.warning("the process preparing batches died; preparing in a thread")
             self._executor.shutdown(wait=False)
             self._executor = self._start(processes=False)
-            return self._executor.submit(prepare_texts, texts)
+            return self._executor.submit(prepare_pages, list(batch))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

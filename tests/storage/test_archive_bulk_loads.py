@@ -20,6 +20,7 @@ from storage import Archive, ArticleIn, PreparedContent, SaveOutcome
 from storage.dialect import SQLITE_BULK_PRAGMAS
 from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup, RawPage, UrlAlias
 from storage.neardup import band_keys, encode, signature
+from storage.prepared import PageKeys
 from storage.preparing import BatchPreparer
 from tests.storage.helpers import select_rows
 
@@ -44,18 +45,22 @@ def _article(make_article: MakeArticle, n: int, **changes: object) -> ArticleIn:
 @pytest.mark.parametrize("processes", [True, False], ids=["process", "thread"])
 def test_the_preparer_works_out_what_saving_would(make_article: MakeArticle, processes: bool) -> None:
     own = PreparedContent.of("Given", _body(99), None)
-    batch = [_article(make_article, 1), make_article(body="Too short to sign."),
-             _article(make_article, 2, prepared=own)]
+    batch = [_article(make_article, 1, fetched_url="https://site1.example.com/release-1?utm_source=x",
+                      aliases=("HTTPS://Short.example/r1#top",)),
+             make_article(body="Too short to sign."), _article(make_article, 2, prepared=own)]
     preparer = BatchPreparer(processes=processes)
     try:
         assert preparer.uses_processes is processes
-        contents = preparer.submit(batch).result()
-        assert preparer.submit([batch[2]]).result() == [None]  # nothing to send
+        keys = preparer.submit(batch).result()
     finally:
         preparer.close()
-    assert contents == [PreparedContent.of(a.headline, a.body, a.html) for a in batch[:2]] + [None]
-    assert contents[0] is not None and contents[0].minhashes == signature(_body(1))
-    assert contents[1] is not None and contents[1].minhashes is None
+    assert keys == [PageKeys.of(article) for article in batch]
+    assert keys[0].aliases == ("https://site1.example.com/release-1", "https://short.example/r1")
+    assert keys[0].content == PreparedContent.of(batch[0].headline, batch[0].body, batch[0].html)
+    assert keys[0].content.minhashes == signature(_body(1))
+    assert keys[0].band_keys == tuple(sorted(set(band_keys(signature(_body(1))))))  # type: ignore[arg-type]
+    assert (keys[1].content.minhashes, keys[1].band_keys) == (None, ())
+    assert keys[2].content == own  # a parse worker's content is kept
 
 
 def test_save_batches_stores_what_save_articles_does(archive: Archive, make_article: MakeArticle) -> None:
