@@ -59,12 +59,12 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 from watch_scale import PRESSWATCH, Broken, config_text, progress, site_server, stop_service  # noqa: E402
 from watch_scale import Options as SiteOptions  # noqa: E402
 
-from crawler import watches as watch_module  # noqa: E402
-from crawler.config import parse_config  # noqa: E402
-from scheduler.alerts import rules  # noqa: E402
-from storage import ArticleIn, RunCounts, open_archive  # noqa: E402
-from storage.alerts import AlertArticle  # noqa: E402
-from storage.models import Alert, AlertDelivery, AlertEvent, Article, CrawlRun  # noqa: E402
+from presswatch.crawler import watches as watch_module  # noqa: E402
+from presswatch.crawler.config import parse_config  # noqa: E402
+from presswatch.scheduler.alerts import rules  # noqa: E402
+from presswatch.storage import ArticleIn, RunCounts, open_archive  # noqa: E402
+from presswatch.storage.alerts import AlertArticle  # noqa: E402
+from presswatch.storage.models import Alert, AlertDelivery, AlertEvent, ArticleRow, CrawlRun  # noqa: E402
 
 SOURCES = 20
 BATCH = 500
@@ -285,7 +285,7 @@ def delivery_latency(mode_for: Any, workdir: Path, args: argparse.Namespace) -> 
                 wait(lambda: delivered(receiver, engine, args.stories), 2 * args.interval + 60.0,
                      "every story's alert", processes)
                 with engine.connect() as connection:
-                    archived = connection.execute(select(Article.headline, Article.url, Article.first_seen_at)).all()
+                    archived = connection.execute(select(ArticleRow.headline, ArticleRow.url, ArticleRow.first_seen_at)).all()
             finally:
                 engine.dispose()
     finally:

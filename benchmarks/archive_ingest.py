@@ -53,10 +53,10 @@ from measure import work_directory  # noqa: E402  (benchmarks/ is this script's 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from storage import ArticleFilter, ArticleIn, open_archive  # noqa: E402
-from storage.dedupe import NewArticle, find_matches  # noqa: E402
-from storage.hashing import Fingerprint  # noqa: E402
-from storage.neardup import signature_of_words  # noqa: E402
+from presswatch.storage import ArticleFilter, ArticleIn, open_archive  # noqa: E402
+from presswatch.storage.dedupe import NewArticle, find_matches  # noqa: E402
+from presswatch.storage.hashing import Fingerprint  # noqa: E402
+from presswatch.storage.neardup import signature_of_words  # noqa: E402
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 VOCABULARY = 30_000

@@ -48,7 +48,7 @@ import accuracy  # noqa: E402
 import corpus  # noqa: E402
 from measure import Measured, log_tail, run_measured, work_directory  # noqa: E402
 
-from crawler.site_server import SiteServer  # noqa: E402
+from presswatch.crawler.site_server import SiteServer  # noqa: E402
 
 FULL_ARTICLES = 5000
 QUICK_ARTICLES = 400
@@ -244,7 +244,7 @@ def run_presswatch(config_path: Path, db_url: str, server: SiteServer, workdir: 
     if profile is None:
         command = [venv_tool("presswatch"), *arguments]
     else:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "scheduler.cli", *arguments]
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "presswatch.scheduler.cli", *arguments]
     measured = timed_crawl("presswatch crawl", command, server, workdir)
     rows = archive_rows(accuracy.db_path_from_url(db_url)) if measured.returncode == 0 else 0
     summary = log_tail(measured.out_path, 20)

@@ -27,9 +27,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from measure import run_measured, work_directory  # noqa: E402
 
-from crawler.parsing import parse_article  # noqa: E402
-from crawler.records import archive_record  # noqa: E402
-from storage import open_archive  # noqa: E402
+from presswatch.crawler.parsing import parse_article  # noqa: E402
+from presswatch.crawler.records import archive_record  # noqa: E402
+from presswatch.storage import open_archive  # noqa: E402
 
 DEFAULT_MANIFEST = REPO.parent / "shared" / "eval" / "dev" / "manifest.jsonl"
 QUICK_PAGES = 100

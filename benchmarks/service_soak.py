@@ -29,7 +29,7 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from crawler.site_server import SiteServer  # noqa: E402
+from presswatch.crawler.site_server import SiteServer  # noqa: E402
 
 sys.path.insert(0, str(HERE))
 from proctree import sample_tree  # noqa: E402

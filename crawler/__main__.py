@@ -11,9 +11,9 @@ import json
 import sys
 from dataclasses import asdict
 
-from crawler.config import ConfigError, load_config
-from crawler.run import run_crawl
-from storage import ArchiveError
+from presswatch.crawler.config import ConfigError, load_config
+from presswatch.crawler.run import run_crawl
+from presswatch.storage import ArchiveError
 
 
 def main(argv: list[str] | None = None) -> int:

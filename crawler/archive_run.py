@@ -29,10 +29,10 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
-from crawler.config import Source
-from crawler.run_context import RunContext, run_context
-from crawler.spiders.press import PressSpider, RunPlan, page_failed
-from storage import RunCounts, RunState
+from presswatch.crawler.config import Source
+from presswatch.crawler.run_context import RunContext, run_context
+from presswatch.crawler.spiders.press import PressSpider, RunPlan, page_failed
+from presswatch.storage import RunCounts, RunState
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex  # the `regex` engine: its matches take a timeout (a backtracking pattern cannot hang a crawl)
 
-from crawler.origins import origin_allowed, origins_of, parse_entry
-from crawler.parsing.article import ParseProfile
-from crawler.service_settings import ServiceSettings, parse_service
-from crawler.watches import AlertSettings, Watch, parse_alert_settings, parse_watches
+from presswatch.crawler.origins import origin_allowed, origins_of, parse_entry
+from presswatch.crawler.parsing.article import ParseProfile
+from presswatch.crawler.service_settings import ServiceSettings, parse_service
+from presswatch.crawler.watches import AlertSettings, Watch, parse_alert_settings, parse_watches
 
 NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd])$")

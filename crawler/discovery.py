@@ -17,8 +17,8 @@ import lxml.etree
 import lxml.html
 import regex
 
-from crawler.config import Source
-from crawler.origins import origin_allowed
+from presswatch.crawler.config import Source
+from presswatch.crawler.origins import origin_allowed
 
 # Without an `article_pattern`, an article URL is one whose last path segment looks like
 # a slug with several words or an id ("...-aliyev-meets-tokayev-2548871", "2023/04/10/x.html").

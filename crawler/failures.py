@@ -38,7 +38,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.guards import TOO_LARGE_META, Refused
+from presswatch.crawler.guards import TOO_LARGE_META, Refused
 
 FAILURE_KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (HttpError, "http_status"),

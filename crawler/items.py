@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.parsing.article import Article
-from storage import PreparedContent
+from presswatch.crawler.parsing.article import Article
+from presswatch.storage import PreparedContent
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from crawler.config import CrawlSettings
-from crawler.parsing import ParseProfile, parse_article
-from crawler.parsing.body import preload
+from presswatch.crawler.config import CrawlSettings
+from presswatch.crawler.parsing import ParseProfile, parse_article
+from presswatch.crawler.parsing.body import preload
 
 logger = logging.getLogger(__name__)
 GZIP_MAGIC = b"\x1f\x8b"

@@ -22,9 +22,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple
 
-from crawler.parsing import Article, ParseProfile, parse_article
-from crawler.processes import die_with_parent
-from storage import PreparedContent
+from presswatch.crawler.parsing import Article, ParseProfile, parse_article
+from presswatch.crawler.processes import die_with_parent
+from presswatch.storage import PreparedContent
 
 logger = logging.getLogger(__name__)
 Page = tuple[bytes, str, ParseProfile | None]  # what parse_article takes

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.archive_run import ARCHIVE_ERROR_REASON, database_reason
-from crawler.items import PageItem
-from crawler.parsing.article import Article
-from crawler.records import archive_record
-from crawler.run_context import SaveRoom, run_context
-from storage import Archive, ArticleIn, SaveOutcome, SaveResult
+from presswatch.crawler.archive_run import ARCHIVE_ERROR_REASON, database_reason
+from presswatch.crawler.items import PageItem
+from presswatch.crawler.parsing.article import Article
+from presswatch.crawler.records import archive_record
+from presswatch.crawler.run_context import SaveRoom, run_context
+from presswatch.storage import Archive, ArticleIn, SaveOutcome, SaveResult
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """A parsed article as the archive's write record: the one place the two field lists meet."""
 from __future__ import annotations
 
-from crawler.parsing import PARSER_VERSION
-from crawler.parsing.article import Article
-from storage import ArticleIn, PreparedContent
+from presswatch.crawler.parsing import PARSER_VERSION
+from presswatch.crawler.parsing.article import Article
+from presswatch.storage import ArticleIn, PreparedContent
 
 
 def archive_record(

@@ -16,12 +16,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
-from crawler.config import Source
-from crawler.parse_pool import ParsedPage, parse_many_for_archive
-from crawler.parsing import PARSER_VERSION
-from crawler.parsing.article import ParseProfile
-from crawler.records import archive_record
-from storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, StoredPage
+from presswatch.crawler.config import Source
+from presswatch.crawler.parse_pool import ParsedPage, parse_many_for_archive
+from presswatch.crawler.parsing import PARSER_VERSION
+from presswatch.crawler.parsing.article import ParseProfile
+from presswatch.crawler.records import archive_record
+from presswatch.storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, StoredPage
 
 logger = logging.getLogger(__name__)
 BATCH = 200

@@ -12,10 +12,10 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from crawler.archive_run import TIMEOUT_REASON, SourceReport
-from crawler.config import Source
-from crawler.runtime import CrawlRuntime, install_reactor, the_reactor
-from storage import open_archive
+from presswatch.crawler.archive_run import TIMEOUT_REASON, SourceReport
+from presswatch.crawler.config import Source
+from presswatch.crawler.runtime import CrawlRuntime, install_reactor, the_reactor
+from presswatch.storage import open_archive
 
 __all__ = ["SourceReport", "progress_stream", "run_crawl"]
 

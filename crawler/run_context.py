@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
 
-from crawler.host_gate import HostGate
-from crawler.parse_pool import ParsePool
-from storage import Archive
+from presswatch.crawler.host_gate import HostGate
+from presswatch.crawler.parse_pool import ParsePool
+from presswatch.storage import Archive
 
 T = TypeVar("T")
 #: Threads that make archive calls for a process's runs (SQLite serialises writers anyway).

@@ -21,14 +21,14 @@ from typing import Any
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 
-from crawler.archive_run import STATUS_BY_REASON, ArchiveRun, SourceReport, error_kinds, run_counts
-from crawler.config import Source
-from crawler.host_gate import HostGate
-from crawler.parse_pool import ParsePool
-from crawler.run_context import MAX_QUEUED_PAGES, ArchiveThreads, RunContext, SaveRoom
-from crawler.settings import BASE_SETTINGS, scrapy_settings
-from crawler.spiders.press import PressSpider
-from storage import Archive, RunCounts
+from presswatch.crawler.archive_run import STATUS_BY_REASON, ArchiveRun, SourceReport, error_kinds, run_counts
+from presswatch.crawler.config import Source
+from presswatch.crawler.host_gate import HostGate
+from presswatch.crawler.parse_pool import ParsePool
+from presswatch.crawler.run_context import MAX_QUEUED_PAGES, ArchiveThreads, RunContext, SaveRoom
+from presswatch.crawler.settings import BASE_SETTINGS, scrapy_settings
+from presswatch.crawler.spiders.press import PressSpider
+from presswatch.storage import Archive, RunCounts
 
 logger = logging.getLogger(__name__)
 

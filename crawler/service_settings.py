@@ -130,6 +130,6 @@ def _duration_ok(key: str, value: Any, label: str, problems: list[str]) -> bool:
 
 
 def _seconds(text: str) -> int:
-    from crawler.config import interval_to_seconds
+    from presswatch.crawler.config import interval_to_seconds
 
     return interval_to_seconds(text, allow_zero=True)

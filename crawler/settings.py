@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.config import CrawlSettings
+from presswatch.crawler.config import CrawlSettings
 
 BASE_SETTINGS: dict[str, Any] = {
     # No listening ports the user did not ask for (DESIGN §9).
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
-    "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+    "ITEM_PIPELINES": {"presswatch.crawler.pipelines.ArchivePipeline": 300},
     "COOKIES_ENABLED": False,
     # Scrapy starts this many asyncio tasks for every callback's output; an article page
     # yields one item, so the default 100 costs ~200 task switches per page for nothing.
@@ -25,17 +25,17 @@ BASE_SETTINGS: dict[str, Any] = {
     "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-        "crawler.guards.OffsiteGuard": 50,
+        "presswatch.crawler.guards.OffsiteGuard": 50,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-        "crawler.politeness.RetryAfterMiddleware": 550,
-        "crawler.guards.RedirectGuard": 610,  # sees 3xx responses before RedirectMiddleware (600)
+        "presswatch.crawler.politeness.RetryAfterMiddleware": 550,
+        "presswatch.crawler.guards.RedirectGuard": 610,  # sees 3xx responses before RedirectMiddleware (600)
         # Innermost: politeness and the request cap shared by every run of the process.
-        "crawler.host_gate.SharedPoliteness": 990,
+        "presswatch.crawler.host_gate.SharedPoliteness": 990,
     },
     "EXTENSIONS": {
-        "crawler.archive_run.ArchiveRun": 100,  # the run's archive work (not configured without a RunContext)
-        "crawler.politeness.CrawlDelay": 500,
-        "crawler.guards.SizeWatch": 500,
+        "presswatch.crawler.archive_run.ArchiveRun": 100,  # the run's archive work (not configured without a RunContext)
+        "presswatch.crawler.politeness.CrawlDelay": 500,
+        "presswatch.crawler.guards.SizeWatch": 500,
         # A long-lived worker watches its own memory (recycling); a per-crawler timer adds nothing.
         "scrapy.extensions.memusage.MemoryUsage": None,
     },

@@ -13,7 +13,7 @@ from typing import Any
 
 import regex
 
-from crawler.config import CrawlSettings, Source
+from presswatch.crawler.config import CrawlSettings, Source
 
 PATTERN_FIELDS = ("article_pattern", "listing_pattern")
 

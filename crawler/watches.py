@@ -22,10 +22,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from storage.search_syntax import parse_terms
+from presswatch.storage.search_syntax import parse_terms
 
 if TYPE_CHECKING:  # loading the config imports no SQLAlchemy (parse workers read it)
-    from storage.alerts import AlertArticle
+    from presswatch.storage.alerts import AlertArticle
 
 
 NAME_PATTERN = re.compile(r"^[a-z0-9-]+$")

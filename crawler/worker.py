@@ -22,10 +22,10 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from crawler.archive_run import SourceReport
-from crawler.processes import die_with_parent
-from crawler.runtime import ABANDON_AFTER, CrawlRuntime, install_reactor, the_reactor
-from crawler.worker_protocol import (
+from presswatch.crawler.archive_run import SourceReport
+from presswatch.crawler.processes import die_with_parent
+from presswatch.crawler.runtime import ABANDON_AFTER, CrawlRuntime, install_reactor, the_reactor
+from presswatch.crawler.worker_protocol import (
     CancelRun,
     FromWorker,
     RunFinished,
@@ -34,7 +34,7 @@ from crawler.worker_protocol import (
     StopWorker,
     WorkerReady,
 )
-from storage import ArchiveError, RunCounts, open_archive
+from presswatch.storage import ArchiveError, RunCounts, open_archive
 
 logger = logging.getLogger("presswatch.worker")
 DB_VARIABLE = "PRESSWATCH_DB"

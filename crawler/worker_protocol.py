@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crawler.archive_run import SourceReport
-from crawler.config import Source
+from presswatch.crawler.archive_run import SourceReport
+from presswatch.crawler.config import Source
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.config import Config
-from crawler.watches import Watch, channel_key, expand_secrets, watch_matches
-from storage import Archive, ArchiveError
-from storage.alerts import AlertStory, Delivery, WatchRule
+from presswatch.crawler.config import Config
+from presswatch.crawler.watches import Watch, channel_key, expand_secrets, watch_matches
+from presswatch.storage import Archive, ArchiveError
+from presswatch.storage.alerts import AlertStory, Delivery, WatchRule
 
 logger = logging.getLogger(__name__)
 #: Attempts before a delivery is `failed` (then `presswatch alerts retry`), and the backoff between them.
@@ -272,7 +272,7 @@ class AlertSender:
 
     def _write_feeds(self) -> None:
         """`[alerts] feeds_dir`: every watch's feed, at the start and after new alerts."""
-        from scheduler.feeds import write_feeds
+        from presswatch.scheduler.feeds import write_feeds
 
         try:
             write_feeds(self.archive, self.config)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from crawler.config import Config
-from crawler.watches import Watch, channel_key, redacted
-from scheduler.cli_common import (
+from presswatch.crawler.config import Config
+from presswatch.crawler.watches import Watch, channel_key, redacted
+from presswatch.scheduler.cli_common import (
     EXIT_CONFIG,
     EXIT_DATABASE,
     PresswatchError,
@@ -20,8 +20,8 @@ from scheduler.cli_common import (
 )
 
 if TYPE_CHECKING:  # the command line starts without SQLAlchemy
-    from storage import Archive
-    from storage.alerts import AlertStory
+    from presswatch.storage import Archive
+    from presswatch.storage.alerts import AlertStory
 
 
 @click.group()
@@ -60,7 +60,7 @@ def list_alerts(config_path: str, db_url: str) -> None:
 @config_option
 def test_alert(watch_name: str, config_path: str) -> None:
     """Send a sample alert to each channel of WATCH; print what each answered."""
-    from scheduler.alerts import message, send
+    from presswatch.scheduler.alerts import message, send
 
     config = read_config(config_path)
     watch = watch_named(config, watch_name)
@@ -79,7 +79,7 @@ def test_alert(watch_name: str, config_path: str) -> None:
 @db_option
 def retry(config_path: str, db_url: str) -> None:
     """Send failed deliveries (attempts used up) again, now."""
-    from scheduler.alerts import deliver
+    from presswatch.scheduler.alerts import deliver
 
     config = read_config(config_path)
     with open_alerts_archive(db_url) as archive:
@@ -91,7 +91,7 @@ def retry(config_path: str, db_url: str) -> None:
 
 
 def sample_story(watch: Watch) -> AlertStory:
-    from storage.alerts import AlertStory, Copy
+    from presswatch.storage.alerts import AlertStory, Copy
 
     url = "https://example.org/presswatch-test-alert"
     return AlertStory(
@@ -115,7 +115,7 @@ def _channel_names(config: Config) -> dict[str, str]:
 
 
 def open_alerts_archive(db_url: str) -> Archive:
-    from storage import open_archive
+    from presswatch.storage import open_archive
 
     try:
         return open_archive(db_url)
@@ -133,7 +133,7 @@ def register_watches(config: Config, db_url: str) -> None:
 
 def notify_after_crawl(config: Config, db_url: str, out: TextIO) -> None:
     """`presswatch crawl`'s end: match what it archived, send the alerts (retrying a little)."""
-    from scheduler.alerts import deliver_for_a_while
+    from presswatch.scheduler.alerts import deliver_for_a_while
 
     with open_alerts_archive(db_url) as archive:
         report = deliver_for_a_while(archive, config)

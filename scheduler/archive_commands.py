@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import click
 
-from scheduler.cli_common import (
+from presswatch.scheduler.cli_common import (
     EXIT_CONFIG,
     EXIT_DATABASE,
     PresswatchError,
@@ -21,7 +21,7 @@ from scheduler.cli_common import (
     db_option,
     read_config,
 )
-from scheduler.output import format_option, print_rows
+from presswatch.scheduler.output import format_option, print_rows
 
 EXPORT_FORMATS = ("jsonl", "csv")
 SEARCH_COLUMNS = ("rank", "score", "published_at", "source_name", "headline", "url", "snippet")
@@ -69,7 +69,7 @@ def end_of(value: date | datetime | None) -> datetime | None:
 
 
 def article_filter(source_name: str | None, since: Any, until: Any) -> Any:
-    from storage import ArticleFilter
+    from presswatch.storage import ArticleFilter
 
     return ArticleFilter(source_name=source_name, since=start_of(since), until=end_of(until))
 
@@ -80,7 +80,7 @@ def archive_at(db_url: str, *, must_exist: bool = False) -> Iterator[Any]:
 
     ``must_exist``: a SQLite file that is not there is refused (exit 3), not created empty.
     """
-    from storage import open_archive, require_archive
+    from presswatch.storage import open_archive, require_archive
 
     try:
         if must_exist:
@@ -93,7 +93,7 @@ def archive_at(db_url: str, *, must_exist: bool = False) -> Iterator[Any]:
 
 def require_known_source(archive: Any, source_name: str | None) -> None:
     """`--source NAME` must name a source the archive has articles or runs of (exit 2 if not)."""
-    from storage.reading import source_names
+    from presswatch.storage.reading import source_names
 
     if source_name is None:
         return
@@ -152,7 +152,7 @@ def search(terms: str, db_url: str, source_name: str | None, since: Any, until: 
 def export(db_url: str, fmt: str, source_name: str | None, since: Any, until: Any,
            output: str | None) -> None:
     """Export articles (streaming, constant memory) as JSON lines or CSV, in id order."""
-    from storage.reading import EXPORT_COLUMNS
+    from presswatch.storage.reading import EXPORT_COLUMNS
 
     where = article_filter(source_name, since, until)
     with archive_at(db_url, must_exist=True) as archive:
@@ -231,9 +231,9 @@ def _csv_cell(value: Any) -> str:
 @click.option("--since", type=WHEN, default=None, help="Only pages fetched on or after DATE (UTC).")
 def reparse(config_path: str, db_url: str, source_name: str | None, since: Any) -> None:
     """Re-extract stored pages with the current parser; revisions only where output changed."""
-    from crawler.config import ConfigError
-    from crawler.reparse import reparse as run_reparse
-    from storage import ArticleFilter
+    from presswatch.crawler.config import ConfigError
+    from presswatch.crawler.reparse import reparse as run_reparse
+    from presswatch.storage import ArticleFilter
 
     config = read_config(config_path)
     try:

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from scheduler.cli_common import (
+from presswatch.scheduler.cli_common import (
     EXIT_CONFIG,
     EXIT_DATABASE,
     PresswatchError,
@@ -52,7 +52,7 @@ def browse(db_url: str, host: str, port: int, open_browser: bool) -> None:
     path = archive_file(db_url)
     require_datasette()
     check_port(host, port)
-    from scheduler.browse_metadata import DATABASE
+    from presswatch.scheduler.browse_metadata import DATABASE
 
     url = f"http://{host_in_url(host)}:{port}/{DATABASE}"
     click.echo(f"Browsing {path} at {url} (read-only); Ctrl-C stops")
@@ -65,9 +65,9 @@ def browse(db_url: str, host: str, port: int, open_browser: bool) -> None:
 
 def archive_file(db_url: str) -> Path:
     """The SQLite file behind ``db_url``, migrated to the current schema; a clear error otherwise."""
-    from storage import upgrade_archive
-    from storage.dialect import is_sqlite, masked, parse_url, sqlite_path
-    from storage.readonly import require_archive
+    from presswatch.storage import upgrade_archive
+    from presswatch.storage.dialect import is_sqlite, masked, parse_url, sqlite_path
+    from presswatch.storage.readonly import require_archive
 
     try:
         parsed = parse_url(db_url)
@@ -135,8 +135,8 @@ def make_datasette(path: Path) -> Any:
     from datasette.database import Database
     from datasette.plugins import DEFAULT_PLUGINS, pm
 
-    from scheduler import browse_plugin
-    from scheduler.browse_metadata import DATABASE, browse_metadata
+    from presswatch.scheduler import browse_plugin
+    from presswatch.scheduler.browse_metadata import DATABASE, browse_metadata
 
     for name, plugin in pm.list_name_plugin():  # no installed plugin (one might write), only Datasette's own
         if name not in DEFAULT_PLUGINS and plugin is not browse_plugin:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.health import MAX_CONSECUTIVE_FAILURES
-from storage.schema_docs import TABLES, UTC_NOTE, inline_html, plain, sentence
+from presswatch.scheduler.health import MAX_CONSECUTIVE_FAILURES
+from presswatch.storage.schema_docs import TABLES, UTC_NOTE, inline_html, plain, sentence
 
 #: The archive's name in Datasette's URLs: http://HOST:PORT/archive/articles
 DATABASE = "archive"

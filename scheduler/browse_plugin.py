@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from scheduler.browse_metadata import DATABASE
+from presswatch.scheduler.browse_metadata import DATABASE
 
 JSON_LISTS = {("articles", "labels"), ("articles", "authors"), ("releases", "labels"), ("releases", "authors"),
               (None, "labels")}

@@ -12,11 +12,11 @@ from typing import Any, TextIO
 
 import click
 
-from crawler.config import Config, ConfigError
-from scheduler.alerts_commands import alerts, notify_after_crawl, register_watches
-from scheduler.archive_commands import export, reparse, search
-from scheduler.browse import browse
-from scheduler.cli_common import (
+from presswatch.crawler.config import Config, ConfigError
+from presswatch.scheduler.alerts_commands import alerts, notify_after_crawl, register_watches
+from presswatch.scheduler.archive_commands import export, reparse, search
+from presswatch.scheduler.browse import browse
+from presswatch.scheduler.cli_common import (
     DEFAULT_CONFIG,
     EXIT_CONFIG,
     EXIT_DATABASE,
@@ -30,8 +30,8 @@ from scheduler.cli_common import (
     db_option,
     read_config,
 )
-from scheduler.feeds import feed
-from scheduler.output import format_option, print_rows
+from presswatch.scheduler.feeds import feed
+from presswatch.scheduler.output import format_option, print_rows
 
 
 class PresswatchGroup(click.Group):
@@ -77,8 +77,8 @@ def main() -> None:
 def crawl(config_path: str, db_url: str, source_names: tuple[str, ...], full: bool, max_time: float | None,
           no_notify: bool, verbose: int) -> None:
     """Crawl all (or the named) sources once into the archive."""
-    from crawler.run import progress_stream, run_crawl
-    from scheduler.reports import crawl_outcome, print_crawl_summary
+    from presswatch.crawler.run import progress_stream, run_crawl
+    from presswatch.scheduler.reports import crawl_outcome, print_crawl_summary
 
     config = read_config(config_path)
     try:
@@ -106,9 +106,9 @@ def log_level(verbose: int) -> str:
 def serve_cluster(
     config: Config, db_url: str, broker_url: str, run_timeout: float | None, metrics: Any,
 ) -> None:
-    from scheduler.cluster_service import run_cluster_scheduler
-    from scheduler.engine import EngineUnavailable
-    from storage.locks import AdvisoryLocks
+    from presswatch.scheduler.cluster_service import run_cluster_scheduler
+    from presswatch.scheduler.engine import EngineUnavailable
+    from presswatch.storage.locks import AdvisoryLocks
 
     try:
         AdvisoryLocks(db_url, purpose="serve --broker").close()  # a PostgreSQL archive, reachable
@@ -136,10 +136,10 @@ def worker(broker_url: str, db_url: str, config_path: str | None, metrics_port: 
     Several may run on one host and on many hosts; they share the PostgreSQL archive
     (--db) and the broker. Sources come with each run: a worker needs no sources file.
     """
-    from scheduler.cluster_worker import run_cluster_worker, worker_config
-    from scheduler.engine import EngineUnavailable, check_broker_url
-    from scheduler.metrics import MetricsUnavailable, ServiceMetrics
-    from storage.locks import AdvisoryLocks
+    from presswatch.scheduler.cluster_worker import run_cluster_worker, worker_config
+    from presswatch.scheduler.engine import EngineUnavailable, check_broker_url
+    from presswatch.scheduler.metrics import MetricsUnavailable, ServiceMetrics
+    from presswatch.storage.locks import AdvisoryLocks
 
     try:
         check_broker_url(broker_url)
@@ -176,12 +176,12 @@ def serve(config_path: str, db_url: str, run_timeout: float | None, metrics_port
     With --broker, schedule only: due runs go to the job engine and `presswatch worker`
     hosts run them; one `serve --broker` at a time is active, the others stand by.
     """
-    from scheduler.metrics import MetricsUnavailable, ServiceMetrics
-    from scheduler.service import run_service
+    from presswatch.scheduler.metrics import MetricsUnavailable, ServiceMetrics
+    from presswatch.scheduler.service import run_service
 
     config = read_config(config_path)
     try:
-        from storage import open_archive
+        from presswatch.storage import open_archive
 
         with open_archive(db_url) as archive:
             archive.require_writable()
@@ -217,7 +217,7 @@ def parse(file: str | None, manifest: str | None, url: str | None, source_name: 
       curl -s https://example.org/news/1 | presswatch parse - --url https://example.org/news/1
       presswatch parse --manifest pages.jsonl > records.jsonl
     """
-    from crawler import parse_batch
+    from presswatch.crawler import parse_batch
 
     if (file is None) == (manifest is None):
         raise click.UsageError("give either FILE or --manifest M")
@@ -266,7 +266,7 @@ def parse_profile(source: Any, timezone: str | None, language: str | None) -> An
     from dataclasses import replace
     from zoneinfo import ZoneInfo
 
-    from crawler.parsing.article import ParseProfile
+    from presswatch.crawler.parsing.article import ParseProfile
 
     profile = source.profile() if source is not None else ParseProfile()
     if timezone is not None:
@@ -303,7 +303,7 @@ def query(
       presswatch query "SELECT headline FROM articles WHERE source = :agency" -p agency Azertag
       presswatch query - < report.sql        (or: presswatch query -f report.sql)
     """
-    from storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
+    from presswatch.storage import QueryError, QueryTimeoutError, ReadOnlyQueryError, open_readonly_query
 
     sql = statement_text(sql, sql_file)
     try:
@@ -343,7 +343,7 @@ TABLE_MAX_ROWS = 10_000
 
 def print_query_rows(columns: list[str], rows: Iterable[Sequence[Any]], fmt: str, out: TextIO) -> None:
     """`presswatch query`'s rows as they come: csv, json and jsonl hold one row at a time."""
-    from scheduler.output import _cell, _clip, _plain
+    from presswatch.scheduler.output import _cell, _clip, _plain
 
     if fmt == "table":
         clipped = ([_clip(_cell(v), 60) for v in row] for row in rows)
@@ -386,7 +386,7 @@ class JsonArrayItem:
         self.picks = [(f"    {self.encode(name)}: ", last[name]) for name in dict.fromkeys(columns)]
 
     def __call__(self, row: Sequence[Any]) -> str:
-        from scheduler.output import _plain
+        from presswatch.scheduler.output import _plain
 
         if not self.picks:
             return "  {}"
@@ -402,7 +402,7 @@ class JsonArrayItem:
 
 def json_default(value: Any) -> Any:
     """A value inside an array (a timestamp[], a numeric[]): plain, or text."""
-    from scheduler.output import _plain
+    from presswatch.scheduler.output import _plain
 
     plain = _plain(value)
     return str(value) if plain is value else plain
@@ -421,7 +421,7 @@ def output_closed() -> None:
 @format_option()
 def sources(config_path: str, db_url: str, fmt: str) -> None:
     """List configured sources with their last run, status and counts."""
-    from scheduler.reports import display_row, source_rows
+    from presswatch.scheduler.reports import display_row, source_rows
 
     config = read_config(config_path)
     try:
@@ -437,7 +437,7 @@ def sources(config_path: str, db_url: str, fmt: str) -> None:
 @db_option
 def demo(db_url: str) -> None:
     """Serve the bundled demo sites on 127.0.0.1, crawl them, show what was stored."""
-    from scheduler.demo import run_demo
+    from presswatch.scheduler.demo import run_demo
 
     try:
         run_demo(db_url, sys.stdout)
@@ -454,7 +454,7 @@ def db() -> None:
 @db_option
 def db_upgrade(db_url: str) -> None:
     """Create the archive or migrate it to the current schema."""
-    from storage import upgrade_archive
+    from presswatch.storage import upgrade_archive
 
     try:
         upgrade_archive(db_url)
@@ -469,8 +469,8 @@ def db_upgrade(db_url: str) -> None:
               help="Name of the read-only role (cluster-wide).")
 def db_reader(db_url: str, role: str) -> None:
     """PostgreSQL: create or update the read-only role `presswatch query` runs as."""
-    from storage import ReadOnlyQueryError, create_reader_role, upgrade_archive
-    from storage.dialect import is_sqlite, masked, parse_url
+    from presswatch.storage import ReadOnlyQueryError, create_reader_role, upgrade_archive
+    from presswatch.storage.dialect import is_sqlite, masked, parse_url
 
     password = os.environ.get("PRESSWATCH_READER_PASSWORD") or None
     try:

@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from crawler.config import Config, ConfigError, load_config
+from presswatch.crawler.config import Config, ConfigError, load_config
 
 DEFAULT_DB = "sqlite:///presswatch.db"
 DEFAULT_CONFIG = "sources.toml"
@@ -55,6 +55,6 @@ def read_config(path: str) -> Config:
 
 def archive_errors() -> tuple[type[Exception], ...]:
     """Errors that mean a service (the database) is unusable: exit 3."""
-    from storage import ArchiveError
+    from presswatch.storage import ArchiveError
 
     return (ArchiveError,)

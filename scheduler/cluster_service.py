@@ -39,15 +39,15 @@ from typing import Any
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from crawler.config import Config, Source
-from scheduler import engine
-from scheduler.job_store import LeaseHolderJobStore
-from scheduler.metrics import ServiceMetrics
-from scheduler.notifiers import Notifiers
-from scheduler.service import ArchiveCadence, reload_schedule, schedule_sources
-from storage import open_archive
-from storage.dialect import create_archive_engine, parse_url
-from storage.locks import AdvisoryLocks, LocksUnavailable
+from presswatch.crawler.config import Config, Source
+from presswatch.scheduler import engine
+from presswatch.scheduler.job_store import LeaseHolderJobStore
+from presswatch.scheduler.metrics import ServiceMetrics
+from presswatch.scheduler.notifiers import Notifiers
+from presswatch.scheduler.service import ArchiveCadence, reload_schedule, schedule_sources
+from presswatch.storage import open_archive
+from presswatch.storage.dialect import create_archive_engine, parse_url
+from presswatch.storage.locks import AdvisoryLocks, LocksUnavailable
 
 logger = logging.getLogger("presswatch.service")
 

@@ -30,17 +30,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.config import Config, load_config
-from crawler.service_settings import ServiceSettings
-from crawler.source_wire import WireError, source_from_wire
-from scheduler import engine
-from scheduler.metrics import ServiceMetrics
-from scheduler.results import RunResult, log_run
-from scheduler.run_locks import RunLocks
-from scheduler.workers import WorkerPool
-from storage import open_archive
-from storage.locks import AdvisoryLocks, LocksUnavailable
-from storage.runs import served
+from presswatch.crawler.config import Config, load_config
+from presswatch.crawler.service_settings import ServiceSettings
+from presswatch.crawler.source_wire import WireError, source_from_wire
+from presswatch.scheduler import engine
+from presswatch.scheduler.metrics import ServiceMetrics
+from presswatch.scheduler.results import RunResult, log_run
+from presswatch.scheduler.run_locks import RunLocks
+from presswatch.scheduler.workers import WorkerPool
+from presswatch.storage import open_archive
+from presswatch.storage.locks import AdvisoryLocks, LocksUnavailable
+from presswatch.storage.runs import served
 
 logger = logging.getLogger("presswatch.worker")
 

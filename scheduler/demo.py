@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from crawler.config import load_config
-from crawler.run import progress_stream, run_crawl
-from crawler.site_server import SiteServer
-from scheduler.cli_common import EXIT_CONFIG, PresswatchError
-from scheduler.output import print_rows
-from scheduler.reports import iso_time, print_crawl_summary
-from storage import masked_url, open_archive
+from presswatch.crawler.config import load_config
+from presswatch.crawler.run import progress_stream, run_crawl
+from presswatch.crawler.site_server import SiteServer
+from presswatch.scheduler.cli_common import EXIT_CONFIG, PresswatchError
+from presswatch.scheduler.output import print_rows
+from presswatch.scheduler.reports import iso_time, print_crawl_summary
+from presswatch.storage import masked_url, open_archive
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 # A fixed port keeps the demo's article URLs the same from run to run, so a second

@@ -20,7 +20,7 @@ from itertools import count
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.config import Source
+from presswatch.crawler.config import Source
 
 
 @dataclass(slots=True)

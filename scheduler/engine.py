@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from crawler.config import Source
-from crawler.source_wire import source_to_wire
+from presswatch.crawler.config import Source
+from presswatch.crawler.source_wire import source_to_wire
 
 QUEUE = "presswatch-runs"
 ACTOR = "presswatch.run"

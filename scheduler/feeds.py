@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crawler.config import Config
-from scheduler.alerts_commands import open_alerts_archive, watch_named
-from scheduler.cli_common import EXIT_CONFIG, PresswatchError, config_option, db_option, read_config
+from presswatch.crawler.config import Config
+from presswatch.scheduler.alerts_commands import open_alerts_archive, watch_named
+from presswatch.scheduler.cli_common import EXIT_CONFIG, PresswatchError, config_option, db_option, read_config
 
 if TYPE_CHECKING:  # the command line starts without SQLAlchemy
-    from storage import Archive
-    from storage.alerts import AlertStory
+    from presswatch.storage import Archive
+    from presswatch.storage.alerts import AlertStory
 
 FEED_ENTRIES = 50
 
@@ -51,7 +51,7 @@ def render(config: Config, name: str, query: str | None, entries: list[tuple[dat
     """The feed document: one entry per alert, its text that of the alert message."""
     from feedgen.feed import FeedGenerator
 
-    from scheduler.alerts import message
+    from presswatch.scheduler.alerts import message
 
     generator = FeedGenerator()
     generator.id(f"urn:presswatch:watch:{name}")

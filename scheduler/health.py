@@ -1,7 +1,7 @@
 """Is a source healthy? Reasons to look at it, from its archive summary (pure)."""
 from __future__ import annotations
 
-from storage import SourceSummary
+from presswatch.storage import SourceSummary
 
 #: This many failed runs in a row make a source unhealthy.
 MAX_CONSECUTIVE_FAILURES = 3

@@ -19,10 +19,10 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
-from crawler.config import Config
-from crawler.watches import redacted
-from scheduler.health import MAX_CONSECUTIVE_FAILURES
-from scheduler.results import RunResult
+from presswatch.crawler.config import Config
+from presswatch.crawler.watches import redacted
+from presswatch.scheduler.health import MAX_CONSECUTIVE_FAILURES
+from presswatch.scheduler.results import RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class HealthNotifier:
                          daemon=True).start()
 
     def _send(self, source: str, messages: list[tuple[str, str]]) -> None:
-        from scheduler.alerts import send
+        from presswatch.scheduler.alerts import send
 
         for title, body in messages:
             for url in self.config.alerts.health_notify:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from scheduler.health import MAX_CONSECUTIVE_FAILURES
+from presswatch.scheduler.health import MAX_CONSECUTIVE_FAILURES
 
 if TYPE_CHECKING:
-    from scheduler.results import RunResult
-    from scheduler.workers import PoolState
+    from presswatch.scheduler.results import RunResult
+    from presswatch.scheduler.workers import PoolState
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicates")
 

@@ -23,12 +23,12 @@ from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.config import Config
-from scheduler.alerts import AlertSender
-from scheduler.health import drift_problems
-from scheduler.health_alerts import HealthNotifier
-from scheduler.results import RunResult
-from storage import Archive, ArchiveError
+from presswatch.crawler.config import Config
+from presswatch.scheduler.alerts import AlertSender
+from presswatch.scheduler.health import drift_problems
+from presswatch.scheduler.health_alerts import HealthNotifier
+from presswatch.scheduler.results import RunResult
+from presswatch.storage import Archive, ArchiveError
 
 logger = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from crawler.config import Config, Source
-from crawler.run import SourceReport
-from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
-from scheduler.cli_common import EXIT_ALL_FAILED, EXIT_DATABASE, EXIT_MAX_TIME
-from scheduler.health import error_kinds_text, health_problems, missing_shares, missing_text
-from scheduler.output import print_rows
+from presswatch.crawler.config import Config, Source
+from presswatch.crawler.run import SourceReport
+from presswatch.scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
+from presswatch.scheduler.cli_common import EXIT_ALL_FAILED, EXIT_DATABASE, EXIT_MAX_TIME
+from presswatch.scheduler.health import error_kinds_text, health_problems, missing_shares, missing_text
+from presswatch.scheduler.output import print_rows
 
 CRAWL_COLUMNS = (
     "source", "status", "pages", "not_modified", "revisited", "new", "updated", "unchanged", "duplicates",
@@ -72,7 +72,7 @@ def source_rows(config: Config, db_url: str) -> tuple[tuple[str, ...], list[tupl
     {field: share 0..1} dict (a field without recent pages to judge left out). `display_row`
     turns a row into the table's text.
     """
-    from storage import archive_exists, open_archive
+    from presswatch.storage import archive_exists, open_archive
 
     if not archive_exists(db_url):  # never crawled: don't create an archive just to list sources
         return SOURCE_COLUMNS, [_never_crawled(source) for source in config.sources]

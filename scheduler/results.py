@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 
-from crawler.archive_run import SourceReport
+from presswatch.crawler.archive_run import SourceReport
 
 logger = logging.getLogger("presswatch.service")
 

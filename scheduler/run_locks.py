@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crawler.config import Source
-from scheduler.dispatch import host_of
-from storage.locks import AdvisoryLocks
+from presswatch.crawler.config import Source
+from presswatch.scheduler.dispatch import host_of
+from presswatch.storage.locks import AdvisoryLocks
 
 SOURCE_WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.25

@@ -25,13 +25,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.config import Config, ConfigError, Source, load_config
-from scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
-from scheduler.metrics import ServiceMetrics
-from scheduler.notifiers import Notifiers
-from scheduler.results import RunResult, log_run
-from scheduler.workers import WorkerPool
-from storage import Archive, ArchiveError, open_archive
+from presswatch.crawler.config import Config, ConfigError, Source, load_config
+from presswatch.scheduler.cadence import LOOKBACK, adaptive_interval, describe_interval
+from presswatch.scheduler.metrics import ServiceMetrics
+from presswatch.scheduler.notifiers import Notifiers
+from presswatch.scheduler.results import RunResult, log_run
+from presswatch.scheduler.workers import WorkerPool
+from presswatch.storage import Archive, ArchiveError, open_archive
 
 logger = logging.getLogger("presswatch.service")
 

@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
 
-from crawler.config import Source
-from crawler.processes import tree_resident_bytes
-from crawler.service_settings import ServiceSettings
-from crawler.worker import DB_VARIABLE
-from crawler.worker_protocol import (
+from presswatch.crawler.config import Source
+from presswatch.crawler.processes import tree_resident_bytes
+from presswatch.crawler.service_settings import ServiceSettings
+from presswatch.crawler.worker import DB_VARIABLE
+from presswatch.crawler.worker_protocol import (
     CancelRun,
     RunFinished,
     RunOrder,
@@ -44,8 +44,8 @@ from crawler.worker_protocol import (
     StopWorker,
     WorkerReady,
 )
-from scheduler.dispatch import Run, RunQueue
-from scheduler.results import RunResult, result_of
+from presswatch.scheduler.dispatch import Run, RunQueue
+from presswatch.scheduler.results import RunResult, result_of
 
 logger = logging.getLogger("presswatch.service")
 
@@ -349,7 +349,7 @@ class WorkerPool:
     def _spawn(self, slot: int) -> WorkerProcess:
         ours, theirs = socket.socketpair()
         command = [
-            sys.executable, "-m", "crawler.worker", "--fd", str(theirs.fileno()), "--parent-pid", str(os.getpid()),
+            sys.executable, "-m", "presswatch.crawler.worker", "--fd", str(theirs.fileno()), "--parent-pid", str(os.getpid()),
             "--parse-workers", str(self.parse_workers), "--max-requests", str(self.settings.requests_per_worker),
             "--log-level", self.log_level, "--orphaned", self.orphaned,
         ]

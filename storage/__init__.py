@@ -13,33 +13,33 @@ from typing import TYPE_CHECKING, Any
 
 # name -> (module, attribute in it)
 _EXPORTS = {
-    "Archive": ("storage.archive", "Archive"),
-    "ArchiveError": ("storage.errors", "ArchiveError"),
-    "ArticleFilter": ("storage.records", "ArticleFilter"),
-    "ArticleIn": ("storage.records", "ArticleIn"),
-    "LayoutDrift": ("storage.records", "LayoutDrift"),
-    "PreparedContent": ("storage.prepared", "PreparedContent"),
-    "QueryError": ("storage.errors", "QueryError"),
-    "QueryResult": ("storage.records", "QueryResult"),
-    "QueryTimeoutError": ("storage.errors", "QueryTimeoutError"),
-    "ReadOnlyQueryError": ("storage.errors", "ReadOnlyQueryError"),
-    "RunCounts": ("storage.records", "RunCounts"),
-    "RunState": ("storage.records", "RunState"),
-    "SaveOutcome": ("storage.records", "SaveOutcome"),
-    "SaveResult": ("storage.records", "SaveResult"),
-    "SearchHit": ("storage.records", "SearchHit"),
-    "SourceSummary": ("storage.records", "SourceSummary"),
-    "StoredPage": ("storage.records", "StoredPage"),
-    "Validators": ("storage.records", "Validators"),
-    "archive_exists": ("storage.archive", "archive_exists"),
-    "create_reader_role": ("storage.reader_role", "create_reader_role"),
-    "canonical_url": ("storage.urls", "canonical_url"),
-    "masked_url": ("storage.dialect", "masked"),
-    "open_archive": ("storage.archive", "open_archive"),
-    "open_readonly_query": ("storage.readonly", "open_readonly_query"),
-    "require_archive": ("storage.readonly", "require_archive"),
-    "run_readonly_query": ("storage.readonly", "run_readonly_query"),
-    "upgrade_archive": ("storage.archive", "upgrade_archive"),
+    "Archive": ("presswatch.storage.archive", "Archive"),
+    "ArchiveError": ("presswatch.storage.errors", "ArchiveError"),
+    "ArticleFilter": ("presswatch.storage.records", "ArticleFilter"),
+    "ArticleIn": ("presswatch.storage.records", "ArticleIn"),
+    "LayoutDrift": ("presswatch.storage.records", "LayoutDrift"),
+    "PreparedContent": ("presswatch.storage.prepared", "PreparedContent"),
+    "QueryError": ("presswatch.storage.errors", "QueryError"),
+    "QueryResult": ("presswatch.storage.records", "QueryResult"),
+    "QueryTimeoutError": ("presswatch.storage.errors", "QueryTimeoutError"),
+    "ReadOnlyQueryError": ("presswatch.storage.errors", "ReadOnlyQueryError"),
+    "RunCounts": ("presswatch.storage.records", "RunCounts"),
+    "RunState": ("presswatch.storage.records", "RunState"),
+    "SaveOutcome": ("presswatch.storage.records", "SaveOutcome"),
+    "SaveResult": ("presswatch.storage.records", "SaveResult"),
+    "SearchHit": ("presswatch.storage.records", "SearchHit"),
+    "SourceSummary": ("presswatch.storage.records", "SourceSummary"),
+    "StoredPage": ("presswatch.storage.records", "StoredPage"),
+    "Validators": ("presswatch.storage.records", "Validators"),
+    "archive_exists": ("presswatch.storage.archive", "archive_exists"),
+    "create_reader_role": ("presswatch.storage.reader_role", "create_reader_role"),
+    "canonical_url": ("presswatch.storage.urls", "canonical_url"),
+    "masked_url": ("presswatch.storage.dialect", "masked"),
+    "open_archive": ("presswatch.storage.archive", "open_archive"),
+    "open_readonly_query": ("presswatch.storage.readonly", "open_readonly_query"),
+    "require_archive": ("presswatch.storage.readonly", "require_archive"),
+    "run_readonly_query": ("presswatch.storage.readonly", "run_readonly_query"),
+    "upgrade_archive": ("presswatch.storage.archive", "upgrade_archive"),
 }
 __all__ = [
     "Archive",
@@ -87,13 +87,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from storage.archive import Archive, archive_exists, open_archive, upgrade_archive
-    from storage.dialect import masked as masked_url
-    from storage.errors import ArchiveError, QueryError, QueryTimeoutError, ReadOnlyQueryError
-    from storage.prepared import PreparedContent
-    from storage.reader_role import create_reader_role
-    from storage.readonly import open_readonly_query, require_archive, run_readonly_query
-    from storage.records import (
+    from presswatch.storage.archive import Archive, archive_exists, open_archive, upgrade_archive
+    from presswatch.storage.dialect import masked as masked_url
+    from presswatch.storage.errors import ArchiveError, QueryError, QueryTimeoutError, ReadOnlyQueryError
+    from presswatch.storage.prepared import PreparedContent
+    from presswatch.storage.reader_role import create_reader_role
+    from presswatch.storage.readonly import open_readonly_query, require_archive, run_readonly_query
+    from presswatch.storage.records import (
         ArticleFilter,
         ArticleIn,
         LayoutDrift,
@@ -107,4 +107,4 @@ if TYPE_CHECKING:
         StoredPage,
         Validators,
     )
-    from storage.urls import canonical_url
+    from presswatch.storage.urls import canonical_url

@@ -23,19 +23,19 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from storage.dialect import bulk_insert, insert_ignore, insert_ignore_returning, lock, rows_where_in
-from storage.liveness import run_process_alive
-from storage.models import (
+from presswatch.storage.dialect import bulk_insert, insert_ignore, insert_ignore_returning, lock, rows_where_in
+from presswatch.storage.liveness import run_process_alive
+from presswatch.storage.models import (
     Alert,
     AlertDelivery,
     AlertEvent,
-    Article,
+    ArticleRow,
     ArticleRevision,
     CrawlRun,
     DuplicateGroup,
     WatchRecord,
 )
-from storage.records import SaveOutcome, SaveResult
+from presswatch.storage.records import SaveOutcome, SaveResult
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 _MATCH_LOCK = "presswatch:alerts:match"
@@ -161,7 +161,7 @@ def match_events(connection: Connection, watches: Sequence[WatchRule], now: date
     events = connection.execute(
         select(AlertEvent.id, AlertEvent.kind, AlertEvent.revision, AlertEvent.backfill, AlertEvent.created_at,
                *_ARTICLE_COLUMNS)
-        .join(Article, Article.id == AlertEvent.article_id)
+        .join(ArticleRow, ArticleRow.id == AlertEvent.article_id)
         .order_by(AlertEvent.id).limit(_EVENTS_PER_TRANSACTION)
     ).all()
     matched: list[tuple[Any, WatchRule]] = []
@@ -179,8 +179,8 @@ def match_events(connection: Connection, watches: Sequence[WatchRule], now: date
 
 
 _ARTICLE_COLUMNS = (
-    Article.id.label("article_id"), Article.source_name, Article.source, Article.language, Article.labels,
-    Article.headline, Article.body, Article.first_seen_at, Article.duplicate_group_id,
+    ArticleRow.id.label("article_id"), ArticleRow.source_name, ArticleRow.source, ArticleRow.language, ArticleRow.labels,
+    ArticleRow.headline, ArticleRow.body, ArticleRow.first_seen_at, ArticleRow.duplicate_group_id,
 )
 _ALERT_KEY = ("watch", "article_id", "kind", "revision")
 StoryKey = tuple[str, int]  # ("group", duplicate group id) or ("article", article id)
@@ -220,8 +220,8 @@ def _story_members(connection: Connection, events: Sequence[Any]) -> dict[StoryK
     members = {("article", e.article_id): [(e.article_id, e.first_seen_at)]
                for e in events if e.duplicate_group_id is None}
     groups = {e.duplicate_group_id for e in events if e.duplicate_group_id is not None}
-    group = Article.duplicate_group_id.expression
-    for row in rows_where_in(connection, [Article.id.expression, Article.first_seen_at.expression, group], group, groups):
+    group = ArticleRow.duplicate_group_id.expression
+    for row in rows_where_in(connection, [ArticleRow.id.expression, ArticleRow.first_seen_at.expression, group], group, groups):
         members.setdefault(("group", row.duplicate_group_id), []).append((row.id, row.first_seen_at))
     return members
 
@@ -338,14 +338,14 @@ def retry_failed(connection: Connection, now: datetime) -> int:
 def alert_story(connection: Connection, alert_id: int) -> AlertStory:
     """The alert's story as it stands now: its group's first copy leads, then every other copy."""
     alert = connection.execute(select(Alert.__table__).where(Alert.id == alert_id)).one()
-    article = connection.execute(select(Article.__table__).where(Article.id == alert.article_id)).one()
+    article = connection.execute(select(ArticleRow.__table__).where(ArticleRow.id == alert.article_id)).one()
     members = [article]
     if article.duplicate_group_id is not None and alert.kind == "story":
         first = connection.scalar(
             select(DuplicateGroup.first_article_id).where(DuplicateGroup.id == article.duplicate_group_id))
         members = list(connection.execute(
-            select(Article.__table__).where(Article.duplicate_group_id == article.duplicate_group_id)
-            .order_by(Article.id != first, Article.published_at.is_(None), Article.published_at, Article.id)
+            select(ArticleRow.__table__).where(ArticleRow.duplicate_group_id == article.duplicate_group_id)
+            .order_by(ArticleRow.id != first, ArticleRow.published_at.is_(None), ArticleRow.published_at, ArticleRow.id)
         ))
         article = members[0]
     copies = tuple(Copy(m.url, m.publisher, m.source_name) for m in members)
@@ -368,10 +368,10 @@ class DeliveryRow:
 
 def deliveries(connection: Connection, statuses: Sequence[str], limit: int = 200) -> list[DeliveryRow]:
     rows = connection.execute(
-        select(AlertDelivery.id, Alert.watch, Article.headline, AlertDelivery.channel, AlertDelivery.status,
+        select(AlertDelivery.id, Alert.watch, ArticleRow.headline, AlertDelivery.channel, AlertDelivery.status,
                AlertDelivery.attempts, AlertDelivery.last_error, AlertDelivery.next_attempt_at,
                AlertDelivery.sent_at)
-        .join(Alert, Alert.id == AlertDelivery.alert_id).join(Article, Article.id == Alert.article_id)
+        .join(Alert, Alert.id == AlertDelivery.alert_id).join(ArticleRow, ArticleRow.id == Alert.article_id)
         .where(AlertDelivery.status.in_(statuses)).order_by(AlertDelivery.id).limit(limit)
     )
     return [DeliveryRow(*row) for row in rows]

@@ -18,9 +18,9 @@ from sqlalchemy import Column, Connection, Engine, MetaData, Table, Text, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from storage import alerts, fulltext, reading, recency, runs, saving
-from storage.columns import require_aware
-from storage.dialect import (
+from presswatch.storage import alerts, fulltext, reading, recency, runs, saving
+from presswatch.storage.columns import require_aware
+from presswatch.storage.dialect import (
     create_archive_engine,
     is_retryable,
     is_sqlite,
@@ -31,12 +31,12 @@ from storage.dialect import (
     upsert,
     write_transaction,
 )
-from storage.errors import ArchiveError, ArchiveFull
-from storage.liveness import run_process_alive
-from storage.migrate import migrate_to_head
-from storage.models import Article, PageValidator, UrlAlias
-from storage.preparing import BatchPreparer, Contents, here
-from storage.records import (
+from presswatch.storage.errors import ArchiveError, ArchiveFull
+from presswatch.storage.liveness import run_process_alive
+from presswatch.storage.migrate import migrate_to_head
+from presswatch.storage.models import ArticleRow, PageValidator, UrlAlias
+from presswatch.storage.preparing import BatchPreparer, Contents, here
+from presswatch.storage.records import (
     ArticleFilter,
     ArticleIn,
     RunCounts,
@@ -47,9 +47,9 @@ from storage.records import (
     StoredPage,
     Validators,
 )
-from storage.reserve import disk_full, ensure_reserve, release_reserve
-from storage.save_queue import SaveQueue
-from storage.urls import canonical_url
+from presswatch.storage.reserve import disk_full, ensure_reserve, release_reserve
+from presswatch.storage.save_queue import SaveQueue
+from presswatch.storage.urls import canonical_url
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -219,7 +219,7 @@ class Archive:
             for start in range(0, len(keys), _LOOKUP_CHUNK):
                 chunk = keys[start : start + _LOOKUP_CHUNK]
                 query = union(
-                    select(Article.url).where(Article.url.in_(chunk)),
+                    select(ArticleRow.url).where(ArticleRow.url.in_(chunk)),
                     select(UrlAlias.url).where(UrlAlias.url.in_(chunk)),
                 )
                 found.update(connection.scalars(query))

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Dialect, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from storage.dialect import keeps_json_natively
+from presswatch.storage.dialect import keeps_json_natively
 
 
 class NaiveDatetimeError(ValueError):

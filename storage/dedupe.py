@@ -35,10 +35,10 @@ from sqlalchemy import (
     update,
 )
 
-from storage import neardup
-from storage.dialect import bulk_insert, rows_where_in
-from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup
-from storage.neardup import Opening
+from presswatch.storage import neardup
+from presswatch.storage.dialect import bulk_insert, rows_where_in
+from presswatch.storage.models import ArticleRow, ArticleLsh, ArticleSignature, DuplicateGroup
+from presswatch.storage.neardup import Opening
 
 #: A candidate's opening as the archive returns it (headline, the body's first characters),
 #: or as a new article of the same batch has it.
@@ -114,10 +114,10 @@ MAX_CANDIDATES_PER_KEY = 32
 def _opening_columns(article_id: Any) -> list[Any]:
     """The headline and the body's first ``LEAD_CHARS`` characters of the article ``article_id``
     names (correlated subqueries: one primary-key probe each)."""
-    where = Article.id == article_id
+    where = ArticleRow.id == article_id
     return [
-        select(Article.headline).where(where).scalar_subquery(),
-        select(func.substr(Article.body, 1, neardup.LEAD_CHARS)).where(where).scalar_subquery(),
+        select(ArticleRow.headline).where(where).scalar_subquery(),
+        select(func.substr(ArticleRow.body, 1, neardup.LEAD_CHARS)).where(where).scalar_subquery(),
     ]
 
 
@@ -135,8 +135,8 @@ def _match_query(exact: bool, signed: bool) -> Any:
     queries: list[Any] = []
     if exact:
         queries.append(
-            select(Article.id, cast(null(), LargeBinary), cast(null(), Text), cast(null(), Text))
-            .where(Article.body_hash == bindparam("body_hash"), Article.id != bindparam("own_id"))
+            select(ArticleRow.id, cast(null(), LargeBinary), cast(null(), Text), cast(null(), Text))
+            .where(ArticleRow.body_hash == bindparam("body_hash"), ArticleRow.id != bindparam("own_id"))
         )
     if signed:
         sharing_a_band = select(ArticleLsh.article_id).where(
@@ -210,7 +210,7 @@ def find_matches_many(connection: Connection, batch: Sequence[NewArticle]) -> li
 def _same_body(connection: Connection, hashes: set[str]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     for body_hash, article_id in rows_where_in(
-        connection, [Article.body_hash, Article.id], Article.body_hash, hashes
+        connection, [ArticleRow.body_hash, ArticleRow.id], ArticleRow.body_hash, hashes
     ):
         found.setdefault(body_hash or "", []).append(article_id)
     for ids in found.values():
@@ -335,9 +335,9 @@ def link_many(
     moved = {a: group for a, group in final.items() if current.get(a) != group}
     if moved:
         connection.execute(
-            update(Article)
-            .where(Article.id.in_(sorted(moved)))
-            .values(duplicate_group_id=case(moved, value=Article.id))
+            update(ArticleRow)
+            .where(ArticleRow.id.in_(sorted(moved)))
+            .values(duplicate_group_id=case(moved, value=ArticleRow.id))
         )
     refresh_groups(connection, sorted(set(final.values())))
     return [final.get(article_id) if matches else None for article_id, matches in links]
@@ -371,8 +371,8 @@ class _Components:
 def _current_groups(connection: Connection, ids: list[int]) -> dict[int, int]:
     """The groups those of these articles that have one belong to now."""
     rows = connection.execute(
-        select(Article.id, Article.duplicate_group_id).where(
-            Article.id.in_(ids), Article.duplicate_group_id.is_not(None)
+        select(ArticleRow.id, ArticleRow.duplicate_group_id).where(
+            ArticleRow.id.in_(ids), ArticleRow.duplicate_group_id.is_not(None)
         )
     )
     return {article_id: group_id for article_id, group_id in rows if group_id is not None}
@@ -381,8 +381,8 @@ def _current_groups(connection: Connection, ids: list[int]) -> dict[int, int]:
 def _fold(connection: Connection, keep: int, others: list[int]) -> None:
     """Fold groups ``others`` into ``keep``."""
     connection.execute(
-        update(Article)
-        .where(Article.duplicate_group_id.in_(others))
+        update(ArticleRow)
+        .where(ArticleRow.duplicate_group_id.in_(others))
         .values(duplicate_group_id=keep)
     )
     connection.execute(delete(DuplicateGroup).where(DuplicateGroup.id.in_(others)))
@@ -397,7 +397,7 @@ def _create_group(connection: Connection, first_article_id: int, now: datetime) 
 
 def refresh_groups(connection: Connection, group_ids: Sequence[int]) -> None:
     """Recount groups; a group's first copy is the earliest published (then first seen)."""
-    member = Article.__table__.alias("member")
+    member = ArticleRow.__table__.alias("member")
     in_group = member.c.duplicate_group_id == DuplicateGroup.id
     # Ordered by an expression first (undated copies last), so that databases find
     # the members through the group index and sort them, instead of walking the
@@ -438,13 +438,13 @@ def leave_group(connection: Connection, article_id: int, group_id: int, now: dat
     """
     # Writers change one group at a time: on PostgreSQL its row is the lock.
     connection.execute(select(DuplicateGroup.id).where(DuplicateGroup.id == group_id).with_for_update())
-    connection.execute(update(Article).where(Article.id == article_id).values(duplicate_group_id=None))
+    connection.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(duplicate_group_id=None))
     rest = connection.execute(
-        select(Article.id, Article.body_hash, ArticleSignature.minhashes, Article.headline,
-               func.substr(Article.body, 1, neardup.LEAD_CHARS))
-        .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
-        .where(Article.duplicate_group_id == group_id)
-        .order_by(Article.id)
+        select(ArticleRow.id, ArticleRow.body_hash, ArticleSignature.minhashes, ArticleRow.headline,
+               func.substr(ArticleRow.body, 1, neardup.LEAD_CHARS))
+        .outerjoin(ArticleSignature, ArticleSignature.article_id == ArticleRow.id)
+        .where(ArticleRow.duplicate_group_id == group_id)
+        .order_by(ArticleRow.id)
     ).all()
     if len(rest) > SPLIT_CHECK_LIMIT:  # a flood's group: it stays one (each pair is not re-checked)
         refresh_groups(connection, [group_id])
@@ -465,7 +465,7 @@ def leave_group(connection: Connection, article_id: int, group_id: int, now: dat
     alone = [members[0] for members in components if len(members) == 1]
     grouped = [members for members in components if len(members) > 1]
     if alone:
-        connection.execute(update(Article).where(Article.id.in_(alone)).values(duplicate_group_id=None))
+        connection.execute(update(ArticleRow).where(ArticleRow.id.in_(alone)).values(duplicate_group_id=None))
     if not grouped:
         connection.execute(delete(DuplicateGroup).where(DuplicateGroup.id == group_id))
         return
@@ -473,7 +473,7 @@ def leave_group(connection: Connection, article_id: int, group_id: int, now: dat
     for members in grouped[1:]:
         new_group = _create_group(connection, members[0], now)
         connection.execute(
-            update(Article).where(Article.id.in_(members)).values(duplicate_group_id=new_group)
+            update(ArticleRow).where(ArticleRow.id.in_(members)).values(duplicate_group_id=new_group)
         )
         kept.append(new_group)
     refresh_groups(connection, kept)
@@ -482,9 +482,9 @@ def leave_group(connection: Connection, article_id: int, group_id: int, now: dat
 def text_keys_of_stored(connection: Connection, article_id: int) -> list[str]:
     """The lock names of an archived article's current text (its body hash and band keys)."""
     row = connection.execute(
-        select(Article.body_hash, ArticleSignature.minhashes)
-        .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
-        .where(Article.id == article_id)
+        select(ArticleRow.body_hash, ArticleSignature.minhashes)
+        .outerjoin(ArticleSignature, ArticleSignature.article_id == ArticleRow.id)
+        .where(ArticleRow.id == article_id)
     ).one_or_none()
     if row is None:
         return []

@@ -45,10 +45,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
-from storage.columns import UtcDateTime
-from storage.dialect import fulltext_dialect
-from storage.records import ArticleFilter, SearchHit
-from storage.search_syntax import Terms, parse_terms
+from presswatch.storage.columns import UtcDateTime
+from presswatch.storage.dialect import fulltext_dialect
+from presswatch.storage.records import ArticleFilter, SearchHit
+from presswatch.storage.search_syntax import Terms, parse_terms
 
 #: ISO 639-1 code -> PostgreSQL text search configuration (as in migration 0003).
 TS_CONFIGS = {

@@ -18,8 +18,8 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from storage.dialect import PG_CONNECT_TIMEOUT_S, is_sqlite, masked, parse_url
-from storage.errors import ArchiveError
+from presswatch.storage.dialect import PG_CONNECT_TIMEOUT_S, is_sqlite, masked, parse_url
+from presswatch.storage.errors import ArchiveError
 
 #: TCP keepalive: first probe after this many idle seconds, then every `_INTERVAL`, `_COUNT` probes.
 KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 5, 2, 3

@@ -10,9 +10,9 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 
-from storage.dialect import comment_on_schema, lock, masked, schema_transaction
-from storage.errors import ArchiveError
-from storage.schema_docs import comments
+from presswatch.storage.dialect import comment_on_schema, lock, masked, schema_transaction
+from presswatch.storage.errors import ArchiveError
+from presswatch.storage.schema_docs import comments
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

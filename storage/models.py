@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.columns import JsonTextList, UtcDateTime
-from storage.schema_docs import comments
+from presswatch.storage.columns import JsonTextList, UtcDateTime
+from presswatch.storage.schema_docs import comments
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -57,7 +57,7 @@ class DuplicateGroup(Base):
     created_at: Mapped[datetime]
 
 
-class Article(Base):
+class ArticleRow(Base):
     """One row per canonical URL: the latest version of the page."""
 
     __tablename__ = "articles"

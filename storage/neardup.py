@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from storage.hashing import normalise_text
+from presswatch.storage.hashing import normalise_text
 
 SHINGLE_WORDS = 5
 NUM_PERMUTATIONS = 64  # bins of the one-permutation signature

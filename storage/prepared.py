@@ -14,12 +14,12 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from storage import neardup
-from storage.hashing import Fingerprint
-from storage.urls import canonical_url
+from presswatch.storage import neardup
+from presswatch.storage.hashing import Fingerprint
+from presswatch.storage.urls import canonical_url
 
 if TYPE_CHECKING:
-    from storage.records import ArticleIn
+    from presswatch.storage.records import ArticleIn
 
 RAW_COMPRESSION = "zlib"
 # Level 3: 2.4x faster than the default 6 on real news pages (1.8 vs 4.3 ms a page on the

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from storage.prepared import PageKeys
-from storage.records import ArticleIn
+from presswatch.storage.prepared import PageKeys
+from presswatch.storage.records import ArticleIn
 
 logger = logging.getLogger(__name__)
 

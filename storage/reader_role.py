@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from storage.dialect import PG_CONNECT_TIMEOUT_S, masked
-from storage.errors import ArchiveError, ReadOnlyQueryError
+from presswatch.storage.dialect import PG_CONNECT_TIMEOUT_S, masked
+from presswatch.storage.errors import ArchiveError, ReadOnlyQueryError
 
 READER_ROLE = "presswatch_reader"
 #: Predefined roles whose members can reach the server's files and programs, other
@@ -215,8 +215,8 @@ def _grant_reading(cursor: Any, role: str) -> tuple[str, ...]:
     """CONNECT, USAGE on the schema, SELECT (and only SELECT) on presswatch's tables and views."""
     from psycopg import sql
 
-    from storage.models import Base
-    from storage.schema_docs import TABLES
+    from presswatch.storage.models import Base
+    from presswatch.storage.schema_docs import TABLES
 
     names = sorted({*Base.metadata.tables, *TABLES})  # TABLES adds articles_fts, alembic_version, releases
     cursor.execute(

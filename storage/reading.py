@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 
-from storage.models import Article, CrawlRun, DuplicateGroup, RawPage
-from storage.recency import appeared
-from storage.records import ArticleFilter, StoredPage
+from presswatch.storage.models import ArticleRow, CrawlRun, DuplicateGroup, RawPage
+from presswatch.storage.recency import appeared
+from presswatch.storage.records import ArticleFilter, StoredPage
 
 CHUNK = 500
 #: The columns `presswatch export` writes, in order.
@@ -29,7 +29,7 @@ _DECOMPRESS = {"zlib": zlib.decompress}
 def article_conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if where.source_name is not None:
-        conditions.append(Article.source_name == where.source_name)
+        conditions.append(ArticleRow.source_name == where.source_name)
     published = appeared()
     if where.since is not None:
         conditions.append(published >= where.since)
@@ -39,17 +39,17 @@ def article_conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
 
 
 def export_articles(engine: Engine, where: ArticleFilter) -> Iterator[dict[str, Any]]:
-    first = Article.__table__.alias("first_copy")
+    first = ArticleRow.__table__.alias("first_copy")
     query = (
         select(
-            *(getattr(Article, name) for name in EXPORT_COLUMNS[:-1]),
+            *(getattr(ArticleRow, name) for name in EXPORT_COLUMNS[:-1]),
             first.c.url.label("first_published_by"),
         )
-        .outerjoin(DuplicateGroup, DuplicateGroup.id == Article.duplicate_group_id)
+        .outerjoin(DuplicateGroup, DuplicateGroup.id == ArticleRow.duplicate_group_id)
         .outerjoin(first, first.c.id == DuplicateGroup.first_article_id)
         .where(*article_conditions(where))
     )
-    for rows in _chunks(engine, query, Article.id):
+    for rows in _chunks(engine, query, ArticleRow.id):
         for row in rows:
             yield dict(row._mapping)
 
@@ -89,18 +89,18 @@ def count_stored_pages(connection: Connection, where: ArticleFilter) -> int:
 def _pages_query(where: ArticleFilter) -> Select[*tuple[Any, ...]]:
     conditions: list[ColumnElement[bool]] = []
     if where.source_name is not None:
-        conditions.append(Article.source_name == where.source_name)
+        conditions.append(ArticleRow.source_name == where.source_name)
     if where.since is not None:
         conditions.append(RawPage.fetched_at >= where.since)
     if where.until is not None:
         conditions.append(RawPage.fetched_at < where.until)
     query: Select[*tuple[Any, ...]] = (
         select(
-            RawPage.article_id, Article.url.label("article_url"), RawPage.url,
-            Article.source_name, RawPage.fetched_at, RawPage.parser_version,
+            RawPage.article_id, ArticleRow.url.label("article_url"), RawPage.url,
+            ArticleRow.source_name, RawPage.fetched_at, RawPage.parser_version,
             RawPage.compression, RawPage.html,
         )
-        .join(Article, Article.id == RawPage.article_id)
+        .join(ArticleRow, ArticleRow.id == RawPage.article_id)
         .where(*conditions)
     )
     return query
@@ -126,8 +126,8 @@ LATEST_COLUMNS = ("published_at", "source", "publisher", "headline")
 def latest_articles(connection: Connection, limit: int) -> list[tuple[Any, ...]]:
     """The latest published articles (newest first; undated ones last), as `LATEST_COLUMNS`."""
     query = (
-        select(Article.published_at, Article.source, Article.publisher, Article.headline)
-        .order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
+        select(ArticleRow.published_at, ArticleRow.source, ArticleRow.publisher, ArticleRow.headline)
+        .order_by(ArticleRow.published_at.desc().nulls_last(), ArticleRow.id.desc())
         .limit(limit)
     )
     return [tuple(row) for row in connection.execute(query)]
@@ -135,6 +135,6 @@ def latest_articles(connection: Connection, limit: int) -> list[tuple[Any, ...]]
 
 def source_names(engine: Engine) -> list[str]:
     """Every configured source the archive knows: of its articles or of its runs, sorted."""
-    query = select(Article.source_name).union(select(CrawlRun.source))
+    query = select(ArticleRow.source_name).union(select(CrawlRun.source))
     with engine.connect() as connection:
         return sorted(name for (name,) in connection.execute(query) if name is not None)

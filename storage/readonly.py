@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from storage.dialect import is_sqlite, parse_url, sqlite_path
-from storage.errors import ArchiveError
-from storage.readonly_rows import QueryRows, refused
-from storage.records import QueryResult
+from presswatch.storage.dialect import is_sqlite, parse_url, sqlite_path
+from presswatch.storage.errors import ArchiveError
+from presswatch.storage.readonly_rows import QueryRows, refused
+from presswatch.storage.records import QueryResult
 
 #: Seconds a statement may run (reading its rows included) unless told otherwise.
 DEFAULT_TIMEOUT_S = 30.0
@@ -83,9 +83,9 @@ def open_readonly_query(
     if not (0 < timeout <= MAX_TIMEOUT_S) or math.isnan(timeout):
         raise ValueError(f"timeout must be more than 0 and at most {MAX_TIMEOUT_S:g} s, not {timeout}")
     if is_sqlite(parsed):
-        from storage.readonly_sqlite import sqlite_query as backend
+        from presswatch.storage.readonly_sqlite import sqlite_query as backend
     else:
-        from storage.readonly_pg import postgresql_query as backend
+        from presswatch.storage.readonly_pg import postgresql_query as backend
     with backend(parsed, sql, dict(params or {}), timeout) as rows:
         yield rows
 

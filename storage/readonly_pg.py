@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from storage.errors import ArchiveError, QueryError, QueryTimeoutError
-from storage.reader_role import connect, refuse_privileged_session
-from storage.readonly_rows import FETCH_ROWS, QueryRows, Row, refused, timed_out
+from presswatch.storage.errors import ArchiveError, QueryError, QueryTimeoutError
+from presswatch.storage.reader_role import connect, refuse_privileged_session
+from presswatch.storage.readonly_rows import FETCH_ROWS, QueryRows, Row, refused, timed_out
 
 #: A session whose client has gone is noticed within this many milliseconds (PostgreSQL 14+).
 CLIENT_CHECK_MS = 1000

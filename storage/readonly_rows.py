@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from storage.errors import ReadOnlyQueryError
+from presswatch.storage.errors import ReadOnlyQueryError
 
 #: Rows fetched from the database at a time: memory holds about this many, whatever the answer.
 FETCH_ROWS = 500

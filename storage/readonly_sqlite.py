@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from storage.dialect import SQLITE_BUSY_TIMEOUT_MS, sqlite_path
-from storage.errors import ArchiveError, QueryError, QueryTimeoutError
-from storage.readonly import PRAGMAS_WITH_NAME, require_archive
-from storage.readonly_rows import FETCH_ROWS, QueryRows, Row, refused, timed_out
+from presswatch.storage.dialect import SQLITE_BUSY_TIMEOUT_MS, sqlite_path
+from presswatch.storage.errors import ArchiveError, QueryError, QueryTimeoutError
+from presswatch.storage.readonly import PRAGMAS_WITH_NAME, require_archive
+from presswatch.storage.readonly_rows import FETCH_ROWS, QueryRows, Row, refused, timed_out
 
 #: SQLite virtual machine steps between two looks at the clock.
 PROGRESS_STEPS = 10_000  # about every 2 ms; every 1,000 cost a pure VM loop 25 %

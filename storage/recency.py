@@ -5,12 +5,12 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
-from storage.models import Article, RawPage
+from presswatch.storage.models import ArticleRow, RawPage
 
 
 def appeared() -> ColumnElement[datetime]:
     """When an article appeared: its publication time, or when it was first seen if it has none."""
-    return func.coalesce(Article.published_at, Article.first_seen_at)
+    return func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
 
 
 def due_for_revisit(
@@ -23,11 +23,11 @@ def due_for_revisit(
     """
     when = appeared()
     query = (
-        select(func.coalesce(RawPage.url, Article.url))
-        .select_from(Article)
-        .outerjoin(RawPage, RawPage.article_id == Article.id)
-        .where(Article.source_name == source_name, when >= published_since, Article.last_seen_at < seen_before)
-        .order_by(when.desc(), Article.id.desc())
+        select(func.coalesce(RawPage.url, ArticleRow.url))
+        .select_from(ArticleRow)
+        .outerjoin(RawPage, RawPage.article_id == ArticleRow.id)
+        .where(ArticleRow.source_name == source_name, when >= published_since, ArticleRow.last_seen_at < seen_before)
+        .order_by(when.desc(), ArticleRow.id.desc())
         .limit(limit)
     )
     return list(connection.scalars(query))
@@ -36,5 +36,5 @@ def due_for_revisit(
 def publication_times(connection: Connection, source_name: str, since: datetime, now: datetime) -> list[datetime]:
     """When the source's articles published in [since, now] appeared (first seen, for undated ones)."""
     when = appeared()
-    query = select(when).where(Article.source_name == source_name, when >= since, when <= now)
+    query = select(when).where(ArticleRow.source_name == source_name, when >= since, when <= now)
     return sorted(connection.scalars(query))

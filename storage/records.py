@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from storage.columns import require_aware
+from presswatch.storage.columns import require_aware
 
 if TYPE_CHECKING:
-    from storage.prepared import PreparedContent
+    from presswatch.storage.prepared import PreparedContent
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, union, update
 
-from storage.models import Article, CrawlError, CrawlRun
-from storage.records import RUN_STATUSES, RUNNING, LayoutDrift, RunCounts, RunState, SourceSummary
+from presswatch.storage.models import ArticleRow, CrawlError, CrawlRun
+from presswatch.storage.records import RUN_STATUSES, RUNNING, LayoutDrift, RunCounts, RunState, SourceSummary
 
 #: Longest failure message kept (tracebacks are cut, the start says what happened).
 MAX_MESSAGE_CHARS = 4000
@@ -184,14 +184,14 @@ def record_failure(
 
 
 def source_summaries(connection: Connection) -> list[SourceSummary]:
-    names = union(select(Article.source_name), select(CrawlRun.source)).subquery()
+    names = union(select(ArticleRow.source_name), select(CrawlRun.source)).subquery()
     sources = sorted(connection.scalars(select(names.c[0])))
     return [source_summary(connection, name) for name in sources]
 
 
 def source_summary(connection: Connection, name: str) -> SourceSummary:
     articles, last_new = connection.execute(
-        select(func.count(), func.max(Article.first_seen_at)).where(Article.source_name == name)
+        select(func.count(), func.max(ArticleRow.first_seen_at)).where(ArticleRow.source_name == name)
     ).one()
     last_run = connection.execute(
         select(CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status, CrawlRun.errors, CrawlRun.error_kinds)
@@ -222,9 +222,9 @@ def source_summary(connection: Connection, name: str) -> SourceSummary:
 def layout_drift(connection: Connection, name: str) -> LayoutDrift:
     """What the source's latest articles and recent runs' pages lack (see LayoutDrift)."""
     latest = (
-        select(Article.headline, Article.published_at)
-        .where(Article.source_name == name)
-        .order_by(Article.first_seen_at.desc(), Article.id.desc())
+        select(ArticleRow.headline, ArticleRow.published_at)
+        .where(ArticleRow.source_name == name)
+        .order_by(ArticleRow.first_seen_at.desc(), ArticleRow.id.desc())
         .limit(DRIFT_SAMPLE)
         .subquery()
     )

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
-from storage.records import ArticleIn, SaveResult
+from presswatch.storage.records import ArticleIn, SaveResult
 
 logger = logging.getLogger(__name__)
 

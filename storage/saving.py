@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from storage.dedupe import (
+from presswatch.storage.dedupe import (
     NewArticle,
     find_matches,
     find_matches_many,
@@ -29,10 +29,10 @@ from storage.dedupe import (
     store_signatures,
     text_keys_of_stored,
 )
-from storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
-from storage.models import Article, ArticleRevision, RawPage, UrlAlias
-from storage.prepared import RAW_COMPRESSION, PageKeys, PreparedContent, compressed_html
-from storage.records import ArticleIn, SaveOutcome, SaveResult
+from presswatch.storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
+from presswatch.storage.models import ArticleRow, ArticleRevision, RawPage, UrlAlias
+from presswatch.storage.prepared import RAW_COMPRESSION, PageKeys, PreparedContent, compressed_html
+from presswatch.storage.records import ArticleIn, SaveOutcome, SaveResult
 
 #: Fields refreshed in place when the text is unchanged (no revision): a newer
 #: non-empty value wins, an empty one never erases what was stored.
@@ -142,18 +142,18 @@ def save_articles(
 
 def _archived_aliases(connection: Connection, urls: set[str]) -> set[str]:
     aliases = rows_where_in(connection, [UrlAlias.url], UrlAlias.url, urls)
-    articles = rows_where_in(connection, [Article.url], Article.url, urls)
+    articles = rows_where_in(connection, [ArticleRow.url], ArticleRow.url, urls)
     return {url for (url,) in (*aliases, *articles)}
 
 
 def _ids_by_url(connection: Connection, urls: list[str]) -> dict[str, int]:
-    rows = rows_where_in(connection, [Article.url, Article.id], Article.url, urls)
+    rows = rows_where_in(connection, [ArticleRow.url, ArticleRow.id], ArticleRow.url, urls)
     return {url: article_id for url, article_id in rows}
 
 
 def _insert_new(connection: Connection, pages: list[_Page], now: datetime) -> list[SaveResult]:
     """Insert pages none of whose URLs is archived: a few statements for the whole batch."""
-    bulk_insert(connection, Article, [_new_row(page, now) for page in pages])
+    bulk_insert(connection, ArticleRow, [_new_row(page, now) for page in pages])
     # Not RETURNING: SQLite cannot return the ids of a multi-row insert in order.
     by_url = _ids_by_url(connection, [page.url for page in pages])
     ids = [by_url[page.url] for page in pages]
@@ -183,7 +183,7 @@ def _insert_new(connection: Connection, pages: list[_Page], now: datetime) -> li
 def _save(connection: Connection, page: _Page, now: datetime, seen: bool) -> SaveResult:
     article_id = find_article_id(connection, page.aliases)
     if article_id is None:
-        new_id = insert_ignore(connection, Article, _new_row(page, now), ["url"])
+        new_id = insert_ignore(connection, ArticleRow, _new_row(page, now), ["url"])
         if new_id is not None:
             return _after_insert(connection, new_id, page, now)
         article_id = find_article_id(connection, (page.url,))  # a writer without locks won
@@ -198,7 +198,7 @@ def find_article_id(connection: Connection, urls: tuple[str, ...]) -> int | None
     )
     if by_alias is not None:
         return by_alias
-    return connection.scalar(select(Article.id).where(Article.url.in_(urls)).limit(1))
+    return connection.scalar(select(ArticleRow.id).where(ArticleRow.url.in_(urls)).limit(1))
 
 
 def _new_row(page: _Page, now: datetime) -> dict[str, Any]:
@@ -242,14 +242,14 @@ def _save_existing(
 ) -> SaveResult:
     if connection.dialect.name == "postgresql":
         # A text that changes leaves its copies: writers of copies of the old text wait for this one.
-        stored_hash = connection.scalar(select(Article.body_hash).where(Article.id == article_id))
+        stored_hash = connection.scalar(select(ArticleRow.body_hash).where(ArticleRow.id == article_id))
         if stored_hash != page.body_hash:
             lock(connection, *text_keys_of_stored(connection, article_id))
     stored: Row[*tuple[Any, ...]] = connection.execute(
-        select(Article, RawPage.html_sha256, RawPage.parser_version)
-        .outerjoin(RawPage, RawPage.article_id == Article.id)
-        .where(Article.id == article_id)
-        .with_for_update(of=Article.__table__)
+        select(ArticleRow, RawPage.html_sha256, RawPage.parser_version)
+        .outerjoin(RawPage, RawPage.article_id == ArticleRow.id)
+        .where(ArticleRow.id == article_id)
+        .with_for_update(of=ArticleRow.__table__)
     ).one()
     _record_aliases(connection, article_id, page.aliases)
     raw_state = (stored.html_sha256, stored.parser_version)
@@ -267,7 +267,7 @@ def _save_existing(
         values.update(_new_text(page), updated_at=now)
         outcome = SaveOutcome.REVISED
     if values:
-        connection.execute(update(Article).where(Article.id == article_id).values(**values))
+        connection.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(**values))
     if outcome is SaveOutcome.REVISED and stored.body_hash != page.body_hash:
         # Another text: out of the group of the old one, into the group of the new one (if any).
         if group_id is not None:

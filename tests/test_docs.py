@@ -6,10 +6,10 @@ from pathlib import Path
 import click
 import pytest
 
-from crawler.config import CRAWL_KEYS, SELECTOR_FIELDS, SOURCE_KEYS
-from crawler.service_settings import SERVICE_KEYS
-from crawler.watches import ALERTS_KEYS, WATCH_KEYS
-from scheduler.cli import main
+from presswatch.crawler.config import CRAWL_KEYS, SELECTOR_FIELDS, SOURCE_KEYS
+from presswatch.crawler.service_settings import SERVICE_KEYS
+from presswatch.crawler.watches import ALERTS_KEYS, WATCH_KEYS
+from presswatch.scheduler.cli import main
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -57,7 +57,7 @@ def test_every_selector_field_is_in_the_readme() -> None:
 def test_the_readme_config_example_is_a_valid_config() -> None:
     import tomllib
 
-    from crawler.config import parse_config
+    from presswatch.crawler.config import parse_config
 
     section = README.split("## Sources config", 1)[1]
     example = section.split("```toml", 1)[1].split("```", 1)[0]

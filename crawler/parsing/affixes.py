@@ -14,8 +14,8 @@ from itertools import islice
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.headings import is_logo
-from crawler.parsing.text import clean_text, element_text, fold
+from presswatch.crawler.parsing.headings import is_logo
+from presswatch.crawler.parsing.text import clean_text, element_text, fold
 
 # Separators between a title and a site name: those of ``headline._SEPARATORS`` without the
 # colon after a word ("Kicker: Headline" is a kicker, not a site name).

@@ -47,7 +47,7 @@ class Attribution:
 @lru_cache(maxsize=1)
 def gazetteer() -> dict[str, str]:
     """Alias → canonical display name."""
-    text = resources.files("crawler.parsing").joinpath("data/agencies.json").read_text("utf-8")
+    text = resources.files("presswatch.crawler.parsing").joinpath("data/agencies.json").read_text("utf-8")
     aliases: dict[str, str] = {}
     for canonical, names in json.loads(text).items():
         for name in (canonical, *names):

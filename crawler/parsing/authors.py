@@ -7,9 +7,9 @@ from typing import Any, NamedTuple
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.attribution import canonical_agency
-from crawler.parsing.structured import Structured
-from crawler.parsing.text import clean_text, element_text, fold
+from presswatch.crawler.parsing.attribution import canonical_agency
+from presswatch.crawler.parsing.structured import Structured
+from presswatch.crawler.parsing.text import clean_text, element_text, fold
 
 AUTHOR_META = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
                "sailthru.author", "byl", "cxenseparse:author", "twitter:creator")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.text import clean_text, element_text, fold
+from presswatch.crawler.parsing.text import clean_text, element_text, fold
 
 if TYPE_CHECKING:
     from trafilatura.settings import Extractor

@@ -10,18 +10,18 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.datetext import (
+from presswatch.crawler.parsing.datetext import (
     ParsedDate,
     find_dates,
     labelled_dates,
     parse_date_string,
     parse_iso,
 )
-from crawler.parsing.pagestamps import blob_dates, offset_shown_for, rdf_dates
-from crawler.parsing.pagetext import PageText, in_aside
-from crawler.parsing.structured import Structured
-from crawler.parsing.text import clean_text
-from crawler.parsing.timezones import fixed_offset, localize
+from presswatch.crawler.parsing.pagestamps import blob_dates, offset_shown_for, rdf_dates
+from presswatch.crawler.parsing.pagetext import PageText, in_aside
+from presswatch.crawler.parsing.structured import Structured
+from presswatch.crawler.parsing.text import clean_text
+from presswatch.crawler.parsing.timezones import fixed_offset, localize
 
 PUBLISHED_META = (
     "article:published_time", "og:published_time", "article:published", "datepublished",

@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from importlib import resources
 
-from crawler.parsing.timezones import ABBREVIATIONS
+from presswatch.crawler.parsing.timezones import ABBREVIATIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ _CJK = r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"
 
 @lru_cache(maxsize=1)
 def month_tables() -> dict[str, dict[str, int]]:
-    text = resources.files("crawler.parsing").joinpath("data/months.json").read_text("utf-8")
+    text = resources.files("presswatch.crawler.parsing").joinpath("data/months.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -14,11 +14,11 @@ from lxml import etree
 from lxml.etree import ParserError
 from lxml.html import HtmlElement
 
-from crawler.parsing import dates
-from crawler.parsing.article import Article, ParseProfile
-from crawler.parsing.attribution import Attribution, find_attribution, text_attribution
-from crawler.parsing.authors import Credits, find_authors
-from crawler.parsing.body import (
+from presswatch.crawler.parsing import dates
+from presswatch.crawler.parsing.article import Article, ParseProfile
+from presswatch.crawler.parsing.attribution import Attribution, find_attribution, text_attribution
+from presswatch.crawler.parsing.authors import Credits, find_authors
+from presswatch.crawler.parsing.body import (
     body_from_selector,
     body_from_trafilatura,
     join_paragraphs,
@@ -26,15 +26,15 @@ from crawler.parsing.body import (
     tidy_body,
     with_lead,
 )
-from crawler.parsing.charset import UnreadableInput, decode_html
-from crawler.parsing.headline import headline_candidates, pick_headline, site_names
-from crawler.parsing.language import choose_language, declared_language
-from crawler.parsing.listing import is_listing
-from crawler.parsing.pagetext import PageText, anchored_at, headline_element, page_text
-from crawler.parsing.structured import Structured, ld_text, read_structured
-from crawler.parsing.text import clean_text, element_text
-from crawler.parsing.text_block import text_block_body
-from crawler.parsing.timezones import zone, zone_for_host
+from presswatch.crawler.parsing.charset import UnreadableInput, decode_html
+from presswatch.crawler.parsing.headline import headline_candidates, pick_headline, site_names
+from presswatch.crawler.parsing.language import choose_language, declared_language
+from presswatch.crawler.parsing.listing import is_listing
+from presswatch.crawler.parsing.pagetext import PageText, anchored_at, headline_element, page_text
+from presswatch.crawler.parsing.structured import Structured, ld_text, read_structured
+from presswatch.crawler.parsing.text import clean_text, element_text
+from presswatch.crawler.parsing.text_block import text_block_body
+from presswatch.crawler.parsing.timezones import zone, zone_for_host
 
 logger = logging.getLogger(__name__)
 _EMPTY = ParseProfile()

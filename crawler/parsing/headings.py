@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.text import element_text, join_pieces
+from presswatch.crawler.parsing.text import element_text, join_pieces
 
 # Parts of a heading that are not the headline: the kicker above it and screen-reader text.
 _KICKER = re.compile(

@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.affixes import AFFIX_SEPARATORS, title_affixes
-from crawler.parsing.headings import heading_texts, kicker_headings
-from crawler.parsing.markers import split_markers
-from crawler.parsing.structured import Structured, ld_text
-from crawler.parsing.text import clean_text, element_text, fold
+from presswatch.crawler.parsing.affixes import AFFIX_SEPARATORS, title_affixes
+from presswatch.crawler.parsing.headings import heading_texts, kicker_headings
+from presswatch.crawler.parsing.markers import split_markers
+from presswatch.crawler.parsing.structured import Structured, ld_text
+from presswatch.crawler.parsing.text import clean_text, element_text, fold
 
 # The separators of a site name, and the colon after a word ("Site: Headline").
 _SEPARATORS = re.compile(rf"{AFFIX_SEPARATORS.pattern}|(?<=\w):\s+")

@@ -16,8 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.structured import Structured
-from crawler.parsing.text import fold
+from presswatch.crawler.parsing.structured import Structured
+from presswatch.crawler.parsing.text import fold
 
 MIN_ITEMS = 5  # distinct pages of one URL pattern the page must link to
 MIN_ITEMS_IN_BODY = 3  # ... of which the body's text must come from at least this many

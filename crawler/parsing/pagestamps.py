@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.parsing.datetext import parse_iso
+from presswatch.crawler.parsing.datetext import parse_iso
 
 # Keys that app state and analytics objects use for the publication time, best first.
 PUBLISHED_KEYS = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.text import element_text, fold
+from presswatch.crawler.parsing.text import element_text, fold
 
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe",
                        "figcaption",

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from lxml.html import HtmlElement
 
-from crawler.parsing.body import SKIP, container_paragraphs, is_furniture, join_paragraphs
+from presswatch.crawler.parsing.body import SKIP, container_paragraphs, is_furniture, join_paragraphs
 
 MIN_CHARS = 400  # paragraph text the container must hold
 MIN_SHARE = 0.6  # ... as a share of all paragraph text on the page

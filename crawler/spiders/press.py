@@ -20,8 +20,8 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.config import Source
-from crawler.discovery import (
+from presswatch.crawler.config import Source
+from presswatch.crawler.discovery import (
     FeedError,
     LinkRefused,
     article_links,
@@ -30,10 +30,10 @@ from crawler.discovery import (
     sitemap_links,
     unpack_sitemap,
 )
-from crawler.failures import classify_failure, failure_status
-from crawler.items import PageItem
-from crawler.parse_pool import ParsedPage, ParsePool
-from storage import Validators, canonical_url
+from presswatch.crawler.failures import classify_failure, failure_status
+from presswatch.crawler.items import PageItem
+from presswatch.crawler.parse_pool import ParsedPage, ParsePool
+from presswatch.storage import Validators, canonical_url
 
 logger = logging.getLogger(__name__)
 

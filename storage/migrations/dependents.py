@@ -12,7 +12,7 @@ Why: schema 0011 adds the view ``releases`` over ``articles``.
 
 Use it around the operations, outermost, so that the batch runs before the views come back::
 
-    from storage.migrations.dependents import dependents_set_aside
+    from presswatch.storage.migrations.dependents import dependents_set_aside
 
     def upgrade() -> None:
         with dependents_set_aside("articles"), op.batch_alter_table("articles", recreate="always") as batch:

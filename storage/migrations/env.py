@@ -8,8 +8,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.dialect import create_archive_engine, parse_url
-from storage.models import Base
+from presswatch.storage.dialect import create_archive_engine, parse_url
+from presswatch.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

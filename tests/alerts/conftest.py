@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert
 
-from crawler.site_server import SiteServer
-from storage import upgrade_archive
-from storage.models import CrawlRun
+from presswatch.crawler.site_server import SiteServer
+from presswatch.storage import upgrade_archive
+from presswatch.storage.models import CrawlRun
 from tests.alerts.servers import Webhook
 from tests.e2e.conftest import demo_site, write_config
 from tests.e2e.test_crawl_demo_sites import rows

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from crawler.config import parse_config
-from scheduler.alerts import deliver
-from storage import open_archive
+from presswatch.crawler.config import parse_config
+from presswatch.scheduler.alerts import deliver
+from presswatch.storage import open_archive
 from tests.alerts.conftest import sources_crawled_before
 from tests.storage.conftest import BASE_ARTICLE, FakeClock
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from storage import ArticleIn, open_archive
+from presswatch.storage import ArticleIn, open_archive
 
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

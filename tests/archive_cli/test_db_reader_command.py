@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from storage import open_archive
+from presswatch.storage import open_archive
 from tests.archive_cli.conftest import T1, article
 from tests.e2e.helpers import run_presswatch
 from tests.storage.reader_roles import as_user, drop_role, unique_role_name

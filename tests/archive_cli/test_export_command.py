@@ -10,8 +10,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from storage import open_archive
-from storage.reading import EXPORT_COLUMNS
+from presswatch.storage import open_archive
+from presswatch.storage.reading import EXPORT_COLUMNS
 from tests.archive_cli.conftest import T1, SmallArchive, article
 from tests.e2e.helpers import REPO, run_presswatch
 

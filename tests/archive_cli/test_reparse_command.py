@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from crawler.config import load_config
-from crawler.parsing import parse_article
-from crawler.parsing.version import PARSER_VERSION
-from storage import open_archive
+from presswatch.crawler.config import load_config
+from presswatch.crawler.parsing import parse_article
+from presswatch.crawler.parsing.version import PARSER_VERSION
+from presswatch.storage import open_archive
 from tests.archive_cli.conftest import T1, article
 from tests.e2e.helpers import DEMO, run_presswatch
 

@@ -70,7 +70,7 @@ def test_search_on_an_unreachable_database_exits_3() -> None:
 
 
 def test_archive_commands_are_presswatch_commands() -> None:
-    from scheduler import cli
+    from presswatch.scheduler import cli
 
     assert {"search", "export", "reparse"} <= set(cli.main.commands)
 

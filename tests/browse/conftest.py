@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.site_server import SiteServer
+from presswatch.crawler.site_server import SiteServer
 from tests.browse.chromium import INSTALL, Chromium, chromium_path
 from tests.conftest import _service_unavailable
 from tests.e2e.conftest import served_copy, write_config

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from datasette.plugins import DEFAULT_PLUGINS, pm
 
-from scheduler.browse import make_datasette
-from storage import upgrade_archive
+from presswatch.scheduler.browse import make_datasette
+from presswatch.storage import upgrade_archive
 from tests.e2e.helpers import PRESSWATCH, REPO, free_port, run_presswatch
 
 #: presswatch as installed, except that `import datasette` fails as it does without the extra.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.browse import is_loopback
-from scheduler.browse_plugin import Paths, cell_html
+from presswatch.scheduler.browse import is_loopback
+from presswatch.scheduler.browse_plugin import Paths, cell_html
 
 PATHS = Paths("/archive")
 

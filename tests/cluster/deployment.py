@@ -113,7 +113,7 @@ class Deployment:
 
     # -- set-up ----------------------------------------------------------------------------
     def _serve(self, site: Host) -> subprocess.Popen[str]:
-        server = site.popen([sys.executable, "-m", "crawler.site_server", str(DEMO / "sites"),
+        server = site.popen([sys.executable, "-m", "presswatch.crawler.site_server", str(DEMO / "sites"),
                              "--host", site.address, "--port", str(PORT)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert server.stdout is not None

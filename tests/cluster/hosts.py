@@ -28,7 +28,7 @@ iproute2's ``ip``; without them the ``cluster_hosts`` fixture skips, or fails un
         site = cluster_hosts.add_host("site")
         worker = cluster_hosts.add_host("worker")
         pg = cluster_hosts.forward_url("postgresql+psycopg://postgres@127.0.0.1:5432/test")
-        server = site.popen([sys.executable, "-m", "crawler.site_server", "fixtures/demo/sites",
+        server = site.popen([sys.executable, "-m", "presswatch.crawler.site_server", "fixtures/demo/sites",
                              "--host", site.address, "--port", "8000"],
                             stdout=subprocess.PIPE, text=True)
         server.stdout.readline()   # "Serving ... at http://10.x.y.2:8000/ ...": listening

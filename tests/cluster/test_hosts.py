@@ -76,7 +76,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> N
 def serve_site(host: Host, port: int = 8000) -> subprocess.Popen[str]:
     """Start the demo site server on ``host``'s address; return once it is listening."""
     proc = host.popen(
-        [sys.executable, "-m", "crawler.site_server", str(SITES), "--host", host.address,
+        [sys.executable, "-m", "presswatch.crawler.site_server", str(SITES), "--host", host.address,
          "--port", str(port)],
         stdout=subprocess.PIPE, text=True,
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import CRAWL_KEYS, SOURCE_KEYS, ConfigError, CrawlSettings, load_config
+from presswatch.crawler.config import CRAWL_KEYS, SOURCE_KEYS, ConfigError, CrawlSettings, load_config
 
 GOOD = """
 [crawl]

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from crawler.config import Source
-from crawler.discovery import FeedError, clean_link, feed_links, listing_links, sitemap_links
+from presswatch.crawler.config import Source
+from presswatch.crawler.discovery import FeedError, clean_link, feed_links, listing_links, sitemap_links
 
 SOURCE = Source(
     name="wire",

@@ -16,8 +16,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.failures import classify_failure, failure_status
-from crawler.guards import Refused
+from presswatch.crawler.failures import classify_failure, failure_status
+from presswatch.crawler.guards import Refused
 
 
 def failed(exc: BaseException) -> Failure:

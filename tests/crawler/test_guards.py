@@ -6,7 +6,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from crawler.guards import OffsiteGuard, RedirectGuard, Refused, host_allowed
+from presswatch.crawler.guards import OffsiteGuard, RedirectGuard, Refused, host_allowed
 
 
 class Wire(Spider):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from crawler.host_gate import THROTTLE_START_SECONDS, HostGate
+from presswatch.crawler.host_gate import THROTTLE_START_SECONDS, HostGate
 
 
 async def fetch(gate: HostGate, host: str, starts: list[tuple[str, float]], *, concurrency: int = 1,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.origins import origin_allowed, origins_of
+from presswatch.crawler.origins import origin_allowed, origins_of
 
 
 @pytest.mark.parametrize(("url", "allowed"), [

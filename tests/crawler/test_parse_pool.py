@@ -8,9 +8,9 @@ import signal
 import zlib
 from pathlib import Path
 
-from crawler.parse_pool import POOL_THRESHOLD, ParsedPage, ParsePool, parse_many_for_archive
-from crawler.parsing import ParseProfile, parse_article
-from storage import PreparedContent
+from presswatch.crawler.parse_pool import POOL_THRESHOLD, ParsedPage, ParsePool, parse_many_for_archive
+from presswatch.crawler.parsing import ParseProfile, parse_article
+from presswatch.storage import PreparedContent
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "fixtures/demo/sites/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871.html"

@@ -5,7 +5,7 @@ from email.utils import formatdate
 
 import pytest
 
-from crawler.politeness import retry_after_seconds
+from presswatch.crawler.politeness import retry_after_seconds
 
 NOW = 1_700_000_000.0
 

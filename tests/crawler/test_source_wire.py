@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import load_config
-from crawler.source_wire import WireError, source_from_wire, source_to_wire
+from presswatch.crawler.config import load_config
+from presswatch.crawler.source_wire import WireError, source_from_wire, source_to_wire
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "sources.toml"
 

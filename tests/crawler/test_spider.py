@@ -16,10 +16,10 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError
 from twisted.python.failure import Failure
 
-from crawler.archive_run import run_status
-from crawler.config import Source
-from crawler.spiders.press import PressSpider, RunPlan, page_failed
-from storage import Validators
+from presswatch.crawler.archive_run import run_status
+from presswatch.crawler.config import Source
+from presswatch.crawler.spiders.press import PressSpider, RunPlan, page_failed
+from presswatch.storage import Validators
 
 BASE = "https://wire.example"
 SOURCE = Source(

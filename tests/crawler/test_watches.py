@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.config import ConfigError, parse_config
-from crawler.watches import expand_secrets, parse_query, redacted, watch_matches, words
-from storage.alerts import AlertArticle
+from presswatch.crawler.config import ConfigError, parse_config
+from presswatch.crawler.watches import expand_secrets, parse_query, redacted, watch_matches, words
+from presswatch.storage.alerts import AlertArticle
 
 SOURCE = {"name": "apa-en", "start_urls": ["https://example.az/en/news"]}
 ARTICLE = AlertArticle(

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from crawler.site_server import SiteServer
+from presswatch.crawler.site_server import SiteServer
 from tests.e2e.helpers import DEMO, run_presswatch
 
 

@@ -14,7 +14,7 @@ from typing import IO
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "fixtures" / "demo"
 CONSOLE_SCRIPT = Path(sys.executable).with_name("presswatch")
-PRESSWATCH = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executable, "-m", "scheduler.cli"]
+PRESSWATCH = [str(CONSOLE_SCRIPT)] if CONSOLE_SCRIPT.exists() else [sys.executable, "-m", "presswatch.scheduler.cli"]
 
 
 def run_presswatch(

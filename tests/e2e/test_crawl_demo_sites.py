@@ -13,7 +13,7 @@ from urllib.request import urlopen
 
 from sqlalchemy import create_engine, text
 
-from storage.hashing import Fingerprint
+from presswatch.storage.hashing import Fingerprint
 from tests.e2e.helpers import run_presswatch
 
 SEED_PATH = "/caspian-post/en/news/politics/president-aliyev-azerbaijan-kazakhstan-reaching-qualitatively-new-level-of-interaction-alliance-2548871"

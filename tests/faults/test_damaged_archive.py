@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import ArticleIn, open_archive
+from presswatch.storage import ArticleIn, open_archive
 from tests.e2e.helpers import run_presswatch
 
 CONFIG = '[[sources]]\nname = "gov-press"\nstart_urls = ["https://gov.example/en/press"]\n'

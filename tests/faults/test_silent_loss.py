@@ -18,8 +18,8 @@ import pytest
 from scrapy.http import HtmlResponse
 from scrapy.utils.response import get_base_url
 
-from crawler.config import load_config
-from crawler.discovery import listing_links
+from presswatch.crawler.config import load_config
+from presswatch.crawler.discovery import listing_links
 from tests.e2e.helpers import run_presswatch
 from tests.faults import bigsite, pages
 from tests.faults.helpers import rows

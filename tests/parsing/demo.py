@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.parsing import ParseProfile
+from presswatch.crawler.parsing import ParseProfile
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 BASE_URL = "http://127.0.0.1:8080"

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.parse_batch import load_page, parse_to_record
-from crawler.parsing import ParseProfile
+from presswatch.crawler.parse_batch import load_page, parse_to_record
+from presswatch.crawler.parsing import ParseProfile
 
 CASES = Path(__file__).resolve().parents[2] / "fixtures" / "cases"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.parsing import ParseProfile, parse_article
-from crawler.parsing.body import tidy_body, with_lead
+from presswatch.crawler.parsing import ParseProfile, parse_article
+from presswatch.crawler.parsing.body import tidy_body, with_lead
 
 TEXT = ["The ministry signed the agreement on Monday.", "Both sides praised the deal."]
 

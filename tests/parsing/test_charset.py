@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from crawler.parsing import ParseProfile, parse_article
-from crawler.parsing.charset import declared_charset, decode_html, served_charset
+from presswatch.crawler.parsing import ParseProfile, parse_article
+from presswatch.crawler.parsing.charset import declared_charset, decode_html, served_charset
 from tests.parsing.golden import CASES, load_case
 
 FRENCH = "Réforme de l’énergie"

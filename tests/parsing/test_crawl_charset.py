@@ -14,8 +14,8 @@ from typing import Any
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.config import Source
-from crawler.spiders.press import PressSpider
+from presswatch.crawler.config import Source
+from presswatch.crawler.spiders.press import PressSpider
 
 BASE = "https://verona.example"
 SOURCE = Source(name="verona", publisher="Verona News", start_urls=(f"{BASE}/news",),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crawler.parsing import ParseProfile, parse_article
+from presswatch.crawler.parsing import ParseProfile, parse_article
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 BAKU = ParseProfile(publisher="Caspian Post", timezone="Asia/Baku", language="en", now=NOW)
@@ -96,7 +96,7 @@ def test_midnight_json_ld_is_refined_by_the_visible_time_in_its_own_offset() -> 
 
 
 def test_iso_time_with_an_impossible_offset_is_no_date() -> None:
-    from crawler.parsing.datetext import parse_iso
+    from presswatch.crawler.parsing.datetext import parse_iso
 
     assert parse_iso("2024-03-08T17:59:39-6730") is None
     parsed = parse_iso("2022-01-10T22:06:08:684Z")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.parsing import parse_article
+from presswatch.crawler.parsing import parse_article
 from tests.parsing.demo import FIELDS, DemoPage, demo_pages
 
 PAGES = demo_pages()

@@ -5,8 +5,8 @@ import json
 
 import lxml.html
 
-from crawler.parsing.headline import pick_headline, site_names
-from crawler.parsing.structured import read_structured
+from presswatch.crawler.parsing.headline import pick_headline, site_names
+from presswatch.crawler.parsing.structured import read_structured
 
 
 def _pick(head: str, body: str, publisher: str | None = None,

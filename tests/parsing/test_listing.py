@@ -4,9 +4,9 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from crawler.parsing import parse_article
-from crawler.parsing.listing import is_listing
-from crawler.parsing.structured import read_structured
+from presswatch.crawler.parsing import parse_article
+from presswatch.crawler.parsing.listing import is_listing
+from presswatch.crawler.parsing.structured import read_structured
 
 URL = "https://ministry.example/en/press/page-2.html"
 TITLES = [f"Release number {n} about the work of the ministry" for n in range(10)]

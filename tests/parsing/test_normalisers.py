@@ -6,16 +6,16 @@ from datetime import datetime, timedelta, timezone
 import lxml.html
 import pytest
 
-from crawler.parsing.attribution import find_attribution, gazetteer, text_attribution
-from crawler.parsing.authors import clean_authors, find_authors
-from crawler.parsing.charset import UnreadableInput, decode_html
-from crawler.parsing.dates import plausible
-from crawler.parsing.datetext import parse_date_string
-from crawler.parsing.headline import strip_site_name
-from crawler.parsing.language import detect_language, normalise_code
-from crawler.parsing.markers import split_markers
-from crawler.parsing.structured import read_structured
-from crawler.parsing.text import element_text
+from presswatch.crawler.parsing.attribution import find_attribution, gazetteer, text_attribution
+from presswatch.crawler.parsing.authors import clean_authors, find_authors
+from presswatch.crawler.parsing.charset import UnreadableInput, decode_html
+from presswatch.crawler.parsing.dates import plausible
+from presswatch.crawler.parsing.datetext import parse_date_string
+from presswatch.crawler.parsing.headline import strip_site_name
+from presswatch.crawler.parsing.language import detect_language, normalise_code
+from presswatch.crawler.parsing.markers import split_markers
+from presswatch.crawler.parsing.structured import read_structured
+from presswatch.crawler.parsing.text import element_text
 
 MARKERS = [
     ("Aliyev visits Astana PHOTO/UPDATED", "Aliyev visits Astana", ("PHOTO", "UPDATED")),

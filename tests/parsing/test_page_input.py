@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.parse_batch import (
+from presswatch.crawler.parse_batch import (
     DEFAULT_MAX_PAGE_BYTES,
     MAX_LINE_BYTES,
     PageUnreadable,

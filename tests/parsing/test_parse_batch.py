@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.parse_batch import load_page, main, parse_to_record, run_manifest
+from presswatch.crawler.parse_batch import load_page, main, parse_to_record, run_manifest
 
 PAGE = (b"<html lang='en'><head><title>Port reopens | Harbour News</title>"
         b"<meta property='og:site_name' content='Harbour News'></head><body>"

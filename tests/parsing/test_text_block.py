@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import lxml.html
 
-from crawler.parsing import parse_article
-from crawler.parsing.text_block import text_block_body
+from presswatch.crawler.parsing import parse_article
+from presswatch.crawler.parsing.text_block import text_block_body
 
 P1 = ("The ministry and the national grid operator signed an agreement on Monday to build "
       "three new substations in the western region by the end of next year.")

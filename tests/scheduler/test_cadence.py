@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.config import parse_config
-from scheduler.cadence import adaptive_interval, describe_interval, typical_gap
-from scheduler.service import retune, schedule_sources, trigger_for
+from presswatch.crawler.config import parse_config
+from presswatch.scheduler.cadence import adaptive_interval, describe_interval, typical_gap
+from presswatch.scheduler.service import retune, schedule_sources, trigger_for
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MINUTE, HOUR = 60, 3600

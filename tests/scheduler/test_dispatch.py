@@ -1,8 +1,8 @@
 """Which due run goes to which worker: one run per source at a time, a host's sources share a slot."""
 from __future__ import annotations
 
-from crawler.config import parse_config
-from scheduler.dispatch import RunQueue, host_of, slot_for
+from presswatch.crawler.config import parse_config
+from presswatch.scheduler.dispatch import RunQueue, host_of, slot_for
 
 SOURCES = parse_config({"sources": [
     {"name": "ministry-en", "start_urls": ["https://Ministry.example/en/news"]},

@@ -1,8 +1,8 @@
 """`presswatch sources` flags a source that keeps failing or whose pages lost fields (layout drift)."""
 from __future__ import annotations
 
-from scheduler.health import error_kinds_text, health_problems, missing_shares, missing_text
-from storage import LayoutDrift, SourceSummary
+from presswatch.scheduler.health import error_kinds_text, health_problems, missing_shares, missing_text
+from presswatch.storage import LayoutDrift, SourceSummary
 
 
 def summary(failures: int = 0, drift: LayoutDrift | None = None) -> SourceSummary:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.config import ConfigError, parse_config
-from scheduler.health_alerts import health_change, health_message, streak_changes
+from presswatch.crawler.config import ConfigError, parse_config
+from presswatch.scheduler.health_alerts import health_change, health_message, streak_changes
 
 SOURCE = {"name": "site", "start_urls": ["http://127.0.0.1:9/news"]}
 
@@ -50,7 +50,7 @@ def test_the_alerts_table_is_validated() -> None:
 
 
 def test_drift_is_told_when_it_starts_and_when_it_ends_and_a_first_look_only_records() -> None:
-    from scheduler.health_alerts import HealthNotifier
+    from presswatch.scheduler.health_alerts import HealthNotifier
     from tests.alerts.servers import Webhook, wait_for
 
     hook = Webhook().start()

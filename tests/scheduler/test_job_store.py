@@ -9,8 +9,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, event, text
 
-from scheduler.job_store import LeaseHolderJobStore
-from storage.dialect import create_archive_engine, parse_url
+from presswatch.scheduler.job_store import LeaseHolderJobStore
+from presswatch.storage.dialect import create_archive_engine, parse_url
 
 # Due times ahead of the clock: a scheduler shut down while paused runs its overdue jobs once more.
 T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawler.config import Source
-from scheduler.run_locks import Held, RunLocks
-from storage.locks import AdvisoryLocks
+from presswatch.crawler.config import Source
+from presswatch.scheduler.run_locks import Held, RunLocks
+from presswatch.storage.locks import AdvisoryLocks
 
 
 def source(name: str, url: str) -> Source:

@@ -8,8 +8,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.config import parse_config
-from scheduler.service import first_run_at, schedule_sources, trigger_for
+from presswatch.crawler.config import parse_config
+from presswatch.scheduler.service import first_run_at, schedule_sources, trigger_for
 
 CONFIG = {
     "sources": [

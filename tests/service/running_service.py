@@ -50,7 +50,7 @@ class RunningService:
 
     def workers(self) -> list[int]:
         """The pids of the service's crawl workers (not their parse workers)."""
-        return [pid for pid in processes_of_service(self.process.pid) if b"crawler.worker" in _cmdline(pid)]
+        return [pid for pid in processes_of_service(self.process.pid) if b"presswatch.crawler.worker" in _cmdline(pid)]
 
     def stop(self) -> int:
         """SIGTERM; the exit code (the time it took is in `stop_seconds`)."""

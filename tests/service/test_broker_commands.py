@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.site_server import SiteServer
+from presswatch.crawler.site_server import SiteServer
 from tests.e2e.helpers import DEMO, free_port, run_presswatch
 from tests.service.processes import Process, wait_for
 

@@ -14,7 +14,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from crawler.site_server import SiteServer
+from presswatch.crawler.site_server import SiteServer
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 SITES = DEMO / "sites"

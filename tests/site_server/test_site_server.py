@@ -11,7 +11,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from crawler.site_server import RequestRecord, SiteServer
+from presswatch.crawler.site_server import RequestRecord, SiteServer
 
 
 def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from storage import Archive, ArticleIn, open_archive
+from presswatch.storage import Archive, ArticleIn, open_archive
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BAKU = timezone(timedelta(hours=4))

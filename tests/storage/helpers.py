@@ -7,8 +7,8 @@ from typing import Any
 from alembic import command
 from sqlalchemy import create_engine, func, select
 
-from storage import Archive
-from storage.migrate import alembic_config
+from presswatch.storage import Archive
+from presswatch.storage.migrate import alembic_config
 
 
 def select_rows(archive: Archive, *columns: Any, order_by: Any = None) -> list[tuple[Any, ...]]:

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from storage.dialect import parse_url
-from storage.reader_role import create_reader_role
+from presswatch.storage.dialect import parse_url
+from presswatch.storage.reader_role import create_reader_role
 
 
 def unique_role_name(prefix: str = "pw_test_reader") -> str:

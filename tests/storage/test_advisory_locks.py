@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from storage.locks import AdvisoryLocks, LocksUnavailable, lock_key
+from presswatch.storage.locks import AdvisoryLocks, LocksUnavailable, lock_key
 
 
 def test_a_lock_has_one_holder_and_is_free_once_given_back(pg_url: str) -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
 
-from storage import Archive
-from storage.alerts import AlertArticle, WatchRule
-from storage.models import AlertDelivery, AlertEvent, CrawlRun
+from presswatch.storage import Archive
+from presswatch.storage.alerts import AlertArticle, WatchRule
+from presswatch.storage.models import AlertDelivery, AlertEvent, CrawlRun
 from tests.storage.conftest import FakeClock, MakeArticle
 
 

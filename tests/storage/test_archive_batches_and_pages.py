@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, open_archive
-from storage.hashing import content_hash
-from storage.models import Article, ArticleRevision, DuplicateGroup, RawPage, UrlAlias
-from storage.saving import RAW_COMPRESSION
+from presswatch.storage import Archive, ArticleFilter, ArticleIn, SaveOutcome, open_archive
+from presswatch.storage.hashing import content_hash
+from presswatch.storage.models import ArticleRow, ArticleRevision, DuplicateGroup, RawPage, UrlAlias
+from presswatch.storage.saving import RAW_COMPRESSION
 from tests.storage.helpers import count_rows, select_rows
 
 MakeArticle = Callable[..., ArticleIn]
@@ -53,7 +53,7 @@ def test_a_page_fetched_under_another_url_with_rel_canonical_is_the_canonical_ro
         seen_at=T2,
     )
     assert (mobile.outcome, mobile.article_id) == (SaveOutcome.UNCHANGED, first.article_id)
-    assert select_rows(archive, Article.url) == [(CANONICAL,)]
+    assert select_rows(archive, ArticleRow.url) == [(CANONICAL,)]
     assert count_rows(archive, UrlAlias) == 2
 
 
@@ -134,8 +134,8 @@ def test_a_batch_gives_the_outcomes_of_saving_one_by_one(
     ]
     with open_archive(archive_url) as archive:
         batched = archive.save_articles(batch, seen_at=T1)
-        state = select_rows(archive, Article.id, Article.url, Article.body, Article.duplicate_group_id,
-                      order_by=Article.id)
+        state = select_rows(archive, ArticleRow.id, ArticleRow.url, ArticleRow.body, ArticleRow.duplicate_group_id,
+                      order_by=ArticleRow.id)
         revisions = select_rows(archive, ArticleRevision.article_id, ArticleRevision.body)
     first = batched[0].article_id
     assert [(r.outcome, r.article_id) for r in batched] == [
@@ -162,7 +162,7 @@ def test_a_batch_stores_every_key_like_single_saves(
         seen_at=T1,
     )
     assert [r.outcome for r in results] == [SaveOutcome.NEW, SaveOutcome.DUPLICATE]
-    assert select_rows(archive, Article.content_hash, Article.first_seen_at, order_by=Article.id) == [
+    assert select_rows(archive, ArticleRow.content_hash, ArticleRow.first_seen_at, order_by=ArticleRow.id) == [
         (content_hash(make_article().headline, make_article().body), T1)
     ] * 2
     assert count_rows(archive, UrlAlias) == 3 and count_rows(archive, RawPage) == 2

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage import Archive, ArticleIn, PreparedContent, SaveOutcome
-from storage.dialect import SQLITE_BULK_PRAGMAS
-from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup, RawPage, UrlAlias
-from storage.neardup import band_keys, encode, signature
-from storage.prepared import PageKeys
-from storage.preparing import BatchPreparer
+from presswatch.storage import Archive, ArticleIn, PreparedContent, SaveOutcome
+from presswatch.storage.dialect import SQLITE_BULK_PRAGMAS
+from presswatch.storage.models import ArticleRow, ArticleLsh, ArticleSignature, DuplicateGroup, RawPage, UrlAlias
+from presswatch.storage.neardup import band_keys, encode, signature
+from presswatch.storage.prepared import PageKeys
+from presswatch.storage.preparing import BatchPreparer
 from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]
@@ -69,10 +69,10 @@ def test_save_batches_stores_what_save_articles_does(archive: Archive, make_arti
     batches = [articles[:5], [], articles[5:10], [*articles[10:], copy]]
     outcomes = [[r.outcome for r in results] for results in archive.save_batches(batches)]
     assert outcomes == [[SaveOutcome.NEW] * 5, [SaveOutcome.NEW] * 5, [SaveOutcome.NEW] * 2 + [SaveOutcome.DUPLICATE]]
-    ids = dict(select_rows(archive, Article.url, Article.id))
+    ids = dict(select_rows(archive, ArticleRow.url, ArticleRow.id))
     stored = [*articles, copy]
-    assert select_rows(archive, Article.url, Article.headline, Article.labels, Article.published_at,
-                       Article.authors, order_by=Article.id) == [
+    assert select_rows(archive, ArticleRow.url, ArticleRow.headline, ArticleRow.labels, ArticleRow.published_at,
+                       ArticleRow.authors, order_by=ArticleRow.id) == [
         (a.url, a.headline, a.labels, a.published_at, a.authors) for a in stored
     ]
     assert sorted(select_rows(archive, ArticleSignature.article_id, ArticleSignature.minhashes)) == sorted(
@@ -94,7 +94,7 @@ def test_saving_again_through_save_batches_changes_nothing(archive: Archive, mak
     again = [r for results in archive.save_batches([articles[3:], articles[:3]]) for r in results]
     assert [r.outcome for r in again] == [SaveOutcome.UNCHANGED] * 6
     assert [r.article_id for r in again] == [r.article_id for r in first[3:] + first[:3]]
-    assert len(select_rows(archive, Article.id)) == 6
+    assert len(select_rows(archive, ArticleRow.id)) == 6
 
 
 def test_a_killed_worker_hands_the_work_to_a_thread(archive: Archive, make_article: MakeArticle) -> None:
@@ -116,7 +116,7 @@ def test_a_killed_worker_hands_the_work_to_a_thread(archive: Archive, make_artic
 
 
 def test_a_bulk_load_gives_its_sqlite_connection_a_larger_cache(sqlite_url: str, make_article: MakeArticle) -> None:
-    from storage import open_archive
+    from presswatch.storage import open_archive
 
     with open_archive(sqlite_url) as archive:
         list(archive.save_batches([[_article(make_article, 1)], [_article(make_article, 2)]]))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from storage import open_archive
+from presswatch.storage import open_archive
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ WRITER = textwrap.dedent(
     """
     import random, sys
     from datetime import datetime, timezone
-    from storage import ArticleIn, open_archive
+    from presswatch.storage import ArticleIn, open_archive
 
     url, seed, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     words = [f"w{n}" for n in range(240)]

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import StatementError
 
-from storage import Archive, ArticleIn
-from storage.columns import NaiveDatetimeError, UtcDateTime
-from storage.models import Article, CrawlRun
+from presswatch.storage import Archive, ArticleIn
+from presswatch.storage.columns import NaiveDatetimeError, UtcDateTime
+from presswatch.storage.models import ArticleRow, CrawlRun
 
 MakeArticle = Callable[..., ArticleIn]
 NAIVE = datetime(2026, 3, 2, 12, 30)
@@ -58,7 +58,7 @@ def test_datetimes_are_stored_in_utc_and_read_back_aware(
     archive.save_article(article, seen_at=seen)
     with archive.engine.connect() as connection:
         published, first_seen = connection.execute(
-            select(Article.published_at, Article.first_seen_at)
+            select(ArticleRow.published_at, ArticleRow.first_seen_at)
         ).one()
         raw = connection.execute(text("SELECT published_at FROM articles")).scalar_one()
     assert published == datetime(2026, 3, 2, 8, 30, tzinfo=UTC)

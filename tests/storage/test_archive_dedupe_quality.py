@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import func
 
-from storage import Archive, ArticleIn, SaveOutcome, neardup
-from storage.models import Article, ArticleRevision, DuplicateGroup
+from presswatch.storage import Archive, ArticleIn, SaveOutcome, neardup
+from presswatch.storage.models import ArticleRow, ArticleRevision, DuplicateGroup
 from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]
@@ -195,7 +195,7 @@ def test_unrelated_releases_on_the_same_topic_are_never_merged(
     ]
     for start in range(0, 400, 100):
         archive.save_articles(articles[start : start + 100], seen_at=T1)
-    false_merges = select_rows(archive, func.count(Article.duplicate_group_id))
+    false_merges = select_rows(archive, func.count(ArticleRow.duplicate_group_id))
     assert false_merges == [(0,)]
 
 

@@ -7,10 +7,10 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from scheduler.archive_commands import write_export
-from storage import Archive, ArticleFilter, ArticleIn
-from storage.hashing import content_hash
-from storage.reading import EXPORT_COLUMNS
+from presswatch.scheduler.archive_commands import write_export
+from presswatch.storage import Archive, ArticleFilter, ArticleIn
+from presswatch.storage.hashing import content_hash
+from presswatch.storage.reading import EXPORT_COLUMNS
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

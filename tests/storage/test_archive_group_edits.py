@@ -12,8 +12,8 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage import Archive, ArticleIn, SaveOutcome, open_archive
-from storage.models import Article, DuplicateGroup
+from presswatch.storage import Archive, ArticleIn, SaveOutcome, open_archive
+from presswatch.storage.models import ArticleRow, DuplicateGroup
 from tests.storage.conftest import RELEASE_BODY, MakeArticle
 from tests.storage.helpers import select_rows
 
@@ -45,7 +45,7 @@ def groups(archive: Archive) -> list[tuple[int, int]]:
 
 
 def members(archive: Archive) -> dict[int, int | None]:
-    return dict(select_rows(archive, Article.id, Article.duplicate_group_id))
+    return dict(select_rows(archive, ArticleRow.id, ArticleRow.duplicate_group_id))
 
 
 def test_an_edited_copy_leaves_its_group_and_a_group_of_one_dissolves(
@@ -149,7 +149,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from datetime import datetime, timezone
-    from storage import ArticleIn, open_archive
+    from presswatch.storage import ArticleIn, open_archive
 
     url, role, releases = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -189,11 +189,11 @@ def test_an_edit_and_a_new_copy_saved_at_once_leave_consistent_groups(archive_ur
 
     with open_archive(archive_url) as archive:
         by_group: dict[int | None, list[str]] = {}
-        for url, group in select_rows(archive, Article.url, Article.duplicate_group_id):
+        for url, group in select_rows(archive, ArticleRow.url, ArticleRow.duplicate_group_id):
             by_group.setdefault(group, []).append(url)
         groups_ = {group: (first, size) for group, first, size in select_rows(
             archive, DuplicateGroup.id, DuplicateGroup.first_article_id, DuplicateGroup.size)}
-        urls = dict(select_rows(archive, Article.id, Article.url))
+        urls = dict(select_rows(archive, ArticleRow.id, ArticleRow.url))
     assert sorted(by_group.pop(None)) == sorted(f"https://bravo.example/{n}" for n in range(RELEASES))
     assert sorted(sorted(copies) for copies in by_group.values()) == sorted(
         [f"https://alpha.example/{n}", f"https://charlie.example/{n}"] for n in range(RELEASES)

@@ -14,9 +14,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, insert, inspect, select, text
 
-from storage import ArchiveError, neardup, open_archive, upgrade_archive
-from storage.migrate import alembic_config, head_revision
-from storage.models import Article, ArticleLsh, ArticleSignature, Base
+from presswatch.storage import ArchiveError, neardup, open_archive, upgrade_archive
+from presswatch.storage.migrate import alembic_config, head_revision
+from presswatch.storage.models import ArticleRow, ArticleLsh, ArticleSignature, Base
 
 ARCHIVE_TABLES = {
     "alembic_version",
@@ -249,7 +249,7 @@ def test_upgrading_an_archive_signs_and_indexes_the_articles_it_already_holds(ar
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "0001")
-            connection.execute(insert(Article).values(
+            connection.execute(insert(ArticleRow).values(
                 url="https://news.example.az/en/old", source_name="example-en", labels=(),
                 authors=(), content_hash="0" * 64, body=" ".join(["word"] * 60 + ["end"]),
                 first_seen_at=T0, updated_at=T0, last_seen_at=T0,

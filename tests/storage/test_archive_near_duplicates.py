@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func
 
-from storage import Archive, ArticleIn, SaveOutcome
-from storage.models import Article, ArticleLsh, ArticleSignature, DuplicateGroup
-from storage.neardup import (
+from presswatch.storage import Archive, ArticleIn, SaveOutcome
+from presswatch.storage.models import ArticleRow, ArticleLsh, ArticleSignature, DuplicateGroup
+from presswatch.storage.neardup import (
     BANDS,
     CONTAINMENT,
     CONTAINMENT_SAME_HEADLINE,
@@ -153,7 +153,7 @@ def test_a_release_republished_with_small_edits_joins_the_group(
     assert select_rows(archive, DuplicateGroup.first_article_id, DuplicateGroup.size) == [
         (original.article_id, 2)
     ]
-    assert sorted(select_rows(archive, Article.publisher, Article.duplicate_group_id)) == [
+    assert sorted(select_rows(archive, ArticleRow.publisher, ArticleRow.duplicate_group_id)) == [
         ("Example News", copy.group_id), ("Other Daily", copy.group_id)
     ]
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-import storage.readonly
-from storage import (
+from presswatch.storage import readonly
+from presswatch.storage import (
     ArchiveError,
     ArticleIn,
     QueryResult,
@@ -23,7 +23,7 @@ from storage import (
     open_archive,
     run_readonly_query,
 )
-from storage.errors import QueryError
+from presswatch.storage.errors import QueryError
 from tests.storage.reader_roles import reader_role
 
 MakeArticle = Callable[..., ArticleIn]
@@ -180,7 +180,7 @@ POSTGRESQL_WRITES = {
 
 def _assert_database_refuses(url: str, statement: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the keyword check switched off, the database's own guard must refuse."""
-    monkeypatch.setattr(storage.readonly, "refuse_writing_statement", lambda sql: None)
+    monkeypatch.setattr(readonly, "refuse_writing_statement", lambda sql: None)
     before = _snapshot(url)
     with pytest.raises(ReadOnlyQueryError, match=r"^presswatch query is read-only: .* refused$"):
         run_readonly_query(url, statement)

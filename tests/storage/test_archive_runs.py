@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from storage import Archive, ArticleIn, LayoutDrift, RunCounts, SourceSummary
-from storage.models import CrawlError, CrawlRun
+from presswatch.storage import Archive, ArticleIn, LayoutDrift, RunCounts, SourceSummary
+from presswatch.storage.models import CrawlError, CrawlRun
 from tests.storage.helpers import select_rows
 
 MakeArticle = Callable[..., ArticleIn]

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import func
 
-from storage import Archive, ArticleIn, SaveOutcome, open_archive
-from storage.hashing import content_hash
-from storage.models import Article, ArticleRevision, DuplicateGroup, UrlAlias
+from presswatch.storage import Archive, ArticleIn, SaveOutcome, open_archive
+from presswatch.storage.hashing import content_hash
+from presswatch.storage.models import ArticleRow, ArticleRevision, DuplicateGroup, UrlAlias
 from tests.storage.helpers import count_rows, select_rows
 
 MakeArticle = Callable[..., ArticleIn]
@@ -40,10 +40,10 @@ def test_first_save_of_a_page_is_new_and_stores_every_field(
     assert result.outcome is SaveOutcome.NEW and result.outcome == "new"
     assert result.group_id is None
     stored = select_rows(
-        archive, Article.id, Article.url, Article.source_name, Article.headline, Article.labels,
-        Article.published_at, Article.source, Article.publisher, Article.body, Article.language,
-        Article.authors, Article.content_hash, Article.date_method, Article.first_seen_at,
-        Article.updated_at, Article.last_seen_at, Article.duplicate_group_id,
+        archive, ArticleRow.id, ArticleRow.url, ArticleRow.source_name, ArticleRow.headline, ArticleRow.labels,
+        ArticleRow.published_at, ArticleRow.source, ArticleRow.publisher, ArticleRow.body, ArticleRow.language,
+        ArticleRow.authors, ArticleRow.content_hash, ArticleRow.date_method, ArticleRow.first_seen_at,
+        ArticleRow.updated_at, ArticleRow.last_seen_at, ArticleRow.duplicate_group_id,
     )
     assert stored == [(
         result.article_id, "https://news.example.az/en/economy/support-programme", "example-en",
@@ -65,7 +65,7 @@ def test_tracking_parameter_variants_of_a_url_are_one_row(
     results = [archive.save_article(make_article(url=url), seen_at=T1) for url in variants]
     assert [r.outcome for r in results] == ["new", "unchanged", "unchanged", "unchanged"]
     assert {r.article_id for r in results} == {results[0].article_id}
-    assert select_rows(archive, Article.url) == [("https://news.example.az/en/economy/support-programme",)]
+    assert select_rows(archive, ArticleRow.url) == [("https://news.example.az/en/economy/support-programme",)]
 
 
 def test_same_content_again_is_unchanged_and_only_moves_last_seen(
@@ -74,7 +74,7 @@ def test_same_content_again_is_unchanged_and_only_moves_last_seen(
     first = archive.save_article(make_article(), seen_at=T1)
     again = archive.save_article(make_article(), seen_at=T2)
     assert (again.outcome, again.article_id) == (SaveOutcome.UNCHANGED, first.article_id)
-    assert select_rows(archive, Article.first_seen_at, Article.updated_at, Article.last_seen_at) == [
+    assert select_rows(archive, ArticleRow.first_seen_at, ArticleRow.updated_at, ArticleRow.last_seen_at) == [
         (T1, T1, T2)
     ]
     assert count_rows(archive, ArticleRevision) == 0
@@ -111,7 +111,7 @@ def test_changed_body_becomes_exactly_one_revision_with_the_old_text(
         "Ministry of Economy", content_hash(old.headline, old.body), T2,
     )]
     assert select_rows(
-        archive, Article.body, Article.content_hash, Article.first_seen_at, Article.updated_at
+        archive, ArticleRow.body, ArticleRow.content_hash, ArticleRow.first_seen_at, ArticleRow.updated_at
     ) == [(NEW_BODY, content_hash(old.headline, NEW_BODY), T1, T2)]
 
 
@@ -127,7 +127,7 @@ def test_each_further_change_adds_the_next_revision(
         archive, ArticleRevision.revision, ArticleRevision.body, ArticleRevision.replaced_at,
         order_by=ArticleRevision.revision,
     ) == [(1, versions[0], T2), (2, versions[1], T3)]
-    assert select_rows(archive, Article.body) == [(versions[2],)]
+    assert select_rows(archive, ArticleRow.body) == [(versions[2],)]
 
 
 def test_changed_headline_alone_is_a_revision(archive: Archive, make_article: MakeArticle) -> None:
@@ -135,7 +135,7 @@ def test_changed_headline_alone_is_a_revision(archive: Archive, make_article: Ma
     result = archive.save_article(make_article(headline="Ministry extends support"), seen_at=T2)
     assert result.outcome is SaveOutcome.REVISED
     assert select_rows(archive, ArticleRevision.headline) == [(make_article().headline,)]
-    assert select_rows(archive, Article.headline) == [("Ministry extends support",)]
+    assert select_rows(archive, ArticleRow.headline) == [("Ministry extends support",)]
 
 
 def test_label_only_change_is_not_a_revision_but_updates_the_labels_and_updated_at(
@@ -145,7 +145,7 @@ def test_label_only_change_is_not_a_revision_but_updates_the_labels_and_updated_
     result = archive.save_article(make_article(labels=("PHOTO", "UPDATED")), seen_at=T2)
     assert result.outcome is SaveOutcome.UNCHANGED
     assert count_rows(archive, ArticleRevision) == 0
-    assert select_rows(archive, Article.labels, Article.updated_at, Article.last_seen_at) == [
+    assert select_rows(archive, ArticleRow.labels, ArticleRow.updated_at, ArticleRow.last_seen_at) == [
         (("PHOTO", "UPDATED"), T2, T2)  # the publisher marked it updated: so was the article
     ]
 
@@ -155,7 +155,7 @@ def test_a_later_page_without_a_date_keeps_the_stored_date(
 ) -> None:
     archive.save_article(make_article(), seen_at=T1)
     archive.save_article(make_article(published_at=None, source=None), seen_at=T2)
-    assert select_rows(archive, Article.published_at, Article.source) == [
+    assert select_rows(archive, ArticleRow.published_at, ArticleRow.source) == [
         (datetime(2026, 3, 2, 8, 30, tzinfo=UTC), "Ministry of Economy")
     ]
 
@@ -185,7 +185,7 @@ def test_republished_body_on_another_site_forms_a_duplicate_group(
     groups = select_rows(archive, DuplicateGroup.id, DuplicateGroup.first_article_id, DuplicateGroup.size)
     assert groups == [(copy.group_id, original.article_id, 2)]
     assert select_rows(
-        archive, Article.id, Article.publisher, Article.duplicate_group_id, order_by=Article.id
+        archive, ArticleRow.id, ArticleRow.publisher, ArticleRow.duplicate_group_id, order_by=ArticleRow.id
     ) == [
         (original.article_id, "Example News", copy.group_id),
         (copy.article_id, "Other Daily", copy.group_id),
@@ -224,7 +224,7 @@ def test_a_third_copy_joins_the_existing_group(archive: Archive, make_article: M
     )
     assert (third.outcome, third.group_id) == (SaveOutcome.DUPLICATE, second.group_id)
     assert select_rows(archive, DuplicateGroup.size) == [(3,)]
-    assert count_rows(archive, Article) == 3
+    assert count_rows(archive, ArticleRow) == 3
 
 
 def test_short_boilerplate_bodies_are_not_duplicates(
@@ -242,7 +242,7 @@ def test_pages_without_a_body_are_not_duplicates(
     archive.save_article(make_article(body=None), seen_at=T1)
     second = archive.save_article(_copy(make_article, body=None), seen_at=T2)
     assert second.outcome is SaveOutcome.NEW
-    assert select_rows(archive, Article.body_hash) == [(None,), (None,)]
+    assert select_rows(archive, ArticleRow.body_hash) == [(None,), (None,)]
 
 
 # --- Aliases and known_urls ------------------------------------------------------------------
@@ -279,7 +279,7 @@ def test_a_page_saved_again_under_its_alias_is_the_same_article(
     )
     again = archive.save_article(make_article(url="https://news.example.az/?p=123"), seen_at=T2)
     assert (again.outcome, again.article_id) == (SaveOutcome.UNCHANGED, first.article_id)
-    assert count_rows(archive, Article) == 1
+    assert count_rows(archive, ArticleRow) == 1
 
 
 def test_known_urls_handles_many_urls(archive: Archive, make_article: MakeArticle) -> None:
@@ -322,7 +322,7 @@ def test_concurrent_writers_of_one_page_store_one_row(
     outcomes = _save_concurrently(archive_url, [make_article()] * 5, writers=4)
     assert Counter(outcomes) == {SaveOutcome.NEW: 1, SaveOutcome.UNCHANGED: 19}
     with open_archive(archive_url) as archive:
-        assert count_rows(archive, Article) == 1
+        assert count_rows(archive, ArticleRow) == 1
         assert count_rows(archive, UrlAlias) == 1
 
 
@@ -337,4 +337,4 @@ def test_concurrent_writers_of_copies_build_one_group(
     }
     with open_archive(archive_url) as archive:
         assert select_rows(archive, DuplicateGroup.size) == [(6,)]
-        assert select_rows(archive, func.count(func.distinct(Article.duplicate_group_id))) == [(1,)]
+        assert select_rows(archive, func.count(func.distinct(ArticleRow.duplicate_group_id))) == [(1,)]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from storage import Archive, ArticleFilter, ArticleIn
-from storage.fulltext import Terms, fts5_query, parse_terms, snippet_words, ts_config, tsquery_sql
+from presswatch.storage import Archive, ArticleFilter, ArticleIn
+from presswatch.storage.fulltext import Terms, fts5_query, parse_terms, snippet_words, ts_config, tsquery_sql
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -146,7 +146,7 @@ def test_deleting_an_article_removes_it_from_the_index(
 def test_postgresql_stems_each_article_in_its_language(
     pg_url: str, make_article: MakeArticle
 ) -> None:
-    from storage import open_archive
+    from presswatch.storage import open_archive
 
     with open_archive(pg_url) as archive:
         russian = _save(archive, make_article, "kaspiy", "Уровень Каспийского моря",
@@ -174,7 +174,7 @@ def test_languages_map_to_postgresql_configurations(language: str | None, config
 
 
 def test_postgresql_function_maps_languages_like_python(pg_url: str) -> None:
-    from storage import open_archive
+    from presswatch.storage import open_archive
 
     languages = ["en", "ru", "de-AT", "TR", "fr_CA", "az", None]
     with open_archive(pg_url) as archive, archive.engine.connect() as connection:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from storage.hashing import body_hash, content_hash, normalise_text
-from storage.urls import canonical_url
+from presswatch.storage.hashing import body_hash, content_hash, normalise_text
+from presswatch.storage.urls import canonical_url
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Stored HTTP validators for conditional GET, on both databases."""
 from __future__ import annotations
 
-from storage import Validators, open_archive
+from presswatch.storage import Validators, open_archive
 
 
 def test_validators_are_stored_per_url_and_replaced_by_newer_ones(archive_url: str) -> None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from storage import ArticleIn, open_archive, upgrade_archive
-from storage.migrate import alembic_config
-from storage.readonly import run_readonly_query
+from presswatch.storage import ArticleIn, open_archive, upgrade_archive
+from presswatch.storage.migrate import alembic_config
+from presswatch.storage.readonly import run_readonly_query
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import create_engine, select
 
-from crawler.config import parse_config
-from scheduler.alerts import rules
-from storage import Archive, open_archive, run_readonly_query, upgrade_archive
-from storage.columns import UtcDateTime
-from storage.models import Alert, Article
+from presswatch.crawler.config import parse_config
+from presswatch.scheduler.alerts import rules
+from presswatch.storage import Archive, open_archive, run_readonly_query, upgrade_archive
+from presswatch.storage.columns import UtcDateTime
+from presswatch.storage.models import Alert, ArticleRow
 from tests.e2e.helpers import run_presswatch
 from tests.faults.helpers import rows
 from tests.storage.conftest import MakeArticle
@@ -77,7 +77,7 @@ def test_the_lists_are_jsonb_on_postgresql_and_json_text_on_sqlite(sqlite_url: s
 def test_the_archive_reads_back_the_lists_it_saved(archive_url: str, make_article: MakeArticle) -> None:
     fill(archive_url, make_article)
     with open_archive(archive_url) as archive, archive.engine.connect() as connection:
-        stored = connection.execute(select(Article.labels, Article.authors).order_by(Article.id)).all()
+        stored = connection.execute(select(ArticleRow.labels, ArticleRow.authors).order_by(ArticleRow.id)).all()
     assert [tuple(row) for row in stored] == LISTS
 
 
@@ -183,7 +183,7 @@ def test_upgrading_from_0010_keeps_the_lists_and_a_downgrade_gives_their_text_ba
 
     upgrade_archive(archive_url)
     with open_archive(archive_url) as archive, archive.engine.connect() as connection:
-        lists = [tuple(row) for row in connection.execute(select(Article.labels, Article.authors).order_by(Article.id))]
+        lists = [tuple(row) for row in connection.execute(select(ArticleRow.labels, ArticleRow.authors).order_by(ArticleRow.id))]
     assert lists == LISTS
     view = rows(archive_url, "SELECT id, headline, configured_source FROM releases ORDER BY id")
     assert view == [(1, "Old 1", "example-en"), (2, "Old 2", "example-en"), (3, "Old 3", "example-en")]
@@ -200,5 +200,5 @@ def test_upgrading_from_0010_keeps_the_lists_and_a_downgrade_gives_their_text_ba
 
     upgrade_archive(archive_url)  # and up again
     with open_archive(archive_url) as archive, archive.engine.connect() as connection:
-        again = [tuple(row) for row in connection.execute(select(Article.labels, Article.authors).order_by(Article.id))]
+        again = [tuple(row) for row in connection.execute(select(ArticleRow.labels, ArticleRow.authors).order_by(ArticleRow.id))]
     assert again == LISTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import storage
+from presswatch import storage
 
 
 def test_every_exported_name_loads_from_its_module() -> None:

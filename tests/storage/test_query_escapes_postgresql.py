@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import URL
 
-from storage import open_archive
+from presswatch.storage import open_archive
 from tests.e2e.helpers import run_presswatch
 from tests.storage.conftest import BASE_ARTICLE, T0
 from tests.storage.reader_roles import drop_role, reader_role, unique_role_name
@@ -368,10 +368,10 @@ def test_the_keyword_check_is_the_first_layer_not_the_only_one(
     scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the keyword check switched off, the reader role alone stops what it caught."""
-    import storage.readonly
-    from storage import ReadOnlyQueryError, run_readonly_query
+    from presswatch.storage import readonly
+    from presswatch.storage import ReadOnlyQueryError, run_readonly_query
 
-    monkeypatch.setattr(storage.readonly, "refuse_writing_statement", lambda sql: None)
+    monkeypatch.setattr(readonly, "refuse_writing_statement", lambda sql: None)
     caught_by_keywords = {
         "set-role": "permission denied to set role",
         "set-session-authorization": "permission denied to set session authorization",

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from storage import ArchiveError, ReadOnlyQueryError, open_archive, run_readonly_query
-from storage.errors import QueryError, QueryTimeoutError
+from presswatch.storage import ArchiveError, ReadOnlyQueryError, open_archive, run_readonly_query
+from presswatch.storage.errors import QueryError, QueryTimeoutError
 from tests.e2e.helpers import PRESSWATCH, REPO, run_measured, run_presswatch
 from tests.storage.conftest import BASE_ARTICLE, T0
 from tests.storage.reader_roles import reader_role

@@ -14,10 +14,10 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 
-from storage import open_archive, run_readonly_query
-from storage.dialect import create_archive_engine, parse_url, schema_transaction, write_transaction
-from storage.migrations.dependents import dependents_set_aside
-from storage.reader_role import create_reader_role
+from presswatch.storage import open_archive, run_readonly_query
+from presswatch.storage.dialect import create_archive_engine, parse_url, schema_transaction, write_transaction
+from presswatch.storage.migrations.dependents import dependents_set_aside
+from presswatch.storage.reader_role import create_reader_role
 from tests.e2e.helpers import run_presswatch
 from tests.faults.helpers import rows
 from tests.storage.conftest import MakeArticle

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import text
 
-from storage import Archive, ArticleIn, SaveOutcome, SaveResult
-from storage.save_queue import SaveQueue
+from presswatch.storage import Archive, ArticleIn, SaveOutcome, SaveResult
+from presswatch.storage.save_queue import SaveQueue
 from tests.storage.conftest import MakeArticle
 
 

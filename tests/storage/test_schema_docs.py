@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
-from storage import upgrade_archive
-from storage.schema_docs import TABLES, columns_markdown
+from presswatch.storage import upgrade_archive
+from presswatch.storage.schema_docs import TABLES, columns_markdown
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 ARCHIVE_SECTION = README.split("## The archive\n", 1)[1].split("\n## ", 1)[0]
@@ -98,7 +98,7 @@ def test_postgresql_carries_the_descriptions_as_comments(pg_url: str) -> None:
 
 
 def test_a_comment_may_hold_quotes_and_percent_signs(pg_url: str) -> None:
-    from storage.dialect import comment_on_schema
+    from presswatch.storage.dialect import comment_on_schema
 
     upgrade_archive(pg_url)
     engine = create_engine(pg_url)

@@ -14,8 +14,8 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from storage import Archive, ArticleIn, open_archive
-from storage.migrate import alembic_config
+from presswatch.storage import Archive, ArticleIn, open_archive
+from presswatch.storage.migrate import alembic_config
 
 MakeArticle = Callable[..., ArticleIn]
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

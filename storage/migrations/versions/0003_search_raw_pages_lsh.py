@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage import neardup
+from presswatch.storage import neardup
 
 revision: str = "0003"
 down_revision: str | None = "0002"

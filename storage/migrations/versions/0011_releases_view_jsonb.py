@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from storage.migrations.dependents import grant, grants_of
+from presswatch.storage.migrations.dependents import grant, grants_of
 
 revision: str = "0011"
 down_revision: str | None = "0010"
