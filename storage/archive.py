@@ -5,8 +5,10 @@ import logging
 import os
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +35,7 @@ from presswatch.storage.errors import ArchiveError, ArchiveFull
 from presswatch.storage.liveness import run_process_alive
 from presswatch.storage.migrate import migrate_to_head
 from presswatch.storage.models import ArticleRow, PageValidator, UrlAlias
+from presswatch.storage.preparing import BatchPreparer, Contents, here
 from presswatch.storage.records import (
     ArticleFilter,
     ArticleIn,
@@ -56,6 +59,8 @@ AlembicVersion = Table("alembic_version", MetaData(), Column("version_num", Text
 _LOOKUP_CHUNK = 500
 _WRITE_ATTEMPTS = 5
 _STATISTICS_EVERY = 20  # batches
+#: Batches handed to the preparing worker ahead of the one being written.
+_PREPARED_AHEAD = 2
 _BULK_TABLES = (
     "articles", "article_lsh", "article_signatures", "url_aliases", "raw_pages",
     "duplicate_groups", "articles_fts",
@@ -74,6 +79,7 @@ class Archive:
         self._clock = clock
         self._save_queue: SaveQueue | None = None
         self._queue_lock = threading.Lock()
+        self._batch_preparer: BatchPreparer | None = None  # save_batches' worker, started on first use
         self._full = False  # the disk filled and the reserve was released (SQLite)
 
     @property
@@ -122,21 +128,36 @@ class Archive:
         """Save a stream of batches (each as ``save_articles``), yielding each one's results.
 
         For bulk loads (re-parsing, imports): while one batch is written, a worker
-        thread prepares the next (normalising, hashing, signing, compressing), so
-        the CPU work overlaps the database's.
+        process prepares the next ones (normalising, hashing, signing, compressing:
+        ``storage.preparing``), so the CPU work runs beside the database's.
         """
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="presswatch-prepare") as pool:
-            pending: Future[saving.PreparedBatch] | None = None
-            for n, batch in enumerate(batches):
-                ready = pending.result() if pending is not None else None
-                pending = pool.submit(saving.PreparedBatch, batch)
-                if ready is not None and len(ready):
-                    yield self._write(ready, None, seen)
-                if n % _STATISTICS_EVERY == 1:
+        pending: deque[tuple[Sequence[ArticleIn], Future[Contents]]] = deque()
+        written = 0
+        for n, batch in enumerate(batches):
+            if batch:  # the first is prepared here, while the worker starts
+                pending.append((batch, self._preparer().submit(batch) if n else here(batch)))
+            if len(pending) > _PREPARED_AHEAD:
+                yield self._write_prepared(*pending.popleft(), seen)
+                written += 1
+                if written % _STATISTICS_EVERY == 1:
                     self._refresh_statistics()
-            last = pending.result() if pending is not None else None
-            if last is not None and len(last):
-                yield self._write(last, None, seen)
+        while pending:
+            yield self._write_prepared(*pending.popleft(), seen)
+
+    def _preparer(self) -> BatchPreparer:
+        with self._queue_lock:
+            if self._batch_preparer is None:
+                self._batch_preparer = BatchPreparer()
+            return self._batch_preparer
+
+    def _write_prepared(
+        self, batch: Sequence[ArticleIn], contents: Future[Contents], seen: bool
+    ) -> list[SaveResult]:
+        try:
+            prepared = saving.PreparedBatch(batch, contents.result())
+        except BrokenProcessPool:  # the worker died: this batch is prepared here
+            prepared = saving.PreparedBatch(batch)
+        return self._write(prepared, None, seen, bulk=True)
 
     def _refresh_statistics(self) -> None:
         """Keep the planner's picture of the dedupe tables current during a bulk load."""
@@ -145,14 +166,14 @@ class Archive:
             connection.commit()
 
     def _write(
-        self, batch: saving.PreparedBatch, seen_at: datetime | None, seen: bool
+        self, batch: saving.PreparedBatch, seen_at: datetime | None, seen: bool, *, bulk: bool = False
     ) -> list[SaveResult]:
         if self._full:
             raise ArchiveFull("the disk under the archive is full: pages are not saved (free some space)")
         now = require_aware(seen_at, "seen_at") if seen_at is not None else self._now()
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
-                with write_transaction(self._engine) as connection:
+                with write_transaction(self._engine, bulk=bulk) as connection:
                     results = saving.save_articles(connection, batch, now, seen=seen)
                     if seen:  # re-parsing stored pages alerts nobody
                         names = [page.article.source_name for page in batch.pages]
@@ -403,8 +424,11 @@ class Archive:
     def close(self) -> None:
         with self._queue_lock:
             save_queue, self._save_queue = self._save_queue, None
+            preparer, self._batch_preparer = self._batch_preparer, None
         if save_queue is not None:
             save_queue.close()
+        if preparer is not None:
+            preparer.close()
         self._engine.dispose()
 
     def __enter__(self) -> Archive:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Connection,
     LargeBinary,
     Text,
+    bindparam,
     case,
     cast,
     delete,
@@ -87,31 +88,17 @@ def _text_lock_names(body_hash: str | None, band_keys: Sequence[int]) -> list[st
 
 def find_matches(connection: Connection, article: NewArticle) -> list[int]:
     """Ids of other articles with the same body (level 2) or a similar one (level 3)."""
-    queries = []
-    if article.exact_key is not None:
-        queries.append(
-            select(ArticleRow.id, cast(null(), LargeBinary), cast(null(), Text), cast(null(), Text))
-            .where(ArticleRow.body_hash == article.exact_key, ArticleRow.id != article.id)
-        )
-    if article.minhashes is not None:
-        sharing_a_band = select(ArticleLsh.article_id).where(
-            ArticleLsh.bucket.in_(article.band_keys)
-        )
-        queries.append(
-            select(*_SIGNED_COLUMNS).where(
-                ArticleSignature.article_id.in_(sharing_a_band),
-                ArticleSignature.article_id != article.id,
-            )
-        )
-    if not queries:
+    exact, signed = article.exact_key is not None, article.minhashes is not None
+    if not exact and not signed:
         return []
-    query = queries[0] if len(queries) == 1 else union_all(*queries)
-    rows = connection.execute(query).all()
-    exact = sorted((article_id for article_id, packed, *_ in rows if packed is None), reverse=True)
+    rows = connection.execute(_MATCH_QUERIES[exact, signed], {
+        "own_id": article.id, "body_hash": article.exact_key, "band_keys": list(article.band_keys),
+    }).all()
+    same = sorted((article_id for article_id, packed, *_ in rows if packed is None), reverse=True)
     similar: list[Candidate] = sorted(
         ((a, p, (headline, start)) for a, p, headline, start in rows if p is not None), reverse=True
     )
-    matches = set(exact[:MAX_MATCHES])
+    matches = set(same[:MAX_MATCHES])
     _verify(article, similar[: MAX_CANDIDATES_PER_KEY * len(article.band_keys)], matches, set())
     return sorted(matches)
 
@@ -139,6 +126,35 @@ _SIGNED_COLUMNS = [
     ArticleSignature.article_id, ArticleSignature.minhashes,
     *_opening_columns(ArticleSignature.article_id),
 ]
+
+
+def _match_query(exact: bool, signed: bool) -> Any:
+    """``find_matches``' one statement (built once: only its parameters change): the articles
+    with the body hash ``:body_hash`` (``exact``), and the signed articles holding any of the
+    ``:band_keys`` (``signed``) with their signatures and openings; never ``:own_id``."""
+    queries: list[Any] = []
+    if exact:
+        queries.append(
+            select(ArticleRow.id, cast(null(), LargeBinary), cast(null(), Text), cast(null(), Text))
+            .where(ArticleRow.body_hash == bindparam("body_hash"), ArticleRow.id != bindparam("own_id"))
+        )
+    if signed:
+        sharing_a_band = select(ArticleLsh.article_id).where(
+            ArticleLsh.bucket.in_(bindparam("band_keys", expanding=True))
+        )
+        queries.append(
+            select(*_SIGNED_COLUMNS).where(
+                ArticleSignature.article_id.in_(sharing_a_band),
+                ArticleSignature.article_id != bindparam("own_id"),
+            )
+        )
+    return queries[0] if len(queries) == 1 else union_all(*queries)
+
+
+_MATCH_QUERIES = {
+    (exact, signed): _match_query(exact, signed) for exact in (False, True) for signed in (False, True)
+    if exact or signed
+}
 
 
 def _verify(
@@ -179,11 +195,13 @@ def find_matches_many(connection: Connection, batch: Sequence[NewArticle]) -> li
         checked: set[int] = set()
         for key in article.band_keys:
             earlier = in_batch.setdefault(key, [])
-            newest: list[Candidate] = [
-                (b.id, b.minhashes, b.opening) for b in reversed(earlier[-MAX_CANDIDATES_PER_KEY:])
-            ]
-            newest += archived.get(key, [])[: MAX_CANDIDATES_PER_KEY - len(newest)]
-            _verify(article, newest, matches, checked)
+            stored = archived.get(key)
+            if earlier or stored:  # most keys are nobody else's: nothing to verify
+                newest: list[Candidate] = [
+                    (b.id, b.minhashes, b.opening) for b in reversed(earlier[-MAX_CANDIDATES_PER_KEY:])
+                ]
+                newest += (stored or [])[: MAX_CANDIDATES_PER_KEY - len(newest)]
+                _verify(article, newest, matches, checked)
             earlier.append(article)
         results.append(sorted(matches))
     return results

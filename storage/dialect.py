@@ -14,9 +14,10 @@ the disk reserve (``reserve``, SQLite) and the migrations.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,14 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Row,
+    Select,
     Table,
     bindparam,
     cast,
     create_engine,
     event,
     func,
+    literal_column,
     select,
     text,
 )
@@ -138,19 +141,34 @@ def _switch_to_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
+#: A bulk load's connection (``write_transaction(bulk=True)``, from then on): a page cache of
+#: 128 MiB instead of 2 (the dedupe indexes take random inserts, spread over the whole file),
+#: and a checkpoint every 10,000 WAL pages instead of 1,000 (a page that every batch changes
+#: is copied back into the file once per checkpoint, not once per batch or two).
+SQLITE_BULK_PRAGMAS = ("PRAGMA cache_size = -131072", "PRAGMA wal_autocheckpoint = 10000")
+_BULK_OPTION = "presswatch_bulk"
+
+
 def _sqlite_on_begin(connection: Connection) -> None:
     # A write transaction takes the write lock up front (BEGIN IMMEDIATE), so a
     # read-then-write never fails half-way with SQLITE_BUSY when another writer
     # committed in between; plain reads stay deferred and never block writers.
-    writing = connection.get_execution_options().get(_WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    options = connection.get_execution_options()
+    if options.get(_BULK_OPTION, False) and not connection.info.get(_BULK_OPTION):
+        for pragma in SQLITE_BULK_PRAGMAS:
+            connection.exec_driver_sql(pragma)
+        connection.info[_BULK_OPTION] = True
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION, False) else "BEGIN")
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection inside a transaction that is going to write; commits on success."""
+def write_transaction(engine: Engine, *, bulk: bool = False) -> Iterator[Connection]:
+    """A connection inside a transaction that is going to write; commits on success.
+
+    ``bulk``: one of many in a bulk load (SQLite: ``SQLITE_BULK_PRAGMAS`` on its connection).
+    """
     with engine.connect() as connection:
-        connection.execution_options(**{_WRITE_OPTION: True})
+        connection.execution_options(**{_WRITE_OPTION: True, _BULK_OPTION: bulk})
         with connection.begin():
             yield connection
 
@@ -199,10 +217,6 @@ def keeps_json_natively(dialect: Dialect) -> bool:
     return dialect.name == "postgresql"
 
 
-#: Values per IN list (SQLite allows 32,766 bound parameters per statement).
-IN_CHUNK = 2000
-
-
 def rows_where_in(
     connection: Connection,
     columns: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
@@ -211,10 +225,12 @@ def rows_where_in(
 ) -> list[Row[*tuple[Any, ...]]]:
     """``SELECT columns FROM key's table WHERE key IN values``, for many values.
 
-    SQLite: IN lists of up to ``IN_CHUNK`` values. PostgreSQL: a join with
-    ``unnest(array)``, one parameter whatever the count, which the planner
-    answers with one index probe per value (an IN list of thousands is planned
-    and probed ten times slower).
+    One parameter whatever the count, which the planner answers with one index probe
+    per value: SQLite ``key IN (SELECT value FROM json_each(:values))`` with the values
+    as one JSON array (a statement compiled once, where an IN list of thousands of
+    bound parameters costs SQLAlchemy more to render than SQLite to answer); PostgreSQL
+    a join with ``unnest(array)`` (an IN list of thousands is planned and probed ten
+    times slower).
     """
     ordered = sorted(set(values))
     if not ordered:
@@ -222,11 +238,8 @@ def rows_where_in(
     if isinstance(key, QueryableAttribute):  # a mapped attribute (ArticleRow.url): its column
         key = key.expression
     if connection.dialect.name != "postgresql":
-        rows: list[Row[*tuple[Any, ...]]] = []
-        for start in range(0, len(ordered), IN_CHUNK):
-            chunk = ordered[start : start + IN_CHUNK]
-            rows.extend(connection.execute(select(*columns).where(key.in_(chunk))))
-        return rows
+        listed: Select[Any] = select(literal_column("value")).select_from(func.json_each(bindparam("values")))
+        return list(connection.execute(select(*columns).where(key.in_(listed)), {"values": json.dumps(ordered)}))
     wanted = (
         func.unnest(cast(bindparam("values", ordered, type_=ARRAY(key.type)), ARRAY(key.type)))
         .table_valued("value")
@@ -309,38 +322,82 @@ def bulk_insert(
     """Insert many rows (all with the same keys) in one execution.
 
     With ``conflict_columns``, rows that conflict on them are skipped (``ON
-    CONFLICT DO NOTHING``). SQLite: ``executemany`` (one prepared statement,
-    stepped per row in C). PostgreSQL: one ``INSERT ... SELECT FROM unnest(...)``
-    with one array per column: a single small statement whatever the row count.
+    CONFLICT DO NOTHING``). The values go to the driver as plain tuples, each
+    column's type conversion applied once per value (``_BulkStatement``), not
+    through SQLAlchemy's per-row parameter handling. SQLite: ``executemany`` of one
+    prepared statement (stepped per row in C). PostgreSQL: ``COPY ... FROM STDIN``
+    when no conflict can arise, else one ``INSERT ... SELECT FROM unnest(...)`` with
+    one array per column: a single small statement whatever the row count.
     """
     if not rows:
         return
     table = model.__table__
     assert isinstance(table, Table)
+    bulk = _bulk_statement(connection.dialect, table, tuple(rows[0]), tuple(conflict_columns))
+    columns = bulk.values(rows)
     if connection.dialect.name != "postgresql":
-        statement = sqlite_insert(table)
-        if conflict_columns:
-            statement = statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
-        connection.execute(statement, [dict(row) for row in rows])
-        return
-    columns = [table.c[name] for name in rows[0]]
-    arrays = {}
-    for n, column in enumerate(columns):
-        process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-        values = [row[column.name] for row in rows]
-        arrays[f"c{n}"] = [process(v) for v in values] if process else values
-    casts = ", ".join(
-        f"CAST(:c{n} AS {column.type.compile(connection.dialect)}[])"
-        for n, column in enumerate(columns)
-    )
-    names = ", ".join(f'"{column.name}"' for column in columns)
-    conflict = ""
-    if conflict_columns:
-        conflict = f" ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
-    connection.execute(
-        text(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({casts}){conflict}'),
-        arrays,
-    )
+        connection.exec_driver_sql(bulk.sql, list(zip(*columns, strict=True)))
+    elif not conflict_columns:
+        _copy(connection, bulk.copy_sql, zip(*columns, strict=True))
+    else:
+        connection.exec_driver_sql(bulk.sql, tuple(columns))
+
+
+class _BulkStatement:
+    """A bulk insert into ``table`` of rows with ``names``: its SQL and each column's conversion."""
+
+    def __init__(self, dialect: Dialect, table: Table, names: tuple[str, ...], conflict: tuple[str, ...]) -> None:
+        columns = [table.c[name] for name in names]
+        self.names = names
+        self.processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+        quoted = ", ".join(f'"{name}"' for name in names)
+        on_conflict = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+        if dialect.name == "postgresql":
+            casts = ", ".join(f"%s::{column.type.compile(dialect)}[]" for column in columns)
+            self.sql = f'INSERT INTO "{table.name}" ({quoted}) SELECT * FROM unnest({casts}){on_conflict}'
+        else:
+            marks = ", ".join("?" for _ in names)
+            self.sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks}){on_conflict}'
+        self.copy_sql = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+
+    def values(self, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+        """One list per column, converted for the driver (each distinct value once: a
+        batch's rows share their times and mostly their empty lists)."""
+        columns = []
+        for name, process in zip(self.names, self.processors, strict=True):
+            values = [row[name] for row in rows]
+            columns.append(_converted(process, values) if process else values)
+        return columns
+
+
+def _converted(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    done: dict[Any, Any] = {}
+    try:
+        return [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
+    except TypeError:  # an unhashable value (a list): convert them one by one
+        return list(map(process, values))
+
+
+_BULK_STATEMENTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], _BulkStatement] = {}
+
+
+def _bulk_statement(
+    dialect: Dialect, table: Table, names: tuple[str, ...], conflict: tuple[str, ...]
+) -> _BulkStatement:
+    key = (dialect.name, table.name, names, conflict)
+    statement = _BULK_STATEMENTS.get(key)
+    if statement is None:
+        statement = _BULK_STATEMENTS[key] = _BulkStatement(dialect, table, names, conflict)
+    return statement
+
+
+def _copy(connection: Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """PostgreSQL: ``COPY ... FROM STDIN`` of these rows (psycopg's ``cursor.copy``)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 #: Advisory locks are striped: a key locks one of this many stripes (PostgreSQL keeps

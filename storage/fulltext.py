@@ -139,17 +139,24 @@ def _fts5_any(parsed: Terms, column: str) -> str:
 def _search_fts5(
     connection: Connection, parsed: Terms, where: ArticleFilter, limit: int
 ) -> list[SearchHit]:
+    # Ranked first (BM25 and where the match is: every match's, no text read), then the
+    # snippets of only the `limit` best (each reads and tokenizes its article again): in one
+    # statement the snippets were made for every match before the sort.
     conditions, params = filter_sql(where)
-    in_column = "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :in_{0})"
     snippet = f"snippet(articles_fts, {{0}}, :start, :stop, :ellipsis, {snippet_words(parsed)})"
     statement = text(
-        f"SELECT {_COLUMNS}, -articles_fts.rank AS score, "
-        f"{in_column.format('headline')} AS headline_hit, "
-        f"CASE WHEN {in_column.format('body')} THEN {snippet.format(1)} "
-        f"ELSE {snippet.format(0)} END AS snippet "
+        "WITH best AS ("
+        "SELECT articles_fts.rowid AS id, articles_fts.rank AS rank, articles_fts.rowid IN "
+        "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH :in_headline) AS headline_hit "
         "FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
         f"WHERE articles_fts MATCH :query{conditions} "
-        "ORDER BY headline_hit DESC, articles_fts.rank, a.id LIMIT :limit"
+        "ORDER BY headline_hit DESC, articles_fts.rank, articles_fts.rowid LIMIT :limit) "
+        f"SELECT {_COLUMNS}, -best.rank AS score, best.headline_hit, "
+        "CASE WHEN EXISTS (SELECT 1 FROM articles_fts AS f WHERE f.rowid = best.id "
+        f"AND f.articles_fts MATCH :in_body) THEN {snippet.format(1)} ELSE {snippet.format(0)} END AS snippet "
+        "FROM best JOIN articles_fts ON articles_fts.rowid = best.id JOIN articles AS a ON a.id = best.id "
+        "WHERE articles_fts MATCH :query "
+        "ORDER BY best.headline_hit DESC, best.rank, best.id"
     ).bindparams(*params).columns(published_at=UtcDateTime)
     rows = connection.execute(statement, {
         "query": _fts5_match(parsed), "in_headline": _fts5_any(parsed, "headline"),

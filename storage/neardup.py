@@ -31,6 +31,7 @@ import struct
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from presswatch.storage.hashing import normalise_text
 
@@ -63,6 +64,7 @@ HEADLINE_MIN_WORDS = 4
 _BIN_BITS = 6  # 2**6 == NUM_PERMUTATIONS
 _EMPTY = 0xFFFFFFFF + 1  # above every 32-bit value
 _MASK64 = (1 << 64) - 1
+_ONE = 1
 _MIX = 0x9E3779B97F4A7C15  # odd 64-bit multiplier (golden ratio): spreads a 32-bit hash
 
 
@@ -90,15 +92,27 @@ def signature(body: str | None) -> tuple[int, ...] | None:
 
 
 def signature_of_words(words: Sequence[str]) -> tuple[int, ...] | None:
-    """The signature of an already normalised body, given as its words."""
+    """The signature of an already normalised body, given as its words.
+
+    Each shingle is read as a slice of the body's UTF-8 bytes (the words joined by single
+    spaces, as ``" ".join(shingle words)`` encodes them) instead of being joined and
+    encoded on its own: the same CRC-32s at about half the cost.
+    """
     if len(words) < MIN_WORDS:
         return None
+    text = " ".join(words).encode("utf-8", "surrogatepass")
+    sizes = list(map(len, words))
+    if len(text) != sum(sizes) + len(sizes) - 1:  # not ASCII: sizes in bytes
+        sizes = [len(word.encode("utf-8", "surrogatepass")) for word in words]
+    starts = list(accumulate(map(_ONE.__add__, sizes), initial=0))  # and one past the end (+1)
     mins = [_EMPTY] * NUM_PERMUTATIONS
-    shift = 64 - _BIN_BITS
-    for shingle in _shingles(words):
-        mixed = (zlib.crc32(shingle.encode("utf-8", "surrogatepass")) * _MIX) & _MASK64
+    shift, crc32 = 64 - _BIN_BITS, zlib.crc32
+    # not strict: a shingle starts at every word but the last SHINGLE_WORDS - 1
+    for start, stop in zip(starts, starts[SHINGLE_WORDS:], strict=False):
+        mixed = (crc32(text[start : stop - 1]) * _MIX) & _MASK64
         slot, value = mixed >> shift, (mixed >> (shift - 32)) & 0xFFFFFFFF
-        mins[slot] = min(mins[slot], value)
+        if value < mins[slot]:
+            mins[slot] = value
     return tuple(_densified(mins))
 
 

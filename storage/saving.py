@@ -31,10 +31,8 @@ from presswatch.storage.dedupe import (
 )
 from presswatch.storage.dialect import bulk_insert, insert_ignore, lock, rows_where_in
 from presswatch.storage.models import ArticleRevision, ArticleRow, RawPage, UrlAlias
-from presswatch.storage.neardup import Opening
-from presswatch.storage.prepared import RAW_COMPRESSION, PreparedContent, compressed_html
+from presswatch.storage.prepared import RAW_COMPRESSION, PageKeys, PreparedContent, compressed_html
 from presswatch.storage.records import ArticleIn, SaveOutcome, SaveResult
-from presswatch.storage.urls import canonical_url
 
 #: Fields refreshed in place when the text is unchanged (no revision): a newer
 #: non-empty value wins, an empty one never erases what was stored.
@@ -56,21 +54,18 @@ class _Page:
     text: NewArticle  # with a placeholder id until the row exists
 
     @classmethod
-    def of(cls, article: ArticleIn) -> _Page:
-        url = canonical_url(article.url)
-        fetched = url
-        if article.fetched_url and article.fetched_url != article.url:
-            fetched = canonical_url(article.fetched_url)
-        content = article.prepared or PreparedContent.of(article.headline, article.body, article.html)
+    def of(cls, article: ArticleIn, keys: PageKeys | None = None) -> _Page:
+        """``keys``: the page's ``PageKeys`` when worked out elsewhere (else now)."""
+        keys = keys or PageKeys.of(article)
+        content = keys.content
         return cls(
             article=article,
-            url=url,
-            fetched_url=fetched,
-            aliases=tuple(dict.fromkeys((url, fetched, *map(canonical_url, article.aliases)))),
+            url=keys.url,
+            fetched_url=keys.fetched_url,
+            aliases=keys.aliases,
             content=content,
-            text=NewArticle.signed(
-                0, content.body_hash, content.duplicate_candidate, content.minhashes,
-                Opening.of(article.headline, article.body),
+            text=NewArticle(
+                0, content.body_hash, content.duplicate_candidate, content.minhashes, keys.band_keys, keys.opening
             ),
         )
 
@@ -103,10 +98,12 @@ class _Page:
 class PreparedBatch:
     """Pages with every key worked out (normalised text, hashes, signature; compressed HTML
     unless left for later): pure CPU work, done before the write transaction, possibly in
-    another thread, or already in a parse worker (``ArticleIn.prepared``)."""
+    another process (``keys``: ``PageKeys``, one per article), partly in a parse worker
+    (``ArticleIn.prepared``), or here."""
 
-    def __init__(self, articles: Sequence[ArticleIn]) -> None:
-        self.pages = [_Page.of(article) for article in articles]
+    def __init__(self, articles: Sequence[ArticleIn], keys: Sequence[PageKeys] | None = None) -> None:
+        given = keys if keys is not None else [None] * len(articles)
+        self.pages = [_Page.of(article, page) for article, page in zip(articles, given, strict=True)]
 
     def __len__(self) -> int:
         return len(self.pages)

@@ -1,6 +1,7 @@
 """Dedupe level 3: the same release republished with small edits joins one group."""
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from presswatch.storage.neardup import (
     LEAD_CHARS,
     THRESHOLD,
     Opening,
+    _densified,
     band_keys,
     containment,
     decode,
@@ -72,6 +74,25 @@ def test_signatures_are_pinned_values_comparable_with_stored_ones() -> None:
     assert minhashes[:2] == (145739966, 930302633)
     assert band_keys(minhashes)[:2] == [1503143883, (1 << 32) | 3801426827]
     assert minhashes == signature(RELEASE.upper().replace(" ", "  "))
+
+
+def _signature_by_definition(body: str) -> tuple[int, ...]:
+    """The one-permutation MinHash as the module docstring defines it, shingle by shingle."""
+    mins = [1 << 32] * 64
+    for shingle in shingles(body):
+        mixed = (zlib.crc32(shingle.encode("utf-8", "surrogatepass")) * 0x9E3779B97F4A7C15) % (1 << 64)
+        slot, value = mixed >> 58, (mixed >> 26) % (1 << 32)
+        mins[slot] = min(mins[slot], value)
+    return tuple(_densified(mins))
+
+
+@pytest.mark.parametrize("body", [
+    RELEASE,
+    UNRELATED + " Ünïcödé wörds, «quotes», ß and Ж, 中文 text, an emoji 😀 and a lone \ud800 surrogate.",
+    " ".join(f"w{n % 7}" for n in range(60)),  # few distinct shingles: empty bins borrow values
+])
+def test_signatures_are_the_minhash_of_the_shingles_as_defined(body: str) -> None:
+    assert signature(body) == _signature_by_definition(body)
 
 
 def test_shingles_are_word_five_grams_of_the_normalised_text() -> None:
