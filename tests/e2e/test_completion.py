@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from tests.conftest import _service_unavailable
 from tests.e2e.helpers import CONSOLE_SCRIPT, run_presswatch
 
 
@@ -25,7 +26,7 @@ def test_the_completion_script_is_printed_for_each_shell(shell: str, start: str)
 def complete_in_bash(words: list[str]) -> list[str]:
     """What bash offers for the last of `words`, through the script presswatch prints."""
     if shutil.which("bash") is None or not CONSOLE_SCRIPT.exists():
-        pytest.skip("needs bash and the installed presswatch script")
+        _service_unavailable("needs bash and the installed presswatch script")
     line = " ".join(f"'{w}'" for w in words)
     script = (f'eval "$(_PRESSWATCH_COMPLETE=bash_source presswatch)"; COMP_WORDS=({line}); '
               f"COMP_CWORD={len(words) - 1}; _presswatch_completion presswatch; printf '%s\\n' \"${{COMPREPLY[@]}}\"")
