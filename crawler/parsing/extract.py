@@ -34,7 +34,7 @@ from presswatch.crawler.parsing.pagetext import PageText, anchored_at, headline_
 from presswatch.crawler.parsing.statebody import state_body
 from presswatch.crawler.parsing.structured import Structured, ld_text, read_structured
 from presswatch.crawler.parsing.text import clean_text, element_text, fold
-from presswatch.crawler.parsing.text_block import text_block_body
+from presswatch.crawler.parsing.text_block import text_blocks
 from presswatch.crawler.parsing.timezones import zone, zone_for_host
 
 logger = logging.getLogger(__name__)
@@ -283,7 +283,8 @@ def _body(page: _Page) -> str | None:
         selected = body_from_selector(page.tree, page.profile.selectors["body"])
         if selected:
             return selected
-    body = text_block_body(page.tree) or _generic_or_split_body(page)
+    blocks = text_blocks(page.tree)
+    body = blocks.whole or _generic_or_split_body(page, blocks.split)
     declared = _ld_body(page.structured)
     if declared and (not body or _covers_much_more(declared, body)):
         return declared
@@ -292,10 +293,9 @@ def _body(page: _Page) -> str | None:
     return body
 
 
-def _generic_or_split_body(page: _Page) -> str | None:
-    """trafilatura's text, unless it lost much of a body the page cut into blocks of one kind."""
+def _generic_or_split_body(page: _Page, split: str | None) -> str | None:
+    """trafilatura's text, unless it lost much of the body the page cut into blocks of one kind (`split`)."""
     generic = body_from_trafilatura(page.tree, page.url)
-    split = text_block_body(page.tree, split=True)
     if split is None or (generic and _holds_most(generic, split)):
         return generic
     return split

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
@@ -40,9 +41,17 @@ _CHROME = re.compile(
 )
 
 
-def text_block_body(tree: HtmlElement, split: bool = False) -> str | None:
-    """Paragraphs of the element holding most of the page's paragraph text, or None when no
-    element plainly does. `split`: or of the blocks of its kind together (a body cut by ads)."""
+@dataclass(frozen=True, slots=True)
+class TextBlocks:
+    """The article text as the page's paragraph containers give it."""
+
+    whole: str | None  # the paragraphs of the element that plainly holds it
+    split: str | None  # when none does: the blocks of its kind together (a body cut by ads)
+
+
+def text_blocks(tree: HtmlElement) -> TextBlocks:
+    """The paragraphs of the element holding most of the page's paragraph text, or, when no
+    element plainly does, of the blocks of that element's kind together (either may be None)."""
     by_parent: dict[HtmlElement, int] = {}
     total = 0
     for paragraph in tree.iter("p"):
@@ -54,7 +63,7 @@ def text_block_body(tree: HtmlElement, split: bool = False) -> str | None:
             by_parent[parent] = by_parent.get(parent, 0) + size
             total += size
     if not by_parent:
-        return None
+        return TextBlocks(None, None)
     container, held = max(by_parent.items(), key=lambda item: item[1])
     depth = 0
     outer = container.getparent()
@@ -64,10 +73,14 @@ def text_block_body(tree: HtmlElement, split: bool = False) -> str | None:
             if sibling is not container and not _is_chrome(sibling))
         if beside > SIBLING_GAIN * held:
             container, held, depth = outer, held + beside, 1
-    parts = [container]
-    if split and not depth and held < MIN_SHARE * total:  # cut into several blocks?
-        parts = _twins(container, by_parent)
-        held = sum(by_parent.get(part, 0) for part in parts)
+    if depth or held >= MIN_SHARE * total:
+        return TextBlocks(_read([container], held, total, depth), None)
+    parts = _twins(container, by_parent)  # cut into several blocks?
+    return TextBlocks(None, _read(parts, sum(by_parent.get(part, 0) for part in parts), total, 0))
+
+
+def _read(parts: list[HtmlElement], held: int, total: int, depth: int) -> str | None:
+    """The parts' paragraphs when they hold enough of the page's text and sit in no furniture."""
     if held < MIN_CHARS or held < MIN_SHARE * total:
         return None
     if any(ancestor.tag in FURNITURE_ANCESTORS for part in parts for ancestor in part.iterancestors()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import lxml.html
 
 from presswatch.crawler.parsing import parse_article
-from presswatch.crawler.parsing.text_block import text_block_body
+from presswatch.crawler.parsing.text_block import text_blocks
 
 P1 = ("The ministry and the national grid operator signed an agreement on Monday to build "
       "three new substations in the western region by the end of next year.")
@@ -19,7 +19,7 @@ def page(body: str) -> str:
 
 
 def block_text(body: str) -> str | None:
-    return text_block_body(lxml.html.document_fromstring(page(body)))
+    return text_blocks(lxml.html.document_fromstring(page(body))).whole
 
 
 def test_paragraphs_of_the_dominant_container_without_its_furniture() -> None:
@@ -79,7 +79,7 @@ TEASER = "Another headline of the day that links elsewhere"  # shorter than a bl
 
 
 def split_text(body: str) -> str | None:
-    return text_block_body(lxml.html.document_fromstring(page(body)), split=True)
+    return text_blocks(lxml.html.document_fromstring(page(body))).split
 
 
 def test_a_body_cut_into_blocks_of_one_kind_by_ads_is_read_from_all_of_them_in_order() -> None:
